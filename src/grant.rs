@@ -1,0 +1,529 @@
+//! The grant: the decision, what may be minted, and why.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Duration;
+use crate::request::LifecycleState;
+use crate::value::AttrValue;
+
+/// The answer.
+///
+/// Not `#[non_exhaustive]`: these three are the product's vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Mint exactly what was asked.
+    Allow,
+    /// Mint less than was asked; the reasons say what was cut and why.
+    Narrow,
+    /// Mint nothing.
+    Deny,
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Decision::Allow => "allow",
+            Decision::Narrow => "narrow",
+            Decision::Deny => "deny",
+        })
+    }
+}
+
+/// Why a request was denied, in one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Denial {
+    /// A forbid rule decided.
+    Forbidden,
+    /// No permit rule allowed it (deny by default).
+    NotPermitted,
+    /// The identity or its credential is not eligible (lifecycle gates,
+    /// expired credential or parent grant).
+    Ineligible,
+    /// The request asked for too much under `on_excess = "deny"`.
+    Excess,
+    /// The request could not be decided (malformed or over a limit).
+    InvalidRequest,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Denial::Forbidden => "forbidden",
+            Denial::NotPermitted => "not permitted",
+            Denial::Ineligible => "ineligible",
+            Denial::Excess => "excess denied",
+            Denial::InvalidRequest => "invalid request",
+        })
+    }
+}
+
+/// A condition that did not hold: where, what the policy expected, what the
+/// request had.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionFailure {
+    /// The attribute path, or `any` / `not` for a group.
+    pub path: String,
+    /// The condition as written in the policy.
+    pub expected: String,
+    /// The request's value, or `missing`.
+    pub actual: String,
+}
+
+impl fmt::Display for ConditionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` expected {}, got {}", self.path, self.expected, self.actual)
+    }
+}
+
+/// Why a scope fell out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ScopeCause {
+    /// No matching permit rule grants it.
+    NotPermitted,
+    /// The stated purpose does not justify it.
+    NotJustifiedByPurpose,
+    /// The parent grant being exchanged does not hold it.
+    ExceedsParent,
+    /// A matching forbid rule removes it.
+    Forbidden,
+    /// It is a wildcard and no concrete scope it covers could be granted.
+    Wildcard,
+    /// No rule permits it for the granted audience.
+    NotForAudience,
+    /// The grant already holds the most scopes a grant may hold.
+    TooMany,
+}
+
+/// Why an audience fell out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AudienceCause {
+    /// No matching rule permits any granted scope for it.
+    NotPermitted,
+    /// It cannot carry every scope the first granted audience carries.
+    CannotCarryScopes,
+    /// It is a wildcard with no concrete audience to narrow to.
+    Wildcard,
+}
+
+/// What capped the lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TtlCap {
+    /// The policy's `max_ttl`.
+    PolicyMax,
+    /// A rule's `max_ttl` for a granted scope.
+    Rule,
+    /// The purpose's `max_ttl`.
+    Purpose,
+    /// The parent grant's remaining lifetime.
+    ParentExpiry,
+    /// The identity credential's remaining lifetime.
+    CredentialExpiry,
+}
+
+/// One machine-readable reason. Serialized with a `kind` tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The request could not be decided.
+    InvalidRequest {
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The identity's lifecycle state bars issuance.
+    IdentityIneligible {
+        /// Its state.
+        state: LifecycleState,
+    },
+    /// The identity's credential had expired at evaluation time.
+    CredentialExpired {
+        /// When it expired.
+        expired_at: DateTime<Utc>,
+    },
+    /// The parent grant had expired at evaluation time.
+    ParentExpired {
+        /// When it expired.
+        expired_at: DateTime<Utc>,
+    },
+    /// A forbid rule without scopes matched: the whole request is denied.
+    Forbidden {
+        /// The forbid rule.
+        rule: Arc<str>,
+        /// Set when the forbid applied because a condition could not be
+        /// decided (fail closed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undecided: Option<ConditionFailure>,
+    },
+    /// No permit rule matched.
+    NotPermitted {
+        /// The permit rule that came closest, if any rule was a candidate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nearest_rule: Option<Arc<str>>,
+        /// The first condition of that rule that failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<ConditionFailure>,
+    },
+    /// The policy has a purpose catalogue and the request names no purpose.
+    PurposeRequired,
+    /// The named purpose is not in the catalogue.
+    UnknownPurpose {
+        /// The purpose named.
+        purpose: String,
+    },
+    /// The purpose's requirements do not hold.
+    PurposeRequirementUnmet {
+        /// The purpose.
+        purpose: String,
+        /// The requirement that failed.
+        condition: ConditionFailure,
+    },
+    /// A requested scope was removed.
+    ScopeRemoved {
+        /// The scope.
+        scope: String,
+        /// Why.
+        cause: ScopeCause,
+        /// The rule that decided (the forbid, or the nearest permit that
+        /// grants this scope).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<Arc<str>>,
+        /// For `not_permitted`: the condition of that rule that failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<ConditionFailure>,
+    },
+    /// A requested scope was replaced by its downgrade.
+    ScopeDowngraded {
+        /// The scope asked for.
+        from: String,
+        /// The scope granted instead.
+        to: String,
+        /// Why `from` fell out.
+        cause: ScopeCause,
+        /// The forbid rule, when a forbid removed `from`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<Arc<str>>,
+    },
+    /// A wildcard scope was answered with the concrete scopes it covers.
+    ScopeExpanded {
+        /// The wildcard asked for.
+        requested: String,
+        /// The concrete scopes granted for it.
+        granted: Vec<String>,
+    },
+    /// A missing or wildcard audience was narrowed to concrete ones.
+    AudienceNarrowed {
+        /// The audience asked for (`None` when none was).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requested: Option<String>,
+        /// The concrete audiences granted for it.
+        granted: Vec<String>,
+        /// The rule whose audiences were used.
+        rule: Arc<str>,
+    },
+    /// A requested audience was removed.
+    AudienceRemoved {
+        /// The audience.
+        audience: String,
+        /// Why.
+        cause: AudienceCause,
+    },
+    /// The lifetime was shortened.
+    TtlClamped {
+        /// The lifetime asked for.
+        requested: Duration,
+        /// The lifetime granted.
+        granted: Duration,
+        /// What capped it.
+        cap: TtlCap,
+        /// The rule, when a rule's cap decided.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<Arc<str>>,
+    },
+    /// The lifetime that could be granted is below the policy minimum.
+    TtlBelowMinimum {
+        /// The lifetime that could be granted.
+        ttl: Duration,
+        /// The policy's `min_ttl`.
+        min: Duration,
+        /// What capped it.
+        cap: TtlCap,
+    },
+    /// An extra token claim was removed: no deciding rule allows it.
+    ClaimRemoved {
+        /// The claim name.
+        claim: String,
+    },
+    /// The request asked for more than allowed and `on_excess` is `deny`.
+    ExcessDenied {
+        /// The rule whose `on_excess` decided; `None` for the policy setting.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<Arc<str>>,
+    },
+    /// Every requested scope fell out.
+    NoScopeGrantable,
+    /// No requested audience can carry any granted scope.
+    NoAudienceGrantable,
+}
+
+impl Reason {
+    /// The reason's `kind` tag, as it appears in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::InvalidRequest { .. } => "invalid_request",
+            Reason::IdentityIneligible { .. } => "identity_ineligible",
+            Reason::CredentialExpired { .. } => "credential_expired",
+            Reason::ParentExpired { .. } => "parent_expired",
+            Reason::Forbidden { .. } => "forbidden",
+            Reason::NotPermitted { .. } => "not_permitted",
+            Reason::PurposeRequired => "purpose_required",
+            Reason::UnknownPurpose { .. } => "unknown_purpose",
+            Reason::PurposeRequirementUnmet { .. } => "purpose_requirement_unmet",
+            Reason::ScopeRemoved { .. } => "scope_removed",
+            Reason::ScopeDowngraded { .. } => "scope_downgraded",
+            Reason::ScopeExpanded { .. } => "scope_expanded",
+            Reason::AudienceNarrowed { .. } => "audience_narrowed",
+            Reason::AudienceRemoved { .. } => "audience_removed",
+            Reason::TtlClamped { .. } => "ttl_clamped",
+            Reason::TtlBelowMinimum { .. } => "ttl_below_minimum",
+            Reason::ClaimRemoved { .. } => "claim_removed",
+            Reason::ExcessDenied { .. } => "excess_denied",
+            Reason::NoScopeGrantable => "no_scope_grantable",
+            Reason::NoAudienceGrantable => "no_audience_grantable",
+        }
+    }
+}
+
+fn rule_suffix(f: &mut fmt::Formatter<'_>, rule: Option<&Arc<str>>) -> fmt::Result {
+    match rule {
+        Some(r) => write!(f, " (rule `{r}`)"),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::InvalidRequest { problem } => write!(f, "invalid request: {problem}"),
+            Reason::IdentityIneligible { state } => write!(f, "identity is {state}"),
+            Reason::CredentialExpired { expired_at } => {
+                write!(f, "identity credential expired at {}", expired_at.to_rfc3339())
+            }
+            Reason::ParentExpired { expired_at } => {
+                write!(f, "parent grant expired at {}", expired_at.to_rfc3339())
+            }
+            Reason::Forbidden { rule, undecided } => {
+                write!(f, "forbidden by rule `{rule}`")?;
+                if let Some(c) = undecided {
+                    write!(f, " (fail closed: {c})")?;
+                }
+                Ok(())
+            }
+            Reason::NotPermitted {
+                nearest_rule,
+                condition,
+            } => {
+                f.write_str("no permit rule matched")?;
+                if let Some(r) = nearest_rule {
+                    write!(f, "; nearest rule `{r}`")?;
+                }
+                if let Some(c) = condition {
+                    write!(f, ": {c}")?;
+                }
+                Ok(())
+            }
+            Reason::PurposeRequired => f.write_str("the policy requires a stated purpose"),
+            Reason::UnknownPurpose { purpose } => write!(f, "unknown purpose `{purpose}`"),
+            Reason::PurposeRequirementUnmet { purpose, condition } => {
+                write!(f, "purpose `{purpose}` requirement unmet: {condition}")
+            }
+            Reason::ScopeRemoved {
+                scope,
+                cause,
+                rule,
+                condition,
+            } => {
+                write!(f, "scope `{scope}` removed: ")?;
+                f.write_str(match cause {
+                    ScopeCause::NotPermitted => "no matching rule permits it",
+                    ScopeCause::NotJustifiedByPurpose => "the purpose does not justify it",
+                    ScopeCause::ExceedsParent => "the parent grant does not hold it",
+                    ScopeCause::Forbidden => "forbidden",
+                    ScopeCause::Wildcard => "a wildcard is never granted by pattern",
+                    ScopeCause::NotForAudience => "not permitted for the granted audience",
+                    ScopeCause::TooMany => "the grant holds the most scopes allowed",
+                })?;
+                rule_suffix(f, rule.as_ref())?;
+                if let Some(c) = condition {
+                    write!(f, ": {c}")?;
+                }
+                Ok(())
+            }
+            Reason::ScopeDowngraded {
+                from,
+                to,
+                cause,
+                rule,
+            } => {
+                write!(f, "scope `{from}` downgraded to `{to}` ({cause:?})")?;
+                rule_suffix(f, rule.as_ref())
+            }
+            Reason::ScopeExpanded { requested, granted } => {
+                write!(f, "wildcard scope `{requested}` narrowed to {granted:?}")
+            }
+            Reason::AudienceNarrowed {
+                requested,
+                granted,
+                rule,
+            } => match requested {
+                Some(a) => write!(f, "audience `{a}` narrowed to {granted:?} (rule `{rule}`)"),
+                None => write!(f, "no audience requested: narrowed to {granted:?} (rule `{rule}`)"),
+            },
+            Reason::AudienceRemoved { audience, cause } => {
+                write!(f, "audience `{audience}` removed: ")?;
+                f.write_str(match cause {
+                    AudienceCause::NotPermitted => "no matching rule permits a granted scope for it",
+                    AudienceCause::CannotCarryScopes => {
+                        "it cannot carry every scope the first audience carries"
+                    }
+                    AudienceCause::Wildcard => "no concrete audience to narrow it to",
+                })
+            }
+            Reason::TtlClamped {
+                requested,
+                granted,
+                cap,
+                rule,
+            } => {
+                write!(f, "ttl {requested} clamped to {granted} by {cap:?}")?;
+                rule_suffix(f, rule.as_ref())
+            }
+            Reason::TtlBelowMinimum { ttl, min, cap } => {
+                write!(f, "grantable ttl {ttl} (capped by {cap:?}) is below the minimum {min}")
+            }
+            Reason::ClaimRemoved { claim } => write!(f, "claim `{claim}` removed: no rule allows it"),
+            Reason::ExcessDenied { rule } => {
+                f.write_str("the request asks for more than allowed and on_excess is deny")?;
+                rule_suffix(f, rule.as_ref())
+            }
+            Reason::NoScopeGrantable => f.write_str("no requested scope can be granted"),
+            Reason::NoAudienceGrantable => f.write_str("no requested audience can be granted"),
+        }
+    }
+}
+
+/// Which policy decided: recorded on every grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRef {
+    /// The policy's `id`.
+    pub id: Arc<str>,
+    /// The policy's `revision`.
+    pub revision: Arc<str>,
+    /// `sha256:` and the hex digest of the policy's canonical JSON form.
+    pub digest: Arc<str>,
+}
+
+/// The decision record: what may be minted, and why.
+///
+/// Serializes to JSON as an audit record. Everything in it is owned, so it
+/// can be logged or sent after the policy is gone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// Allow, narrow or deny.
+    pub decision: Decision,
+    /// For a deny: forbidden, not permitted, ineligible, excess or invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial: Option<Denial>,
+    /// The requesting identity's subject.
+    pub subject: String,
+    /// The scopes to mint (empty on deny).
+    pub scopes: Vec<String>,
+    /// The audiences to mint (empty on deny).
+    pub audience: Vec<String>,
+    /// The lifetime to mint (absent on deny).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+    /// The evaluation time.
+    pub issued_at: DateTime<Utc>,
+    /// `issued_at + ttl` (absent on deny).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The extra token claims to mint.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, AttrValue>,
+    /// Every removal, substitution, clamp and denial, in a fixed order.
+    pub reasons: Vec<Reason>,
+    /// The rules whose conditions held, in policy order.
+    pub matched_rules: Vec<Arc<str>>,
+    /// The controls of the rules that decided, deduplicated, in policy order.
+    pub controls: Vec<Arc<str>>,
+    /// The policy that decided.
+    pub policy: PolicyRef,
+}
+
+impl Grant {
+    /// Whether anything may be minted (allow or narrow).
+    pub fn is_granted(&self) -> bool {
+        self.decision != Decision::Deny
+    }
+
+    /// The grant as one line of JSON, for decision logs.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.decision.to_string().to_uppercase())?;
+        if let Some(d) = self.denial {
+            write!(f, " ({d})")?;
+        }
+        writeln!(f, " for `{}`", self.subject)?;
+        if self.decision != Decision::Deny {
+            writeln!(f, "  scopes:    {}", self.scopes.join(" "))?;
+            writeln!(f, "  audience:  {}", self.audience.join(" "))?;
+            if let (Some(ttl), Some(exp)) = (self.ttl, self.expires_at) {
+                writeln!(f, "  ttl:       {ttl} (expires {})", exp.to_rfc3339())?;
+            }
+            if !self.claims.is_empty() {
+                let claims: Vec<String> =
+                    self.claims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                writeln!(f, "  claims:    {}", claims.join(" "))?;
+            }
+        }
+        if !self.reasons.is_empty() {
+            writeln!(f, "  because:")?;
+            for r in &self.reasons {
+                writeln!(f, "    - {r}")?;
+            }
+        }
+        if !self.matched_rules.is_empty() {
+            writeln!(f, "  matched:   {}", self.matched_rules.join(", "))?;
+        }
+        if !self.controls.is_empty() {
+            writeln!(f, "  controls:  {}", self.controls.join(", "))?;
+        }
+        write!(
+            f,
+            "  policy:    {} @ {} ({})",
+            self.policy.id, self.policy.revision, self.policy.digest
+        )
+    }
+}

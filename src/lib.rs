@@ -1,0 +1,133 @@
+//! Issuance-time policy: decide, before a token, workload certificate or
+//! delegated grant is minted, whether the requester may have it — and how
+//! much of it.
+//!
+//! ```text
+//! PolicyDocument (TOML / JSON)
+//!     │ IssuancePolicy::compile      validate everything, index, intern
+//!     ▼
+//! IssuancePolicy (immutable, Send + Sync)
+//!     │ evaluate(&MintRequest, now)  pure, total, fail closed
+//!     ▼
+//! Grant { decision: allow | narrow | deny, scopes, audience, ttl, reasons, … }
+//! ```
+//!
+//! The answer is **allow** (mint exactly what was asked), **narrow** (mint
+//! less: fewer scopes, a read scope instead of a write scope, a concrete
+//! audience instead of a broad one, a shorter lifetime) or **deny**, always
+//! with machine-readable reasons naming the rule that decided.
+//!
+//! # Example
+//!
+//! ```
+//! use mintgate::{Decision, Identity, IdentityKind, IssuancePolicy, MintRequest, Purpose};
+//!
+//! let policy = IssuancePolicy::from_toml_str(r#"
+//!     [policy]
+//!     id = "reports-issuer"
+//!     revision = "2026-11-28.1"
+//!     default_ttl = "15m"
+//!     max_ttl = "1h"
+//!
+//!     [purposes.summarize-reports]
+//!     scopes = ["reports:read", "reports:list"]
+//!
+//!     [downgrade]
+//!     "reports:write" = "reports:read"
+//!
+//!     [[rule]]
+//!     id = "reporting-agents"
+//!     controls = ["OWASP NHI5:2025"]
+//!     when = { "identity.kind" = "agent" }
+//!     grant = { scopes = ["reports:*"], audience = ["https://reports.example.org"], max_ttl = "10m" }
+//! "#)?;
+//!
+//! let request = MintRequest {
+//!     identity: Identity::new("spiffe://prod.example.org/ns/reports/sa/summarizer", IdentityKind::Agent),
+//!     purpose: Some(Purpose::new("summarize-reports")),
+//!     scopes: vec!["reports:write".into()],
+//!     audience: vec!["https://reports.example.org".into()],
+//!     ..MintRequest::default()
+//! };
+//! let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().to_utc();
+//! let grant = policy.evaluate(&request, now);
+//!
+//! assert_eq!(grant.decision, Decision::Narrow);
+//! assert_eq!(grant.scopes, ["reports:read"]);        // write downgraded to read
+//! assert_eq!(grant.ttl.unwrap().as_secs(), 600);      // the rule's 10m cap
+//! assert_eq!(grant.reasons[0].kind(), "scope_downgraded");
+//! println!("{grant}");                                // a one-screen explanation
+//! # Ok::<(), mintgate::CompileError>(())
+//! ```
+//!
+//! # Time, I/O and purity
+//!
+//! [`IssuancePolicy::evaluate`] takes the current time as an argument and
+//! never reads a clock, a file, the network or the environment. Loading the
+//! policy text, authenticating the requester, signing the token and writing
+//! the decision log are the issuer's job; the crate decides.
+//!
+//! # Untrusted input
+//!
+//! Both policies and requests are treated as untrusted:
+//!
+//! - compiling checks every path, type, pattern, duration and id, and bounds
+//!   document size, rule count, conditions per rule, nesting, list lengths
+//!   and pattern length ([`Limits`]); regexes are compiled by the `regex`
+//!   crate with size and nesting limits, so matching stays linear;
+//! - evaluating checks the request against the same limits, never panics,
+//!   and allocates only what the returned [`Grant`] owns (after a warm-up
+//!   per thread);
+//! - a condition the request cannot satisfy or refute (a missing attribute,
+//!   a malformed address, a timestamp in the future) is *unknown*: it stops
+//!   a permit and triggers a forbid, so the engine fails closed.
+//!
+//! # Decision semantics
+//!
+//! See `docs/semantics.md` for the algorithm and its invariants: deny by
+//! default; forbid overrides permit; lifecycle gates first; granted scopes =
+//! requested ∩ permitted ∩ justified by purpose ∩ parent − forbidden, with
+//! downgrades; wildcards never granted by pattern; every (audience, scope)
+//! pair permitted by one matching rule; the ttl is the minimum of every cap;
+//! allow only for an exact match; deterministic reasons.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::unreachable
+)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+mod condition;
+mod document;
+mod duration;
+mod error;
+mod evaluate;
+mod grant;
+mod index;
+mod limits;
+mod path;
+mod pattern;
+mod policy;
+mod request;
+mod scopes;
+mod source;
+mod value;
+
+pub use document::{Effect, GrantSpec, OnExcess, PolicyDocument, PolicySettings, PurposeSpec, RuleSpec};
+pub use duration::{Duration, DurationError};
+pub use error::{CompileError, Location, Section, SourceFormat};
+pub use grant::{
+    AudienceCause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause, TtlCap,
+};
+pub use limits::Limits;
+pub use policy::IssuancePolicy;
+pub use request::{
+    Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
+};
+pub use value::AttrValue;

@@ -1,0 +1,400 @@
+//! The compiled policy: validated, indexed, immutable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::condition::{Cond, CondParser};
+use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
+use crate::duration::Duration;
+use crate::error::{CompileError, Location, Section, excerpt};
+use crate::grant::PolicyRef;
+use crate::index::RuleIndex;
+use crate::limits::Limits;
+use crate::scopes::NameSet;
+
+/// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share
+/// it behind an [`Arc`], and swap the `Arc` to reload.
+///
+/// ```
+/// use mintgate::{Decision, Identity, IdentityKind, IssuancePolicy, MintRequest};
+///
+/// let policy = IssuancePolicy::from_toml_str(r#"
+///     [policy]
+///     id = "demo"
+///     revision = "1"
+///     max_ttl = "1h"
+///
+///     [[rule]]
+///     id = "agents-read-reports"
+///     when = { "identity.kind" = "agent" }
+///     grant = { scopes = ["reports:read"], audience = ["https://reports.example.org"] }
+/// "#)?;
+/// let request = MintRequest {
+///     identity: Identity::new("agent-7", IdentityKind::Agent),
+///     scopes: vec!["reports:read".into(), "reports:write".into()],
+///     audience: vec!["https://reports.example.org".into()],
+///     ..MintRequest::default()
+/// };
+/// let grant = policy.evaluate(&request, chrono::Utc::now());
+/// assert_eq!(grant.decision, Decision::Narrow);
+/// assert_eq!(grant.scopes, ["reports:read"]);
+/// # Ok::<(), mintgate::CompileError>(())
+/// ```
+#[derive(Debug)]
+pub struct IssuancePolicy {
+    pub(crate) meta: PolicyRef,
+    pub(crate) default_ttl: Option<Duration>,
+    pub(crate) min_ttl: Option<Duration>,
+    pub(crate) max_ttl: Option<Duration>,
+    pub(crate) on_excess: OnExcess,
+    pub(crate) enforce_lifecycle: bool,
+    pub(crate) enforce_credential_expiry: bool,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) purposes: HashMap<Box<str>, Purpose>,
+    pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
+    pub(crate) index: RuleIndex,
+    pub(crate) limits: Limits,
+    pub(crate) document: PolicyDocument,
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: Arc<str>,
+    pub(crate) effect: Effect,
+    pub(crate) controls: Vec<Arc<str>>,
+    pub(crate) when: Vec<Cond>,
+    /// Permit: the scopes granted. Forbid: the scopes removed (`None`: all).
+    pub(crate) scopes: Option<NameSet>,
+    pub(crate) audience: NameSet,
+    pub(crate) max_ttl: Option<Duration>,
+    pub(crate) claims: Vec<Box<str>>,
+    pub(crate) on_excess: Option<OnExcess>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Purpose {
+    pub(crate) scopes: NameSet,
+    pub(crate) max_ttl: Option<Duration>,
+    pub(crate) requires: Vec<Cond>,
+}
+
+impl Rule {
+    pub(crate) fn grants(&self, scope: &str) -> bool {
+        self.scopes.as_ref().is_some_and(|s| s.matches(scope))
+    }
+}
+
+struct Compiler<'a> {
+    limits: &'a Limits,
+}
+
+impl Compiler<'_> {
+    fn limit(&self, location: Location, what: &'static str, limit: usize, found: usize) -> Result<(), CompileError> {
+        if found > limit {
+            return Err(CompileError::LimitExceeded { location, what, limit, found });
+        }
+        Ok(())
+    }
+
+    fn name(&self, section: &Section, field: &str, value: &str) -> Result<(), CompileError> {
+        let invalid = |reason: &str| CompileError::InvalidValue {
+            location: Location::new(section.clone(), field),
+            value: excerpt(value),
+            reason: reason.to_owned(),
+        };
+        if value.trim().is_empty() {
+            return Err(invalid("must not be empty"));
+        }
+        if value.len() > self.limits.max_name_len {
+            return Err(invalid("too long"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(invalid("must not contain control characters"));
+        }
+        Ok(())
+    }
+
+    fn names(&self, section: &Section, field: &str, values: &[String], allow_empty: bool) -> Result<NameSet, CompileError> {
+        self.limit(Location::new(section.clone(), field), "values in one list", self.limits.max_list_len, values.len())?;
+        if values.is_empty() && !allow_empty {
+            return Err(CompileError::InvalidValue {
+                location: Location::new(section.clone(), field),
+                value: "[]".into(),
+                reason: "must list at least one entry".into(),
+            });
+        }
+        for (i, v) in values.iter().enumerate() {
+            self.name(section, &format!("{field}[{i}]"), v)?;
+        }
+        NameSet::new(values).map_err(|(pattern, reason)| CompileError::InvalidPattern {
+            location: Location::new(section.clone(), field),
+            kind: "glob",
+            pattern: excerpt(&pattern),
+            reason,
+        })
+    }
+
+    fn ttl(&self, section: &Section, field: &str, d: Option<Duration>) -> Result<Option<Duration>, CompileError> {
+        if d.is_some_and(|d| d.as_secs() == 0) {
+            return Err(CompileError::InvalidValue {
+                location: Location::new(section.clone(), field),
+                value: "0s".into(),
+                reason: "a zero lifetime can never be granted".into(),
+            });
+        }
+        Ok(d)
+    }
+
+    fn rule(&self, spec: &RuleSpec) -> Result<Rule, CompileError> {
+        let section = Section::Rule(spec.id.clone());
+        let loc = |field: &str| Location::new(section.clone(), field);
+        let mut parser = CondParser::new(section.clone(), self.limits);
+        let when = parser.parse_table(&spec.when, "when", 0)?;
+        self.limit(loc("controls"), "values in one list", self.limits.max_list_len, spec.controls.len())?;
+        for (i, c) in spec.controls.iter().enumerate() {
+            self.name(&section, &format!("controls[{i}]"), c)?;
+        }
+        let controls = spec.controls.iter().map(|c| Arc::from(c.as_str())).collect();
+        let id: Arc<str> = Arc::from(spec.id.as_str());
+        match spec.effect {
+            Effect::Permit => {
+                if spec.scopes.is_some() {
+                    return Err(CompileError::Contradiction {
+                        location: loc("scopes"),
+                        message: "a permit lists its scopes under `grant.scopes`; top-level `scopes` is for forbids".into(),
+                    });
+                }
+                let Some(grant) = &spec.grant else {
+                    return Err(CompileError::InvalidValue {
+                        location: loc("grant"),
+                        value: "(missing)".into(),
+                        reason: "a permit rule needs `grant = { scopes = [...], audience = [...] }`".into(),
+                    });
+                };
+                let scopes = self.names(&section, "grant.scopes", &grant.scopes, false)?;
+                let audience = self.names(&section, "grant.audience", &grant.audience, false)?;
+                let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
+                self.limit(loc("grant.claims"), "values in one list", self.limits.max_list_len, grant.claims.len())?;
+                for (i, c) in grant.claims.iter().enumerate() {
+                    self.name(&section, &format!("grant.claims[{i}]"), c)?;
+                }
+                Ok(Rule {
+                    id,
+                    effect: Effect::Permit,
+                    controls,
+                    when,
+                    scopes: Some(scopes),
+                    audience,
+                    max_ttl,
+                    claims: grant.claims.iter().map(|c| c.as_str().into()).collect(),
+                    on_excess: spec.on_excess,
+                })
+            }
+            Effect::Forbid => {
+                if spec.grant.is_some() {
+                    return Err(CompileError::Contradiction {
+                        location: loc("grant"),
+                        message: "a forbid grants nothing; remove `grant` or make the rule a permit".into(),
+                    });
+                }
+                if spec.on_excess.is_some() {
+                    return Err(CompileError::Contradiction {
+                        location: loc("on_excess"),
+                        message: "`on_excess` applies to permits only".into(),
+                    });
+                }
+                let scopes = match &spec.scopes {
+                    Some(list) => Some(self.names(&section, "scopes", list, false)?),
+                    None => None,
+                };
+                Ok(Rule {
+                    id,
+                    effect: Effect::Forbid,
+                    controls,
+                    when,
+                    scopes,
+                    audience: NameSet::default(),
+                    max_ttl: None,
+                    claims: Vec::new(),
+                    on_excess: None,
+                })
+            }
+        }
+    }
+}
+
+fn digest(doc: &PolicyDocument) -> String {
+    let bytes = serde_json::to_vec(doc).unwrap_or_default();
+    let hash = Sha256::digest(&bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl IssuancePolicy {
+    /// Compile a document with the default [`Limits`].
+    pub fn compile(doc: &PolicyDocument) -> Result<IssuancePolicy, CompileError> {
+        IssuancePolicy::compile_with_limits(doc, &Limits::default())
+    }
+
+    /// Compile a document, validating everything: paths, types, patterns,
+    /// durations, ids, contradictions and size limits.
+    pub fn compile_with_limits(doc: &PolicyDocument, limits: &Limits) -> Result<IssuancePolicy, CompileError> {
+        let c = Compiler { limits };
+        let settings = &doc.policy;
+        let policy = Section::Policy;
+        c.name(&policy, "id", &settings.id)?;
+        c.name(&policy, "revision", &settings.revision)?;
+        let default_ttl = c.ttl(&policy, "default_ttl", settings.default_ttl)?;
+        let min_ttl = c.ttl(&policy, "min_ttl", settings.min_ttl)?;
+        let max_ttl = c.ttl(&policy, "max_ttl", settings.max_ttl)?;
+        let contradiction = |field: &str, message: String| CompileError::Contradiction {
+            location: Location::new(Section::Policy, field),
+            message,
+        };
+        if let (Some(min), Some(max)) = (min_ttl, max_ttl) {
+            if min > max {
+                return Err(contradiction("min_ttl", format!("`min_ttl` `{min}` is above `max_ttl` `{max}`")));
+            }
+        }
+        if let (Some(def), Some(max)) = (default_ttl, max_ttl) {
+            if def > max {
+                return Err(contradiction("default_ttl", format!("`default_ttl` `{def}` is above `max_ttl` `{max}`")));
+            }
+        }
+        if let (Some(min), Some(def)) = (min_ttl, default_ttl) {
+            if min > def {
+                return Err(contradiction("min_ttl", format!("`min_ttl` `{min}` is above `default_ttl` `{def}`")));
+            }
+        }
+        if default_ttl.is_none() && max_ttl.is_none() {
+            return Err(contradiction(
+                "max_ttl",
+                "set `max_ttl` or `default_ttl`: without either a request without a ttl has no lifetime".into(),
+            ));
+        }
+
+        c.limit(Location::new(Section::Document, "rule"), "rules", limits.max_rules, doc.rules.len())?;
+        c.limit(Location::new(Section::Document, "purposes"), "purposes", limits.max_purposes, doc.purposes.len())?;
+        c.limit(Location::new(Section::Downgrade, ""), "downgrades", limits.max_downgrades, doc.downgrade.len())?;
+
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(doc.rules.len());
+        let mut rules = Vec::with_capacity(doc.rules.len());
+        let mut index = RuleIndex::default();
+        for (i, spec) in doc.rules.iter().enumerate() {
+            let section = Section::Rule(if spec.id.is_empty() { format!("#{}", i + 1) } else { spec.id.clone() });
+            c.name(&section, "id", &spec.id)?;
+            if let Some(first) = seen.insert(spec.id.as_str(), i + 1) {
+                return Err(CompileError::DuplicateRuleId {
+                    location: Location::new(section, "id"),
+                    id: excerpt(&spec.id),
+                    first,
+                });
+            }
+            let rule = c.rule(spec)?;
+            let n = u32::try_from(i).map_err(|_| CompileError::LimitExceeded {
+                location: Location::new(Section::Document, "rule"),
+                what: "rules",
+                limit: u32::MAX as usize,
+                found: doc.rules.len(),
+            })?;
+            index.insert(n, &rule.when, rule.effect);
+            rules.push(rule);
+        }
+
+        let mut purposes = HashMap::with_capacity(doc.purposes.len());
+        for (name, spec) in &doc.purposes {
+            let section = Section::Purpose(name.clone());
+            c.name(&section, "", name)?;
+            let scopes = c.names(&section, "scopes", &spec.scopes, false)?;
+            let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
+            let requires = CondParser::new(section.clone(), limits).parse_table(&spec.requires, "requires", 0)?;
+            purposes.insert(
+                name.as_str().into(),
+                Purpose { scopes, max_ttl, requires },
+            );
+        }
+
+        let mut downgrade: HashMap<Box<str>, Box<str>> = HashMap::with_capacity(doc.downgrade.len());
+        for (from, to) in &doc.downgrade {
+            for (field, v) in [(from.as_str(), from), (from.as_str(), to)] {
+                c.name(&Section::Downgrade, field, v)?;
+                if crate::scopes::is_wildcard_request(v) || v.contains('[') {
+                    return Err(CompileError::InvalidValue {
+                        location: Location::new(Section::Downgrade, field),
+                        value: excerpt(v),
+                        reason: "downgrades map concrete scopes, not patterns".into(),
+                    });
+                }
+            }
+            downgrade.insert(from.as_str().into(), to.as_str().into());
+        }
+        for start in doc.downgrade.keys() {
+            let mut cur = start.as_str();
+            for _ in 0..=downgrade.len() {
+                match downgrade.get(cur) {
+                    Some(next) if **next == *start => {
+                        return Err(CompileError::Contradiction {
+                            location: Location::new(Section::Downgrade, start.as_str()),
+                            message: format!("downgrade cycle: `{}` leads back to itself", excerpt(start)),
+                        });
+                    }
+                    Some(next) => cur = next,
+                    None => break,
+                }
+            }
+        }
+
+        Ok(IssuancePolicy {
+            meta: PolicyRef {
+                id: settings.id.as_str().into(),
+                revision: settings.revision.as_str().into(),
+                digest: digest(doc).into(),
+            },
+            default_ttl,
+            min_ttl,
+            max_ttl,
+            on_excess: settings.on_excess,
+            enforce_lifecycle: settings.enforce_lifecycle,
+            enforce_credential_expiry: settings.enforce_credential_expiry,
+            rules,
+            purposes,
+            downgrade,
+            index,
+            limits: limits.clone(),
+            document: doc.clone(),
+        })
+    }
+
+    /// Parse TOML and compile it; errors carry line and column.
+    pub fn from_toml_str(text: &str) -> Result<IssuancePolicy, CompileError> {
+        let doc = PolicyDocument::from_toml_str(text)?;
+        IssuancePolicy::compile(&doc).map_err(|e| crate::source::locate(e, text))
+    }
+
+    /// Parse JSON and compile it; errors carry line and column.
+    pub fn from_json_str(text: &str) -> Result<IssuancePolicy, CompileError> {
+        let doc = PolicyDocument::from_json_str(text)?;
+        IssuancePolicy::compile(&doc).map_err(|e| crate::source::locate(e, text))
+    }
+
+    /// The policy's id, revision and digest, as recorded on grants.
+    pub fn policy_ref(&self) -> &PolicyRef {
+        &self.meta
+    }
+
+    /// The document this policy was compiled from.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.document
+    }
+
+    /// The limits it was compiled with (and checks requests against).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}

@@ -1,0 +1,270 @@
+//! The mint request: who asks, why, for what, from where, on whose behalf.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Duration;
+use crate::value::AttrValue;
+
+/// A request to mint a token, workload certificate or delegated grant.
+///
+/// Build it with struct literals (every part but the identity has a
+/// `Default`) or deserialize it from JSON; unknown fields are rejected.
+///
+/// ```
+/// use mintgate::{Identity, IdentityKind, MintRequest};
+///
+/// let request = MintRequest {
+///     identity: Identity::new("spiffe://prod.example.org/ns/reports/sa/agent", IdentityKind::Agent),
+///     scopes: vec!["reports:read".into()],
+///     audience: vec!["https://reports.example.org".into()],
+///     ..MintRequest::default()
+/// };
+/// let same: MintRequest = serde_json::from_str(r#"{
+///     "identity": { "subject": "spiffe://prod.example.org/ns/reports/sa/agent", "kind": "agent" },
+///     "scopes": ["reports:read"],
+///     "audience": ["https://reports.example.org"]
+/// }"#).unwrap();
+/// assert_eq!(request, same);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// Who is asking: the authenticated requester.
+    pub identity: Identity,
+    /// Why: the task the credential is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// The scopes asked for. A scope containing `*` or `?` is a broad request
+    /// and is only ever answered with concrete scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The audiences (resource indicators) asked for; empty means "whatever
+    /// the policy allows", which the policy narrows to a concrete audience.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// The lifetime asked for; the policy default applies when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<Duration>,
+    /// Extra claims asked for in the minted token.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, AttrValue>,
+    /// Runtime posture: attestation, environment, device trust, source IP,
+    /// image provenance, and anything else the issuer observed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub posture: BTreeMap<String, AttrValue>,
+    /// On whose behalf, for token exchange and delegation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<Delegation>,
+}
+
+/// The authenticated identity asking for the credential.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// The subject: a SPIFFE ID, service account name, `sub` claim, …
+    pub subject: String,
+    /// What kind of identity it is.
+    pub kind: IdentityKind,
+    /// The issuer of the credential it authenticated with (`iss`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Claims of the credential it authenticated with.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, AttrValue>,
+    /// The accountable owner (a team or person), from the inventory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Its lifecycle state, from the inventory.
+    #[serde(default)]
+    pub state: LifecycleState,
+    /// When it authenticated for this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated_at: Option<DateTime<Utc>>,
+    /// When the credential it authenticated with expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_expires_at: Option<DateTime<Utc>>,
+}
+
+impl Identity {
+    /// An active identity with the given subject and kind and nothing else.
+    pub fn new(subject: impl Into<String>, kind: IdentityKind) -> Self {
+        Identity {
+            subject: subject.into(),
+            kind,
+            ..Identity::default()
+        }
+    }
+}
+
+/// The kind of a non-human (or human) identity.
+///
+/// Not `#[non_exhaustive]`: policies name these in conditions, so a new kind
+/// is a deliberate, visible change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// A workload: a service, pod or job with a workload identity.
+    #[default]
+    Workload,
+    /// An AI agent.
+    Agent,
+    /// A service account.
+    ServiceAccount,
+    /// A CI/CD job (GitHub Actions, GitLab CI, …).
+    CiJob,
+    /// A human user.
+    User,
+}
+
+impl IdentityKind {
+    /// All kinds, in declaration order.
+    pub const ALL: [IdentityKind; 5] = [
+        IdentityKind::Workload,
+        IdentityKind::Agent,
+        IdentityKind::ServiceAccount,
+        IdentityKind::CiJob,
+        IdentityKind::User,
+    ];
+
+    /// The name used in policies and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Workload => "workload",
+            IdentityKind::Agent => "agent",
+            IdentityKind::ServiceAccount => "service_account",
+            IdentityKind::CiJob => "ci_job",
+            IdentityKind::User => "user",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        IdentityKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for IdentityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an identity stands in its lifecycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleState {
+    /// In service.
+    #[default]
+    Active,
+    /// Temporarily disabled: denied unless the policy opts out.
+    Suspended,
+    /// Retired: denied unless the policy opts out.
+    Offboarded,
+}
+
+impl LifecycleState {
+    /// All states, in declaration order.
+    pub const ALL: [LifecycleState; 3] = [
+        LifecycleState::Active,
+        LifecycleState::Suspended,
+        LifecycleState::Offboarded,
+    ];
+
+    /// The name used in policies and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleState::Active => "active",
+            LifecycleState::Suspended => "suspended",
+            LifecycleState::Offboarded => "offboarded",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        LifecycleState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for LifecycleState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The task a credential is requested for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// The task's name, as the policy's purpose catalogue knows it.
+    pub name: String,
+    /// A ticket or change reference justifying the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Further attributes of the task.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, AttrValue>,
+}
+
+impl Purpose {
+    /// A purpose with just a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Purpose {
+            name: name.into(),
+            ..Purpose::default()
+        }
+    }
+}
+
+/// Delegation: the request acts on someone else's behalf (RFC 8693).
+///
+/// The requesting [`Identity`] is the actor that will appear as the outermost
+/// `act` of the minted token. `subject` is whose authority is being used
+/// (the subject token's `sub`), `actors` the actors already in the subject
+/// token's `act` chain, nearest first, and `parent` the grant being
+/// exchanged, which bounds what can be minted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delegation {
+    /// On whose behalf: the subject of the token being exchanged.
+    pub subject: String,
+    /// Prior actors in the chain, nearest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
+    /// The grant being exchanged: its scopes and expiry bound the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentGrant>,
+}
+
+impl Delegation {
+    /// The delegation depth of the token to be minted: the requesting
+    /// identity plus the prior actors.
+    pub fn depth(&self) -> usize {
+        self.actors.len().saturating_add(1)
+    }
+}
+
+/// One actor of a delegation chain (an `act` claim level).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// The actor's subject.
+    pub subject: String,
+    /// The actor's kind, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<IdentityKind>,
+    /// The actor's issuer, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+/// The grant being exchanged or delegated from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentGrant {
+    /// The parent's scopes: the new grant's scopes are a subset.
+    pub scopes: Vec<String>,
+    /// The parent's expiry: the new grant expires no later.
+    pub expires_at: DateTime<Utc>,
+}

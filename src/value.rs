@@ -1,0 +1,181 @@
+//! Open, typed attribute values: claims, posture and purpose attributes.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The value of an open-ended attribute (an identity claim, a posture
+/// attribute, a purpose attribute or an extra token claim).
+///
+/// In JSON a string that parses as an IPv4 or IPv6 address becomes
+/// [`AttrValue::Ip`]; every other string stays a [`AttrValue::String`].
+/// Equality against a string literal in a policy compares addresses by value,
+/// so `"10.0.0.1"` in a policy matches an `Ip` attribute of `10.0.0.1`.
+///
+/// ```
+/// use mintgate::AttrValue;
+///
+/// let v: AttrValue = serde_json::from_str("\"10.1.2.3\"").unwrap();
+/// assert!(matches!(v, AttrValue::Ip(_)));
+/// assert_eq!(AttrValue::from("prod"), AttrValue::String("prod".into()));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum AttrValue {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number. Integers up to 2^53 are exact.
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An IPv4 or IPv6 address.
+    Ip(IpAddr),
+    /// A list of values, such as a `groups` claim. Conditions on a list match
+    /// when any element matches.
+    List(Vec<AttrValue>),
+}
+
+impl AttrValue {
+    /// A short name of this value's type, as error messages use it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            AttrValue::Bool(_) => "bool",
+            AttrValue::Number(_) => "number",
+            AttrValue::String(_) => "string",
+            AttrValue::Ip(_) => "ip address",
+            AttrValue::List(_) => "list",
+        }
+    }
+}
+
+impl From<bool> for AttrValue {
+    fn from(v: bool) -> Self {
+        AttrValue::Bool(v)
+    }
+}
+impl From<f64> for AttrValue {
+    fn from(v: f64) -> Self {
+        AttrValue::Number(v)
+    }
+}
+impl From<i64> for AttrValue {
+    fn from(v: i64) -> Self {
+        // i64 beyond 2^53 loses precision, as it would in JSON.
+        #[allow(clippy::cast_precision_loss)]
+        AttrValue::Number(v as f64)
+    }
+}
+impl From<&str> for AttrValue {
+    fn from(v: &str) -> Self {
+        AttrValue::String(v.to_owned())
+    }
+}
+impl From<String> for AttrValue {
+    fn from(v: String) -> Self {
+        AttrValue::String(v)
+    }
+}
+impl From<IpAddr> for AttrValue {
+    fn from(v: IpAddr) -> Self {
+        AttrValue::Ip(v)
+    }
+}
+
+impl fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrValue::Bool(b) => write!(f, "{b}"),
+            AttrValue::Number(n) => write!(f, "{n}"),
+            AttrValue::String(s) => write!(f, "{s:?}"),
+            AttrValue::Ip(ip) => write!(f, "{ip}"),
+            AttrValue::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+impl Serialize for AttrValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AttrValue::Bool(b) => serializer.serialize_bool(*b),
+            AttrValue::Number(n) => {
+                // Whole numbers serialize as integers so claims round-trip as written.
+                if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    serializer.serialize_i64(*n as i64)
+                } else {
+                    serializer.serialize_f64(*n)
+                }
+            }
+            AttrValue::String(s) => serializer.serialize_str(s),
+            AttrValue::Ip(ip) => serializer.collect_str(ip),
+            AttrValue::List(items) => items.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AttrValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AttrValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a bool, number, string or list")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<AttrValue, E> {
+                Ok(AttrValue::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<AttrValue, E> {
+                Ok(AttrValue::from(v))
+            }
+            #[allow(clippy::cast_precision_loss)]
+            fn visit_u64<E>(self, v: u64) -> Result<AttrValue, E> {
+                Ok(AttrValue::Number(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AttrValue, E> {
+                if v.is_finite() {
+                    Ok(AttrValue::Number(v))
+                } else {
+                    Err(E::custom("numbers must be finite"))
+                }
+            }
+            fn visit_str<E>(self, v: &str) -> Result<AttrValue, E> {
+                Ok(match v.parse::<IpAddr>() {
+                    Ok(ip) => AttrValue::Ip(ip),
+                    Err(_) => AttrValue::String(v.to_owned()),
+                })
+            }
+            fn visit_string<E>(self, v: String) -> Result<AttrValue, E> {
+                Ok(match v.parse::<IpAddr>() {
+                    Ok(ip) => AttrValue::Ip(ip),
+                    Err(_) => AttrValue::String(v),
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<AttrValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<AttrValue>()? {
+                    if matches!(item, AttrValue::List(_)) {
+                        return Err(serde::de::Error::custom(
+                            "nested lists are not supported as attribute values",
+                        ));
+                    }
+                    items.push(item);
+                }
+                Ok(AttrValue::List(items))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
