@@ -149,13 +149,7 @@ impl StrTest {
 
     /// Any (or all) elements of a list value.
     fn list(&self, v: Val<'_>, all: bool) -> Tri {
-        let fold = |it: &mut dyn Iterator<Item = bool>| {
-            if all {
-                it.fold(true, |acc, b| acc && b)
-            } else {
-                it.fold(false, |acc, b| acc || b)
-            }
-        };
+        let fold = |it: &mut dyn Iterator<Item = bool>| fold_bools(all, it);
         match v {
             Val::Strings(items) => Tri::from_bool(fold(&mut items.iter().map(|s| self.matches(s)))),
             Val::Actors(actors) => {
@@ -177,6 +171,15 @@ impl StrTest {
             other => self.matches_val(other),
         }
     }
+}
+
+fn fold_bools(all: bool, it: &mut dyn Iterator<Item = bool>) -> bool {
+    for b in it {
+        if b != all {
+            return b;
+        }
+    }
+    all
 }
 
 fn any_tri(it: impl Iterator<Item = Tri>) -> Tri {
@@ -254,9 +257,9 @@ impl Test {
             }
             // A negative age means a timestamp in the future: undecidable.
             (Test::Dur { .. }, Val::Dur(secs)) if secs < 0 => Tri::Unknown,
-            (Test::Dur { min, max }, Val::Dur(secs)) => Tri::from_bool(
-                min.is_none_or(|m| secs >= m) && max.is_none_or(|m| secs <= m),
-            ),
+            (Test::Dur { min, max }, Val::Dur(secs)) => {
+                Tri::from_bool(min.is_none_or(|m| secs >= m) && max.is_none_or(|m| secs <= m))
+            }
             (Test::Time(t), Val::Time(at)) => Tri::from_bool(t.matches(at)),
             (Test::Cidr(nets), Val::Open(A::Ip(ip))) => {
                 Tri::from_bool(nets.iter().any(|n| n.contains(*ip)))
@@ -330,7 +333,11 @@ impl Cond {
     /// is not false). `None` when it is as wanted.
     pub(crate) fn explain(&self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
         let value = self.eval(ctx);
-        let ok = if want_false { value == Tri::False } else { value == Tri::True };
+        let ok = if want_false {
+            value == Tri::False
+        } else {
+            value == Tri::True
+        };
         if ok {
             return None;
         }
@@ -442,17 +449,29 @@ impl<'a> CondParser<'a> {
             let cond = match key.as_str() {
                 "all" | "any" => {
                     let Value::Array(items) = value else {
-                        return Err(self.invalid(&here, value, "`all` and `any` take a list of condition tables"));
+                        return Err(self.invalid(
+                            &here,
+                            value,
+                            "`all` and `any` take a list of condition tables",
+                        ));
                     };
                     let mut group = Vec::new();
                     for (i, item) in items.iter().enumerate() {
                         let Value::Object(map) = item else {
-                            return Err(self.invalid(&format!("{here}[{i}]"), item, "expected a condition table"));
+                            return Err(self.invalid(
+                                &format!("{here}[{i}]"),
+                                item,
+                                "expected a condition table",
+                            ));
                         };
                         let inner = self.parse_table(map, &format!("{here}[{i}]"), depth + 1)?;
                         group.push(Cond::All(inner));
                     }
-                    if key == "all" { Cond::All(group) } else { Cond::Any(group) }
+                    if key == "all" {
+                        Cond::All(group)
+                    } else {
+                        Cond::Any(group)
+                    }
                 }
                 "not" => {
                     let Value::Object(map) = value else {
@@ -479,7 +498,14 @@ impl<'a> CondParser<'a> {
         Ok(out)
     }
 
-    fn leaf(&mut self, attr: &Attr, path: &str, test: Test, value: &Value, field: &str) -> Result<Cond, CompileError> {
+    fn leaf(
+        &mut self,
+        attr: &Attr,
+        path: &str,
+        test: Test,
+        value: &Value,
+        field: &str,
+    ) -> Result<Cond, CompileError> {
         self.leaves += 1;
         if self.leaves > self.limits.max_conditions_per_rule {
             return Err(CompileError::LimitExceeded {
@@ -498,7 +524,14 @@ impl<'a> CondParser<'a> {
     }
 
     /// `path = value`: a literal, a list (one of), or an operator table.
-    fn parse_entry(&mut self, attr: &Attr, path: &str, value: &Value, field: &str, depth: usize) -> Result<Cond, CompileError> {
+    fn parse_entry(
+        &mut self,
+        attr: &Attr,
+        path: &str,
+        value: &Value,
+        field: &str,
+        depth: usize,
+    ) -> Result<Cond, CompileError> {
         let Value::Object(ops) = value else {
             let test = self.equality(attr, path, value, field)?;
             return self.leaf(attr, path, test, value, field);
@@ -549,7 +582,14 @@ impl<'a> CondParser<'a> {
         })
     }
 
-    fn operator(&mut self, attr: &Attr, path: &str, op: &str, arg: &Value, field: &str) -> Result<Test, CompileError> {
+    fn operator(
+        &mut self,
+        attr: &Attr,
+        path: &str,
+        op: &str,
+        arg: &Value,
+        field: &str,
+    ) -> Result<Test, CompileError> {
         let ty = attr.ty();
         match op {
             "eq" => self.equality(attr, path, arg, field),
@@ -613,7 +653,13 @@ impl<'a> CondParser<'a> {
     }
 
     /// A literal or a list of literals, typed by the attribute.
-    fn equality(&mut self, attr: &Attr, path: &str, value: &Value, field: &str) -> Result<Test, CompileError> {
+    fn equality(
+        &mut self,
+        attr: &Attr,
+        path: &str,
+        value: &Value,
+        field: &str,
+    ) -> Result<Test, CompileError> {
         let ty = attr.ty();
         match ty {
             AttrType::Str => Ok(Test::Str(self.strings(path, value, field)?)),
@@ -622,7 +668,9 @@ impl<'a> CondParser<'a> {
                 let mut mask = 0u8;
                 for item in self.list_of(value) {
                     let bit = match (item, ty) {
-                        (Value::String(s), AttrType::Kind) => crate::IdentityKind::parse(s).map(kind_bit),
+                        (Value::String(s), AttrType::Kind) => {
+                            crate::IdentityKind::parse(s).map(kind_bit)
+                        }
                         (Value::String(s), _) => crate::LifecycleState::parse(s).map(state_bit),
                         _ => None,
                     };
@@ -631,7 +679,11 @@ impl<'a> CondParser<'a> {
                 if mask == 0 {
                     return Err(self.invalid(field, value, "an empty list matches nothing"));
                 }
-                Ok(if ty == AttrType::Kind { Test::Kinds(mask) } else { Test::States(mask) })
+                Ok(if ty == AttrType::Kind {
+                    Test::Kinds(mask)
+                } else {
+                    Test::States(mask)
+                })
             }
             AttrType::Number => Ok(Test::Num(NumTest {
                 one_of: self.numbers(path, value, field)?,
@@ -639,19 +691,29 @@ impl<'a> CondParser<'a> {
             })),
             AttrType::Duration => {
                 let d = self.duration(path, value, field)?;
-                Ok(Test::Dur { min: Some(d), max: Some(d) })
+                Ok(Test::Dur {
+                    min: Some(d),
+                    max: Some(d),
+                })
             }
-            AttrType::Time => Err(self.mismatch(field, path, "a time: use `not_before`, `not_after`, `weekdays` or `hours`", value)),
+            AttrType::Time => Err(self.mismatch(
+                field,
+                path,
+                "a time: use `not_before`, `not_after`, `weekdays` or `hours`",
+                value,
+            )),
             AttrType::Open => match value {
                 Value::Bool(b) => Ok(Test::Bool(*b)),
                 Value::Number(_) => Ok(Test::Num(NumTest {
                     one_of: self.numbers(path, value, field)?,
                     ..NumTest::default()
                 })),
-                Value::Array(items) if items.first().is_some_and(Value::is_number) => Ok(Test::Num(NumTest {
-                    one_of: self.numbers(path, value, field)?,
-                    ..NumTest::default()
-                })),
+                Value::Array(items) if items.first().is_some_and(Value::is_number) => {
+                    Ok(Test::Num(NumTest {
+                        one_of: self.numbers(path, value, field)?,
+                        ..NumTest::default()
+                    }))
+                }
                 _ => Ok(Test::Str(self.strings(path, value, field)?)),
             },
         }
@@ -685,12 +747,18 @@ impl<'a> CondParser<'a> {
                 return Err(self.mismatch(field, path, "a string (or a list of strings)", item));
             };
             if s.len() > MAX_PATTERN_LEN {
-                return Err(self.invalid(field, item, format!("longer than {MAX_PATTERN_LEN} bytes")));
+                return Err(self.invalid(
+                    field,
+                    item,
+                    format!("longer than {MAX_PATTERN_LEN} bytes"),
+                ));
             }
             out.push((Box::<str>::from(s.as_str()), s.parse::<IpAddr>().ok()));
         }
         match (value, out.len()) {
-            (Value::Array(_), 0) => Err(self.invalid(field, value, "an empty list matches nothing")),
+            (Value::Array(_), 0) => {
+                Err(self.invalid(field, value, "an empty list matches nothing"))
+            }
             (Value::Array(_), _) => Ok(StrTest::OneOf(out)),
             _ => {
                 let (lit, ip) = out.pop().unwrap_or_default();
@@ -705,33 +773,57 @@ impl<'a> CondParser<'a> {
         items
             .into_iter()
             .map(|item| {
-                item.as_f64()
-                    .ok_or_else(|| self.mismatch(field, path, "a number (or a list of numbers)", item))
+                item.as_f64().ok_or_else(|| {
+                    self.mismatch(field, path, "a number (or a list of numbers)", item)
+                })
             })
             .collect()
     }
 
     fn duration(&self, path: &str, value: &Value, field: &str) -> Result<i64, CompileError> {
         let d: crate::Duration = match value {
-            Value::String(s) => s.parse().map_err(|e: crate::DurationError| self.invalid(field, value, e.to_string()))?,
-            Value::Number(n) => crate::Duration::from_secs(
-                n.as_u64().ok_or_else(|| self.invalid(field, value, "a duration is a whole, non-negative number of seconds"))?,
-            ),
+            Value::String(s) => s
+                .parse()
+                .map_err(|e: crate::DurationError| self.invalid(field, value, e.to_string()))?,
+            Value::Number(n) => crate::Duration::from_secs(n.as_u64().ok_or_else(|| {
+                self.invalid(
+                    field,
+                    value,
+                    "a duration is a whole, non-negative number of seconds",
+                )
+            })?),
             _ => return Err(self.mismatch(field, path, "a duration such as \"10m\"", value)),
         };
         Ok(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     }
 
-    fn bound(&mut self, attr: &Attr, path: &str, op: &str, arg: &Value, field: &str) -> Result<Test, CompileError> {
+    fn bound(
+        &mut self,
+        attr: &Attr,
+        path: &str,
+        op: &str,
+        arg: &Value,
+        field: &str,
+    ) -> Result<Test, CompileError> {
         match attr.ty() {
             AttrType::Duration => {
                 let d = Some(self.duration(path, arg, field)?);
-                Ok(if op == "min" { Test::Dur { min: d, max: None } } else { Test::Dur { min: None, max: d } })
+                Ok(if op == "min" {
+                    Test::Dur { min: d, max: None }
+                } else {
+                    Test::Dur { min: None, max: d }
+                })
             }
             AttrType::Number | AttrType::Open => {
-                let n = arg.as_f64().ok_or_else(|| self.mismatch(field, path, "a number", arg))?;
+                let n = arg
+                    .as_f64()
+                    .ok_or_else(|| self.mismatch(field, path, "a number", arg))?;
                 let mut t = NumTest::default();
-                if op == "min" { t.min = Some(n) } else { t.max = Some(n) }
+                if op == "min" {
+                    t.min = Some(n)
+                } else {
+                    t.max = Some(n)
+                }
                 Ok(Test::Num(t))
             }
             ty => Err(self.mismatch(field, path, ty.describe(), arg)),
@@ -744,7 +836,11 @@ impl<'a> CondParser<'a> {
         let mut texts = Vec::new();
         for item in items {
             let Value::String(s) = item else {
-                return Err(self.invalid(field, item, format!("`{op}` takes a string (or a list of strings)")));
+                return Err(self.invalid(
+                    field,
+                    item,
+                    format!("`{op}` takes a string (or a list of strings)"),
+                ));
             };
             texts.push(s.as_str());
         }
@@ -775,14 +871,18 @@ impl<'a> CondParser<'a> {
             reason,
         };
         if joined.len() > MAX_PATTERN_LEN + 8 * texts.len() {
-            return Err(pattern_error(format!("longer than {MAX_PATTERN_LEN} bytes")));
+            return Err(pattern_error(format!(
+                "longer than {MAX_PATTERN_LEN} bytes"
+            )));
         }
         // Anchored: a regex must match the whole value, as a glob does.
         let re = regex::RegexBuilder::new(&format!("^(?:{joined})$"))
             .size_limit(REGEX_SIZE_LIMIT)
             .nest_limit(REGEX_NEST_LIMIT)
             .build()
-            .map_err(|e| pattern_error(e.to_string().lines().last().unwrap_or("").trim().to_owned()))?;
+            .map_err(|e| {
+                pattern_error(e.to_string().lines().last().unwrap_or("").trim().to_owned())
+            })?;
         Ok(StrTest::Regex(Box::new(re)))
     }
 
@@ -790,7 +890,10 @@ impl<'a> CondParser<'a> {
     fn string_matcher(&self, arg: &Value, field: &str) -> Result<StrTest, CompileError> {
         match arg {
             Value::Object(map) if map.len() == 1 => {
-                let (op, inner) = map.iter().next().ok_or_else(|| self.invalid(field, arg, "empty"))?;
+                let (op, inner) = map
+                    .iter()
+                    .next()
+                    .ok_or_else(|| self.invalid(field, arg, "empty"))?;
                 let here = format!("{field}.{op}");
                 match op.as_str() {
                     "glob" | "regex" => self.string_pattern(op, inner, &here),
@@ -798,12 +901,22 @@ impl<'a> CondParser<'a> {
                     _ => Err(self.invalid(&here, arg, "expected `glob`, `regex`, `eq` or `in`")),
                 }
             }
-            Value::Object(_) => Err(self.invalid(field, arg, "expected exactly one of `glob`, `regex`, `eq` or `in`")),
+            Value::Object(_) => Err(self.invalid(
+                field,
+                arg,
+                "expected exactly one of `glob`, `regex`, `eq` or `in`",
+            )),
             _ => self.strings("", arg, field),
         }
     }
 
-    fn time_window(&self, attr: &Attr, path: &str, ops: &Map<String, Value>, field: &str) -> Result<Test, CompileError> {
+    fn time_window(
+        &self,
+        attr: &Attr,
+        path: &str,
+        ops: &Map<String, Value>,
+        field: &str,
+    ) -> Result<Test, CompileError> {
         if attr.ty() != AttrType::Time {
             let value = Value::Object(ops.clone());
             return Err(self.mismatch(field, path, attr.ty().describe(), &value));
@@ -817,26 +930,41 @@ impl<'a> CondParser<'a> {
         };
         for (op, arg) in ops {
             let here = format!("{field}.{op}");
-            let text = || arg.as_str().ok_or_else(|| self.invalid(&here, arg, "expected a string"));
+            let text = || {
+                arg.as_str()
+                    .ok_or_else(|| self.invalid(&here, arg, "expected a string"))
+            };
             match op.as_str() {
                 "not_before" | "not_after" => {
                     let at = DateTime::parse_from_rfc3339(text()?)
-                        .map_err(|e| self.invalid(&here, arg, format!("expected an RFC 3339 time: {e}")))?
+                        .map_err(|e| {
+                            self.invalid(&here, arg, format!("expected an RFC 3339 time: {e}"))
+                        })?
                         .with_timezone(&Utc);
-                    if op == "not_before" { t.not_before = Some(at) } else { t.not_after = Some(at) }
+                    if op == "not_before" {
+                        t.not_before = Some(at)
+                    } else {
+                        t.not_after = Some(at)
+                    }
                 }
                 "utc_offset" => {
                     let s = text()?;
-                    t.offset = s
-                        .parse::<FixedOffset>()
-                        .map_err(|_| self.invalid(&here, arg, "expected an offset such as `+02:00`"))?;
+                    t.offset = s.parse::<FixedOffset>().map_err(|_| {
+                        self.invalid(&here, arg, "expected an offset such as `+02:00`")
+                    })?;
                 }
                 "weekdays" => {
                     for day in self.list_of(arg) {
                         let idx = day
                             .as_str()
                             .and_then(|d| WEEKDAYS.iter().position(|w| w.eq_ignore_ascii_case(d)))
-                            .ok_or_else(|| self.invalid(&here, day, "expected mon, tue, wed, thu, fri, sat or sun"))?;
+                            .ok_or_else(|| {
+                                self.invalid(
+                                    &here,
+                                    day,
+                                    "expected mon, tue, wed, thu, fri, sat or sun",
+                                )
+                            })?;
                         t.weekdays |= 1 << idx;
                     }
                 }

@@ -169,7 +169,9 @@ impl<'de> Deserialize<'de> for Duration {
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
                 if v > MAX_SECS {
-                    return Err(E::custom(format!("invalid duration `{v}`: longer than 100 years")));
+                    return Err(E::custom(format!(
+                        "invalid duration `{v}`: longer than 100 years"
+                    )));
                 }
                 Ok(Duration(v))
             }
@@ -205,7 +207,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "15", "m", "1x", "-5m", "1.5h", "99999999999999999999d", "40000d"] {
+        for bad in [
+            "",
+            "15",
+            "m",
+            "1x",
+            "-5m",
+            "1.5h",
+            "99999999999999999999d",
+            "40000d",
+        ] {
             assert!(bad.parse::<Duration>().is_err(), "{bad}");
         }
     }

@@ -21,6 +21,9 @@ use crate::policy::{IssuancePolicy, Purpose, Rule};
 use crate::request::{LifecycleState, MintRequest, ParentGrant};
 use crate::scopes::{is_wildcard_request, wildcard_match};
 
+/// Most rules, beyond the candidates, that explaining a removal looks at.
+const NEAREST_BUDGET: usize = 64;
+
 /// Most scopes a grant can hold: the scope bitmasks below are `u64`.
 const MAX_GRANTED: usize = 64;
 
@@ -51,11 +54,14 @@ fn all_true(conds: &[Cond], ctx: &Ctx<'_>) -> Tri {
 }
 
 fn first_failure(conds: &[Cond], ctx: &Ctx<'_>, want_false: bool) -> Option<ConditionFailure> {
-    conds.iter().find_map(|c| c.explain(ctx, want_false)).map(|f| ConditionFailure {
-        path: f.path,
-        expected: f.expected,
-        actual: f.actual,
-    })
+    conds
+        .iter()
+        .find_map(|c| c.explain(ctx, want_false))
+        .map(|f| ConditionFailure {
+            path: f.path,
+            expected: f.expected,
+            actual: f.actual,
+        })
 }
 
 impl IssuancePolicy {
@@ -117,7 +123,12 @@ struct Evaluation<'a> {
 }
 
 impl<'a> Evaluation<'a> {
-    fn new(policy: &'a IssuancePolicy, req: &'a MintRequest, now: DateTime<Utc>, s: &'a mut Scratch) -> Self {
+    fn new(
+        policy: &'a IssuancePolicy,
+        req: &'a MintRequest,
+        now: DateTime<Utc>,
+        s: &'a mut Scratch,
+    ) -> Self {
         let grant = Grant {
             decision: Decision::Deny,
             denial: None,
@@ -133,7 +144,15 @@ impl<'a> Evaluation<'a> {
             controls: Vec::new(),
             policy: policy.meta.clone(),
         };
-        Evaluation { policy, req, ctx: Ctx { req, now }, s, grant, excess: false, narrowed: false }
+        Evaluation {
+            policy,
+            req,
+            ctx: Ctx { req, now },
+            s,
+            grant,
+            excess: false,
+            narrowed: false,
+        }
     }
 
     fn rule(&self, i: u32) -> Option<&'a Rule> {
@@ -197,9 +216,14 @@ impl<'a> Evaluation<'a> {
 
         let causes = self.scopes(purpose, parent);
         if self.grant.scopes.is_empty() {
-            let all_forbidden = !causes.is_empty() && causes.iter().all(|c| *c == ScopeCause::Forbidden);
+            let all_forbidden =
+                !causes.is_empty() && causes.iter().all(|c| *c == ScopeCause::Forbidden);
             self.grant.reasons.push(Reason::NoScopeGrantable);
-            return self.finish_deny(if all_forbidden { Denial::Forbidden } else { Denial::NotPermitted });
+            return self.finish_deny(if all_forbidden {
+                Denial::Forbidden
+            } else {
+                Denial::NotPermitted
+            });
         }
         if !self.audiences() {
             self.grant.reasons.push(Reason::NoAudienceGrantable);
@@ -215,7 +239,11 @@ impl<'a> Evaluation<'a> {
                 return self.deny(Denial::Excess, reason);
             }
         }
-        self.grant.decision = if self.narrowed || self.excess { Decision::Narrow } else { Decision::Allow };
+        self.grant.decision = if self.narrowed || self.excess {
+            Decision::Narrow
+        } else {
+            Decision::Allow
+        };
         self.set_controls();
         self.grant
     }
@@ -239,16 +267,27 @@ impl<'a> Evaluation<'a> {
         let id = &self.req.identity;
         let now = self.ctx.now;
         if self.policy.enforce_lifecycle && id.state != LifecycleState::Active {
-            return Some((Denial::Ineligible, Reason::IdentityIneligible { state: id.state }));
+            return Some((
+                Denial::Ineligible,
+                Reason::IdentityIneligible { state: id.state },
+            ));
         }
         if self.policy.enforce_credential_expiry {
             if let Some(exp) = id.credential_expires_at.filter(|exp| *exp <= now) {
-                return Some((Denial::Ineligible, Reason::CredentialExpired { expired_at: exp }));
+                return Some((
+                    Denial::Ineligible,
+                    Reason::CredentialExpired { expired_at: exp },
+                ));
             }
         }
         let parent = self.req.delegation.as_ref().and_then(|d| d.parent.as_ref());
         if let Some(p) = parent.filter(|p| p.expires_at <= now) {
-            return Some((Denial::Ineligible, Reason::ParentExpired { expired_at: p.expires_at }));
+            return Some((
+                Denial::Ineligible,
+                Reason::ParentExpired {
+                    expired_at: p.expires_at,
+                },
+            ));
         }
         None
     }
@@ -261,7 +300,9 @@ impl<'a> Evaluation<'a> {
         s.permits.clear();
         s.forbids.clear();
         for &i in &s.candidates {
-            let Some(rule) = self.policy.rule(i) else { continue };
+            let Some(rule) = self.policy.rule(i) else {
+                continue;
+            };
             let t = all_true(&rule.when, &self.ctx);
             let matched = match rule.effect {
                 Effect::Permit if t == Tri::True => {
@@ -281,11 +322,22 @@ impl<'a> Evaluation<'a> {
     }
 
     fn whole_request_forbid(&mut self) -> Option<Reason> {
-        let (i, undecided) = *self.s.forbids.iter().find(|(i, _)| self.rule(*i).is_some_and(|r| r.scopes.is_none()))?;
+        let (i, undecided) = *self
+            .s
+            .forbids
+            .iter()
+            .find(|(i, _)| self.rule(*i).is_some_and(|r| r.scopes.is_none()))?;
         let rule = self.rule(i)?;
         self.s.acted.push(i);
-        let undecided = if undecided { first_failure(&rule.when, &self.ctx, false) } else { None };
-        Some(Reason::Forbidden { rule: Arc::clone(&rule.id), undecided })
+        let undecided = if undecided {
+            first_failure(&rule.when, &self.ctx, false)
+        } else {
+            None
+        };
+        Some(Reason::Forbidden {
+            rule: Arc::clone(&rule.id),
+            undecided,
+        })
     }
 
     /// With a purpose catalogue, the request must name a purpose in it and
@@ -299,52 +351,117 @@ impl<'a> Evaluation<'a> {
             .policy
             .purposes
             .get(stated.name.as_str())
-            .ok_or_else(|| Reason::UnknownPurpose { purpose: stated.name.clone() })?;
+            .ok_or_else(|| Reason::UnknownPurpose {
+                purpose: stated.name.clone(),
+            })?;
         if all_true(&purpose.requires, &self.ctx) != Tri::True {
-            let condition = first_failure(&purpose.requires, &self.ctx, false).unwrap_or(ConditionFailure {
-                path: "requires".into(),
-                expected: "all requirements".into(),
-                actual: "unmet".into(),
+            let condition =
+                first_failure(&purpose.requires, &self.ctx, false).unwrap_or(ConditionFailure {
+                    path: "requires".into(),
+                    expected: "all requirements".into(),
+                    actual: "unmet".into(),
+                });
+            return Err(Reason::PurposeRequirementUnmet {
+                purpose: stated.name.clone(),
+                condition,
             });
-            return Err(Reason::PurposeRequirementUnmet { purpose: stated.name.clone(), condition });
         }
         Ok(Some(purpose))
     }
 
-    /// The candidate permit that came closest: most top-level conditions
-    /// true, ties to the first in policy order. Optionally only rules that
-    /// grant `scope`.
+    /// The permit that came closest: most top-level conditions true, ties
+    /// to the first in policy order. Looked for among the candidate rules and
+    /// the rules granting `scope` (or any requested scope), at most
+    /// [`NEAREST_BUDGET`] of the latter, so explaining stays bounded.
     fn nearest(&self, scope: Option<&str>) -> Option<(Arc<str>, Option<ConditionFailure>)> {
-        let mut best: Option<(usize, &Rule)> = None;
-        for &i in &self.s.candidates {
-            let Some(rule) = self.rule(i) else { continue };
+        let mut best: Option<(usize, u32)> = None;
+        let mut consider = |i: u32| {
+            let Some(rule) = self.rule(i) else { return };
             if rule.effect != Effect::Permit || scope.is_some_and(|s| !rule.grants(s)) {
-                continue;
+                return;
             }
-            let score = rule.when.iter().filter(|c| c.eval(&self.ctx) == Tri::True).count();
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, rule));
+            let score = rule
+                .when
+                .iter()
+                .filter(|c| c.eval(&self.ctx) == Tri::True)
+                .count();
+            let better = match best {
+                None => true,
+                Some((b, bi)) => score > b || (score == b && i < bi),
+            };
+            if better {
+                best = Some((score, i));
+            }
+        };
+        for &i in &self.s.candidates {
+            consider(i);
+        }
+        let requested = self
+            .req
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|_| scope.is_none());
+        let mut budget = NEAREST_BUDGET;
+        'outer: for s in scope.into_iter().chain(requested) {
+            let exact = self
+                .policy
+                .scope_rules
+                .get(s)
+                .map_or(&[][..], Vec::as_slice);
+            let globbed = self
+                .policy
+                .glob_scope_rules
+                .iter()
+                .copied()
+                .filter(|&i| self.rule(i).is_some_and(|r| r.grants(s)));
+            for i in exact.iter().copied().chain(globbed) {
+                if budget == 0 {
+                    break 'outer;
+                }
+                budget -= 1;
+                consider(i);
             }
         }
-        let (_, rule) = best?;
-        Some((Arc::clone(&rule.id), first_failure(&rule.when, &self.ctx, false)))
+        let (_, i) = best?;
+        let rule = self.rule(i)?;
+        Some((
+            Arc::clone(&rule.id),
+            first_failure(&rule.when, &self.ctx, false),
+        ))
     }
 
     fn not_permitted(&self) -> Reason {
         match self.nearest(None) {
-            Some((rule, condition)) => Reason::NotPermitted { nearest_rule: Some(rule), condition },
-            None => Reason::NotPermitted { nearest_rule: None, condition: None },
+            Some((rule, condition)) => Reason::NotPermitted {
+                nearest_rule: Some(rule),
+                condition,
+            },
+            None => Reason::NotPermitted {
+                nearest_rule: None,
+                condition: None,
+            },
         }
     }
 
     /// Whether a concrete scope survives every filter, or why not.
-    fn check(&self, scope: &str, purpose: Option<&Purpose>, parent: Option<&ParentGrant>) -> Result<(), (ScopeCause, Option<u32>)> {
+    fn check(
+        &self,
+        scope: &str,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Result<(), (ScopeCause, Option<u32>)> {
         for &(f, _) in &self.s.forbids {
             if self.rule(f).is_some_and(|r| r.grants_or_removes(scope)) {
                 return Err((ScopeCause::Forbidden, Some(f)));
             }
         }
-        if !self.s.permits.iter().any(|&p| self.rule(p).is_some_and(|r| r.grants(scope))) {
+        if !self
+            .s
+            .permits
+            .iter()
+            .any(|&p| self.rule(p).is_some_and(|r| r.grants(scope)))
+        {
             return Err((ScopeCause::NotPermitted, None));
         }
         if purpose.is_some_and(|p| !p.scopes.matches(scope)) {
@@ -358,11 +475,17 @@ impl<'a> Evaluation<'a> {
 
     /// Step 4 and 5 of the algorithm: narrow the requested scopes. Returns
     /// the causes of every removal.
-    fn scopes(&mut self, purpose: Option<&'a Purpose>, parent: Option<&ParentGrant>) -> Vec<ScopeCause> {
+    fn scopes(
+        &mut self,
+        purpose: Option<&'a Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Vec<ScopeCause> {
         let mut causes = Vec::new();
         let req = self.req;
         for (n, scope) in req.scopes.iter().enumerate() {
-            if req.scopes.iter().take(n).any(|earlier| earlier == scope) || self.grant.scopes.contains(scope) {
+            if req.scopes.iter().take(n).any(|earlier| earlier == scope)
+                || self.grant.scopes.contains(scope)
+            {
                 continue;
             }
             if is_wildcard_request(scope) {
@@ -382,7 +505,12 @@ impl<'a> Evaluation<'a> {
             }
             let by_id = by.and_then(|i| self.rule(i)).map(|r| Arc::clone(&r.id));
             if let Some(to) = self.downgrade_for(scope, purpose, parent) {
-                self.grant.reasons.push(Reason::ScopeDowngraded { from: scope.clone(), to: to.to_owned(), cause, rule: by_id });
+                self.grant.reasons.push(Reason::ScopeDowngraded {
+                    from: scope.clone(),
+                    to: to.to_owned(),
+                    cause,
+                    rule: by_id,
+                });
                 self.push_scope(to.to_owned(), &mut causes);
                 continue;
             }
@@ -394,7 +522,12 @@ impl<'a> Evaluation<'a> {
                 },
                 (_, by) => (by, None),
             };
-            self.grant.reasons.push(Reason::ScopeRemoved { scope: scope.clone(), cause, rule, condition });
+            self.grant.reasons.push(Reason::ScopeRemoved {
+                scope: scope.clone(),
+                cause,
+                rule,
+                condition,
+            });
         }
         causes
     }
@@ -403,7 +536,12 @@ impl<'a> Evaluation<'a> {
         if self.grant.scopes.len() >= MAX_GRANTED {
             causes.push(ScopeCause::TooMany);
             self.excess = true;
-            self.grant.reasons.push(Reason::ScopeRemoved { scope, cause: ScopeCause::TooMany, rule: None, condition: None });
+            self.grant.reasons.push(Reason::ScopeRemoved {
+                scope,
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+            });
         } else {
             self.grant.scopes.push(scope);
         }
@@ -411,7 +549,12 @@ impl<'a> Evaluation<'a> {
 
     /// The first downgrade in the chain from `scope` that survives and is
     /// not already granted.
-    fn downgrade_for(&self, scope: &str, purpose: Option<&Purpose>, parent: Option<&ParentGrant>) -> Option<&'a str> {
+    fn downgrade_for(
+        &self,
+        scope: &str,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Option<&'a str> {
         let table = &self.policy.downgrade;
         let mut cur = table.get(scope)?;
         for _ in 0..=table.len() {
@@ -428,28 +571,50 @@ impl<'a> Evaluation<'a> {
 
     /// A wildcard request is answered with the concrete scopes it covers
     /// that the purpose names or a matching permit lists exactly.
-    fn expand_wildcard(&mut self, pattern: &str, purpose: Option<&'a Purpose>, parent: Option<&ParentGrant>, causes: &mut Vec<ScopeCause>) {
+    fn expand_wildcard(
+        &mut self,
+        pattern: &str,
+        purpose: Option<&'a Purpose>,
+        parent: Option<&ParentGrant>,
+        causes: &mut Vec<ScopeCause>,
+    ) {
         self.excess = true;
         let mut granted = Vec::new();
         let permits = std::mem::take(&mut self.s.permits);
         let from_purpose = purpose.into_iter().flat_map(|p| p.scopes.concrete());
-        let from_rules = permits.iter().filter_map(|&p| self.rule(p)).flat_map(|r| r.scopes.iter().flat_map(|s| s.concrete()));
-        let candidates: Vec<&'a str> = from_purpose.chain(from_rules).filter(|c| wildcard_match(pattern, c)).collect();
+        let from_rules = permits
+            .iter()
+            .filter_map(|&p| self.rule(p))
+            .flat_map(|r| r.scopes.iter().flat_map(|s| s.concrete()));
+        let candidates: Vec<&'a str> = from_purpose
+            .chain(from_rules)
+            .filter(|c| wildcard_match(pattern, c))
+            .collect();
         self.s.permits = permits;
         for c in candidates {
             if self.grant.scopes.iter().any(|g| g == c) || granted.iter().any(|g: &String| g == c) {
                 continue;
             }
-            if self.check(c, purpose, parent).is_ok() && self.grant.scopes.len() + granted.len() < MAX_GRANTED {
+            if self.check(c, purpose, parent).is_ok()
+                && self.grant.scopes.len() + granted.len() < MAX_GRANTED
+            {
                 granted.push(c.to_owned());
             }
         }
         if granted.is_empty() {
             causes.push(ScopeCause::Wildcard);
-            self.grant.reasons.push(Reason::ScopeRemoved { scope: pattern.to_owned(), cause: ScopeCause::Wildcard, rule: None, condition: None });
+            self.grant.reasons.push(Reason::ScopeRemoved {
+                scope: pattern.to_owned(),
+                cause: ScopeCause::Wildcard,
+                rule: None,
+                condition: None,
+            });
         } else {
             self.grant.scopes.extend(granted.iter().cloned());
-            self.grant.reasons.push(Reason::ScopeExpanded { requested: pattern.to_owned(), granted });
+            self.grant.reasons.push(Reason::ScopeExpanded {
+                requested: pattern.to_owned(),
+                granted,
+            });
         }
     }
 
@@ -458,7 +623,12 @@ impl<'a> Evaluation<'a> {
     fn coverage(&self, audience: &str) -> u64 {
         let mut mask = 0u64;
         for (bit, scope) in self.grant.scopes.iter().enumerate() {
-            let covered = self.s.permits.iter().filter_map(|&p| self.rule(p)).any(|r| r.grants(scope) && r.audience.matches(audience));
+            let covered = self
+                .s
+                .permits
+                .iter()
+                .filter_map(|&p| self.rule(p))
+                .any(|r| r.grants(scope) && r.audience.matches(audience));
             if covered {
                 mask |= 1u64 << bit;
             }
@@ -472,7 +642,10 @@ impl<'a> Evaluation<'a> {
         let mut best: Option<(usize, &'a Rule)> = None;
         for &p in &self.s.permits {
             let Some(rule) = self.rule(p) else { continue };
-            let has = rule.audience.concrete().any(|a| pattern.is_none_or(|pat| wildcard_match(pat, a)));
+            let has = rule
+                .audience
+                .concrete()
+                .any(|a| pattern.is_none_or(|pat| wildcard_match(pat, a)));
             if !has {
                 continue;
             }
@@ -491,10 +664,16 @@ impl<'a> Evaluation<'a> {
     fn audiences(&mut self) -> bool {
         let mut concrete: Vec<String> = Vec::new();
         if self.req.audience.is_empty() {
-            let Some(rule) = self.best_audience_rule(None) else { return false };
+            let Some(rule) = self.best_audience_rule(None) else {
+                return false;
+            };
             concrete.extend(rule.audience.concrete().map(str::to_owned));
             self.narrowed = true;
-            self.grant.reasons.push(Reason::AudienceNarrowed { requested: None, granted: concrete.clone(), rule: Arc::clone(&rule.id) });
+            self.grant.reasons.push(Reason::AudienceNarrowed {
+                requested: None,
+                granted: concrete.clone(),
+                rule: Arc::clone(&rule.id),
+            });
         }
         for a in &self.req.audience {
             if concrete.contains(a) {
@@ -507,11 +686,23 @@ impl<'a> Evaluation<'a> {
             self.excess = true;
             match self.best_audience_rule(Some(a)) {
                 Some(rule) => {
-                    let granted: Vec<String> = rule.audience.concrete().filter(|c| wildcard_match(a, c) && !concrete.iter().any(|x| x == c)).map(str::to_owned).collect();
+                    let granted: Vec<String> = rule
+                        .audience
+                        .concrete()
+                        .filter(|c| wildcard_match(a, c) && !concrete.iter().any(|x| x == c))
+                        .map(str::to_owned)
+                        .collect();
                     concrete.extend(granted.iter().cloned());
-                    self.grant.reasons.push(Reason::AudienceNarrowed { requested: Some(a.clone()), granted, rule: Arc::clone(&rule.id) });
+                    self.grant.reasons.push(Reason::AudienceNarrowed {
+                        requested: Some(a.clone()),
+                        granted,
+                        rule: Arc::clone(&rule.id),
+                    });
                 }
-                None => self.grant.reasons.push(Reason::AudienceRemoved { audience: a.clone(), cause: AudienceCause::Wildcard }),
+                None => self.grant.reasons.push(Reason::AudienceRemoved {
+                    audience: a.clone(),
+                    cause: AudienceCause::Wildcard,
+                }),
             }
         }
         let mut mask: Option<u64> = None;
@@ -529,8 +720,14 @@ impl<'a> Evaluation<'a> {
                 self.grant.audience.push(a);
             } else {
                 self.excess = true;
-                let cause = if mask.is_none() || cov == 0 { AudienceCause::NotPermitted } else { AudienceCause::CannotCarryScopes };
-                self.grant.reasons.push(Reason::AudienceRemoved { audience: a, cause });
+                let cause = if mask.is_none() || cov == 0 {
+                    AudienceCause::NotPermitted
+                } else {
+                    AudienceCause::CannotCarryScopes
+                };
+                self.grant
+                    .reasons
+                    .push(Reason::AudienceRemoved { audience: a, cause });
             }
         }
         let Some(mask) = mask else { return false };
@@ -540,7 +737,12 @@ impl<'a> Evaluation<'a> {
                 self.grant.scopes.push(scope);
             } else {
                 self.excess = true;
-                self.grant.reasons.push(Reason::ScopeRemoved { scope, cause: ScopeCause::NotForAudience, rule: None, condition: None });
+                self.grant.reasons.push(Reason::ScopeRemoved {
+                    scope,
+                    cause: ScopeCause::NotForAudience,
+                    rule: None,
+                    condition: None,
+                });
             }
         }
         true
@@ -553,8 +755,15 @@ impl<'a> Evaluation<'a> {
     /// Permits that grant a granted scope for a granted audience decided.
     fn record_deciding_permits(&mut self) {
         for &p in &self.s.permits {
-            let Some(rule) = self.policy.rule(p) else { continue };
-            let decides = self.grant.scopes.iter().any(|s| self.grant.audience.iter().any(|a| Self::permits_pair(rule, s, a)));
+            let Some(rule) = self.policy.rule(p) else {
+                continue;
+            };
+            let decides = self.grant.scopes.iter().any(|s| {
+                self.grant
+                    .audience
+                    .iter()
+                    .any(|a| Self::permits_pair(rule, s, a))
+            });
             if decides {
                 self.s.acted.push(p);
             }
@@ -564,12 +773,19 @@ impl<'a> Evaluation<'a> {
     /// Extra claims stay only when a deciding permit lists them.
     fn claims(&mut self) {
         for (name, value) in &self.req.claims {
-            let allowed = self.s.acted.iter().filter_map(|&i| self.rule(i)).any(|r| r.effect == Effect::Permit && r.claims.iter().any(|c| **c == **name));
+            let allowed = self
+                .s
+                .acted
+                .iter()
+                .filter_map(|&i| self.rule(i))
+                .any(|r| r.effect == Effect::Permit && r.claims.iter().any(|c| **c == **name));
             if allowed {
                 self.grant.claims.insert(name.clone(), value.clone());
             } else {
                 self.excess = true;
-                self.grant.reasons.push(Reason::ClaimRemoved { claim: name.clone() });
+                self.grant.reasons.push(Reason::ClaimRemoved {
+                    claim: name.clone(),
+                });
             }
         }
     }
@@ -592,11 +808,18 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Step 7: the lifetime.
-    fn ttl(&mut self, purpose: Option<&Purpose>, parent: Option<&ParentGrant>) -> Result<(), (Denial, Reason)> {
+    fn ttl(
+        &mut self,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Result<(), (Denial, Reason)> {
         let policy = self.policy;
         let now = self.ctx.now;
         let requested = self.req.ttl;
-        let base = requested.or(policy.default_ttl).or(policy.max_ttl).unwrap_or(Duration::from_secs(0));
+        let base = requested
+            .or(policy.default_ttl)
+            .or(policy.max_ttl)
+            .unwrap_or(Duration::from_secs(0));
         let mut ttl = base;
         let mut cap: Option<(TtlCap, Option<u32>)> = None;
         let mut apply = |limit: Duration, c: TtlCap, rule: Option<u32>| {
@@ -619,26 +842,47 @@ impl<'a> Evaluation<'a> {
             apply(max, TtlCap::Purpose, None);
         }
         if let Some(p) = parent {
-            apply(Duration::from_delta(p.expires_at - now).unwrap_or_default(), TtlCap::ParentExpiry, None);
+            apply(
+                Duration::from_delta(p.expires_at - now).unwrap_or_default(),
+                TtlCap::ParentExpiry,
+                None,
+            );
         }
         if let Some(exp) = self.req.identity.credential_expires_at.filter(|e| *e > now) {
-            apply(Duration::from_delta(exp - now).unwrap_or_default(), TtlCap::CredentialExpiry, None);
+            apply(
+                Duration::from_delta(exp - now).unwrap_or_default(),
+                TtlCap::CredentialExpiry,
+                None,
+            );
         }
         let min = policy.min_ttl.unwrap_or(Duration::from_secs(1));
         if ttl < min {
             let cap = cap.map_or(TtlCap::PolicyMax, |(c, _)| c);
-            return Err((Denial::NotPermitted, Reason::TtlBelowMinimum { ttl, min, cap }));
+            return Err((
+                Denial::NotPermitted,
+                Reason::TtlBelowMinimum { ttl, min, cap },
+            ));
         }
         if let (Some(asked), Some((c, rule))) = (requested, cap) {
             if ttl < asked {
                 self.excess = true;
                 let rule = rule.and_then(|i| self.rule(i)).map(|r| Arc::clone(&r.id));
-                self.grant.reasons.push(Reason::TtlClamped { requested: asked, granted: ttl, cap: c, rule });
+                self.grant.reasons.push(Reason::TtlClamped {
+                    requested: asked,
+                    granted: ttl,
+                    cap: c,
+                    rule,
+                });
             }
         }
-        let expires_at = now
-            .checked_add_signed(ttl.to_delta())
-            .ok_or_else(|| (Denial::InvalidRequest, Reason::InvalidRequest { problem: "expiry time overflows".into() }))?;
+        let expires_at = now.checked_add_signed(ttl.to_delta()).ok_or_else(|| {
+            (
+                Denial::InvalidRequest,
+                Reason::InvalidRequest {
+                    problem: "expiry time overflows".into(),
+                },
+            )
+        })?;
         self.grant.ttl = Some(ttl);
         self.grant.expires_at = Some(expires_at);
         Ok(())
@@ -651,9 +895,15 @@ impl<'a> Evaluation<'a> {
         for &p in &self.s.permits {
             let Some(rule) = self.rule(p) else { continue };
             match rule.on_excess {
-                Some(OnExcess::Deny) => return Some(Reason::ExcessDenied { rule: Some(Arc::clone(&rule.id)) }),
+                Some(OnExcess::Deny) => {
+                    return Some(Reason::ExcessDenied {
+                        rule: Some(Arc::clone(&rule.id)),
+                    });
+                }
                 Some(OnExcess::Narrow) => {}
-                None if self.policy.on_excess == OnExcess::Deny => return Some(Reason::ExcessDenied { rule: None }),
+                None if self.policy.on_excess == OnExcess::Deny => {
+                    return Some(Reason::ExcessDenied { rule: None });
+                }
                 None => {}
             }
         }

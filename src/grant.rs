@@ -80,7 +80,11 @@ pub struct ConditionFailure {
 
 impl fmt::Display for ConditionFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` expected {}, got {}", self.path, self.expected, self.actual)
+        write!(
+            f,
+            "`{}` expected {}, got {}",
+            self.path, self.expected, self.actual
+        )
     }
 }
 
@@ -308,6 +312,32 @@ impl Reason {
     }
 }
 
+impl fmt::Display for ScopeCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScopeCause::NotPermitted => "no matching rule permits it",
+            ScopeCause::NotJustifiedByPurpose => "the purpose does not justify it",
+            ScopeCause::ExceedsParent => "the parent grant does not hold it",
+            ScopeCause::Forbidden => "forbidden",
+            ScopeCause::Wildcard => "a wildcard is never granted by pattern",
+            ScopeCause::NotForAudience => "not permitted for the granted audience",
+            ScopeCause::TooMany => "the grant holds the most scopes allowed",
+        })
+    }
+}
+
+impl fmt::Display for TtlCap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TtlCap::PolicyMax => "the policy's max_ttl",
+            TtlCap::Rule => "the rule's max_ttl",
+            TtlCap::Purpose => "the purpose's max_ttl",
+            TtlCap::ParentExpiry => "the parent grant's expiry",
+            TtlCap::CredentialExpiry => "the identity credential's expiry",
+        })
+    }
+}
+
 fn rule_suffix(f: &mut fmt::Formatter<'_>, rule: Option<&Arc<str>>) -> fmt::Result {
     match rule {
         Some(r) => write!(f, " (rule `{r}`)"),
@@ -321,7 +351,11 @@ impl fmt::Display for Reason {
             Reason::InvalidRequest { problem } => write!(f, "invalid request: {problem}"),
             Reason::IdentityIneligible { state } => write!(f, "identity is {state}"),
             Reason::CredentialExpired { expired_at } => {
-                write!(f, "identity credential expired at {}", expired_at.to_rfc3339())
+                write!(
+                    f,
+                    "identity credential expired at {}",
+                    expired_at.to_rfc3339()
+                )
             }
             Reason::ParentExpired { expired_at } => {
                 write!(f, "parent grant expired at {}", expired_at.to_rfc3339())
@@ -357,16 +391,7 @@ impl fmt::Display for Reason {
                 rule,
                 condition,
             } => {
-                write!(f, "scope `{scope}` removed: ")?;
-                f.write_str(match cause {
-                    ScopeCause::NotPermitted => "no matching rule permits it",
-                    ScopeCause::NotJustifiedByPurpose => "the purpose does not justify it",
-                    ScopeCause::ExceedsParent => "the parent grant does not hold it",
-                    ScopeCause::Forbidden => "forbidden",
-                    ScopeCause::Wildcard => "a wildcard is never granted by pattern",
-                    ScopeCause::NotForAudience => "not permitted for the granted audience",
-                    ScopeCause::TooMany => "the grant holds the most scopes allowed",
-                })?;
+                write!(f, "scope `{scope}` removed: {cause}")?;
                 rule_suffix(f, rule.as_ref())?;
                 if let Some(c) = condition {
                     write!(f, ": {c}")?;
@@ -379,7 +404,7 @@ impl fmt::Display for Reason {
                 cause,
                 rule,
             } => {
-                write!(f, "scope `{from}` downgraded to `{to}` ({cause:?})")?;
+                write!(f, "scope `{from}` downgraded to `{to}`: {cause}")?;
                 rule_suffix(f, rule.as_ref())
             }
             Reason::ScopeExpanded { requested, granted } => {
@@ -391,12 +416,17 @@ impl fmt::Display for Reason {
                 rule,
             } => match requested {
                 Some(a) => write!(f, "audience `{a}` narrowed to {granted:?} (rule `{rule}`)"),
-                None => write!(f, "no audience requested: narrowed to {granted:?} (rule `{rule}`)"),
+                None => write!(
+                    f,
+                    "no audience requested: narrowed to {granted:?} (rule `{rule}`)"
+                ),
             },
             Reason::AudienceRemoved { audience, cause } => {
                 write!(f, "audience `{audience}` removed: ")?;
                 f.write_str(match cause {
-                    AudienceCause::NotPermitted => "no matching rule permits a granted scope for it",
+                    AudienceCause::NotPermitted => {
+                        "no matching rule permits a granted scope for it"
+                    }
                     AudienceCause::CannotCarryScopes => {
                         "it cannot carry every scope the first audience carries"
                     }
@@ -409,13 +439,18 @@ impl fmt::Display for Reason {
                 cap,
                 rule,
             } => {
-                write!(f, "ttl {requested} clamped to {granted} by {cap:?}")?;
+                write!(f, "ttl {requested} clamped to {granted} by {cap}")?;
                 rule_suffix(f, rule.as_ref())
             }
             Reason::TtlBelowMinimum { ttl, min, cap } => {
-                write!(f, "grantable ttl {ttl} (capped by {cap:?}) is below the minimum {min}")
+                write!(
+                    f,
+                    "grantable ttl {ttl} (capped by {cap}) is below the minimum {min}"
+                )
             }
-            Reason::ClaimRemoved { claim } => write!(f, "claim `{claim}` removed: no rule allows it"),
+            Reason::ClaimRemoved { claim } => {
+                write!(f, "claim `{claim}` removed: no rule allows it")
+            }
             Reason::ExcessDenied { rule } => {
                 f.write_str("the request asks for more than allowed and on_excess is deny")?;
                 rule_suffix(f, rule.as_ref())
@@ -503,8 +538,11 @@ impl fmt::Display for Grant {
                 writeln!(f, "  ttl:       {ttl} (expires {})", exp.to_rfc3339())?;
             }
             if !self.claims.is_empty() {
-                let claims: Vec<String> =
-                    self.claims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let claims: Vec<String> = self
+                    .claims
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
                 writeln!(f, "  claims:    {}", claims.join(" "))?;
             }
         }

@@ -63,7 +63,10 @@ fn prefixes(test: &Test) -> Option<Vec<Box<str>>> {
 fn key_for(conds: &[Cond], effect: Effect) -> Key {
     let leaves: Vec<_> = conds.iter().filter_map(Cond::leaf).collect();
     let find = |attr: &Attr, f: &dyn Fn(&Test) -> Option<Vec<Box<str>>>| {
-        leaves.iter().filter(|l| l.attr == *attr).find_map(|l| f(&l.test))
+        leaves
+            .iter()
+            .filter(|l| l.attr == *attr)
+            .find_map(|l| f(&l.test))
     };
     if let Some(s) = find(&Attr::Subject, &literals) {
         return Key::Subjects(s);
@@ -139,7 +142,12 @@ impl RuleIndex {
                 out.extend_from_slice(b);
             }
         }
-        if let Some(b) = req.identity.issuer.as_deref().and_then(|i| self.by_issuer.get(i)) {
+        if let Some(b) = req
+            .identity
+            .issuer
+            .as_deref()
+            .and_then(|i| self.by_issuer.get(i))
+        {
             out.extend_from_slice(b);
         }
         if let Some(b) = req

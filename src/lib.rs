@@ -101,7 +101,19 @@
     clippy::unimplemented,
     clippy::unreachable
 )]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+// Compile errors carry their location and the offending value by value; they
+// are the cold path (evaluation never returns a `Result`), so their size is
+// not worth an allocation per error site.
+#![allow(clippy::result_large_err)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 mod condition;
 mod document;
@@ -119,7 +131,9 @@ mod scopes;
 mod source;
 mod value;
 
-pub use document::{Effect, GrantSpec, OnExcess, PolicyDocument, PolicySettings, PurposeSpec, RuleSpec};
+pub use document::{
+    Effect, GrantSpec, OnExcess, PolicyDocument, PolicySettings, PurposeSpec, RuleSpec,
+};
 pub use duration::{Duration, DurationError};
 pub use error::{CompileError, Location, Section, SourceFormat};
 pub use grant::{

@@ -78,13 +78,37 @@ impl Limits {
                 Ok(())
             }
         };
-        count("requested scopes", req.scopes.len(), self.max_request_scopes)?;
-        count("requested audiences", req.audience.len(), self.max_request_audiences)?;
-        count("extra claims", req.claims.len(), self.max_request_attributes)?;
-        count("posture attributes", req.posture.len(), self.max_request_attributes)?;
-        count("identity claims", req.identity.claims.len(), self.max_request_attributes)?;
+        count(
+            "requested scopes",
+            req.scopes.len(),
+            self.max_request_scopes,
+        )?;
+        count(
+            "requested audiences",
+            req.audience.len(),
+            self.max_request_audiences,
+        )?;
+        count(
+            "extra claims",
+            req.claims.len(),
+            self.max_request_attributes,
+        )?;
+        count(
+            "posture attributes",
+            req.posture.len(),
+            self.max_request_attributes,
+        )?;
+        count(
+            "identity claims",
+            req.identity.claims.len(),
+            self.max_request_attributes,
+        )?;
         if let Some(p) = &req.purpose {
-            count("purpose attributes", p.attributes.len(), self.max_request_attributes)?;
+            count(
+                "purpose attributes",
+                p.attributes.len(),
+                self.max_request_attributes,
+            )?;
         }
         if let Some(d) = &req.delegation {
             count("delegation depth", d.depth(), self.max_delegation_depth)?;
@@ -95,7 +119,10 @@ impl Limits {
         let max = self.max_request_string_len;
         let long = |what: &str, s: &str| {
             if s.len() > max {
-                Err(format!("{what}: {} bytes exceeds the limit of {max}", s.len()))
+                Err(format!(
+                    "{what}: {} bytes exceeds the limit of {max}",
+                    s.len()
+                ))
             } else {
                 Ok(())
             }

@@ -24,7 +24,7 @@ pub(crate) enum Attr {
     IdentityClaim(Box<str>),
     PurposeName,
     PurposeTicket,
-    PurposeAttr(Box<str>),
+    PurposeAttribute(Box<str>),
     Posture(Box<str>),
     DelegationDepth,
     DelegationSubject,
@@ -115,7 +115,7 @@ impl Attr {
                 let name: Box<str> = name.into();
                 return Ok(match *prefix {
                     "identity.claims." => Attr::IdentityClaim(name),
-                    "purpose.attributes." => Attr::PurposeAttr(name),
+                    "purpose.attributes." => Attr::PurposeAttribute(name),
                     "posture." => Attr::Posture(name),
                     _ => Attr::RequestClaim(name),
                 });
@@ -158,9 +158,10 @@ impl Attr {
             | Attr::ParentScopes
             | Attr::RequestScopes
             | Attr::RequestAudience => AttrType::StrList,
-            Attr::IdentityClaim(_) | Attr::PurposeAttr(_) | Attr::Posture(_) | Attr::RequestClaim(_) => {
-                AttrType::Open
-            }
+            Attr::IdentityClaim(_)
+            | Attr::PurposeAttribute(_)
+            | Attr::Posture(_)
+            | Attr::RequestClaim(_) => AttrType::Open,
         }
     }
 }
@@ -241,7 +242,9 @@ impl<'a> Ctx<'a> {
             Attr::IdentityClaim(name) => Val::Open(id.claims.get(&**name)?),
             Attr::PurposeName => Val::Str(&req.purpose.as_ref()?.name),
             Attr::PurposeTicket => Val::Str(req.purpose.as_ref()?.ticket.as_deref()?),
-            Attr::PurposeAttr(name) => Val::Open(req.purpose.as_ref()?.attributes.get(&**name)?),
+            Attr::PurposeAttribute(name) => {
+                Val::Open(req.purpose.as_ref()?.attributes.get(&**name)?)
+            }
             Attr::Posture(name) => Val::Open(req.posture.get(&**name)?),
             Attr::DelegationDepth => {
                 let depth = req.delegation.as_ref().map_or(0, |d| d.depth());
@@ -252,12 +255,12 @@ impl<'a> Ctx<'a> {
             Attr::DelegationActors => Val::Actors(&req.delegation.as_ref()?.actors),
             Attr::DelegationActorKinds => Val::ActorKinds(&req.delegation.as_ref()?.actors),
             Attr::ParentScopes => Val::Strings(&req.delegation.as_ref()?.parent.as_ref()?.scopes),
-            Attr::ParentExpiresAt => Val::Time(req.delegation.as_ref()?.parent.as_ref()?.expires_at),
+            Attr::ParentExpiresAt => {
+                Val::Time(req.delegation.as_ref()?.parent.as_ref()?.expires_at)
+            }
             Attr::RequestScopes => Val::Strings(&req.scopes),
             Attr::RequestAudience => Val::Strings(&req.audience),
-            Attr::RequestTtl => {
-                Val::Dur(i64::try_from(req.ttl?.as_secs()).unwrap_or(i64::MAX))
-            }
+            Attr::RequestTtl => Val::Dur(i64::try_from(req.ttl?.as_secs()).unwrap_or(i64::MAX)),
             Attr::RequestTime => Val::Time(self.now),
             Attr::RequestClaim(name) => Val::Open(req.claims.get(&**name)?),
         })

@@ -50,7 +50,10 @@ enum Token {
     Star,
     DoubleStar,
     Question,
-    Class { negated: bool, items: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        items: Vec<(char, char)>,
+    },
 }
 
 fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
@@ -287,7 +290,9 @@ impl Cidr {
         match ip {
             IpAddr::V4(v4) => {
                 let bits = u32::from(v4);
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(bits & mask)
             }
             IpAddr::V6(v6) => {
@@ -325,7 +330,10 @@ mod tests {
         assert!(m("spiffe://td/ns/*/sa/x", "spiffe://td/ns/reports/sa/x"));
         assert!(!m("spiffe://td/ns/*/sa/x", "spiffe://td/ns/a/b/sa/x"));
         assert!(m("https://*.example.org", "https://api.example.org"));
-        assert!(!m("https://*.example.org", "https://evil.test/x.example.org"));
+        assert!(!m(
+            "https://*.example.org",
+            "https://evil.test/x.example.org"
+        ));
         assert!(m("spiffe://td/**", "spiffe://td/ns/a/b"));
         assert!(m("reports:*", "reports:read"));
         assert!(m("*:write", "reports:write"));
@@ -360,7 +368,11 @@ mod tests {
         assert!(!c.contains("::1".parse().unwrap()));
         let c6 = Cidr::parse("2001:db8::/32").unwrap();
         assert!(c6.contains("2001:db8::1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("1.2.3.4".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("1.2.3.4".parse().unwrap())
+        );
         assert!(Cidr::parse("10.0.0.1/8").is_err());
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nope/8").is_err());

@@ -55,6 +55,10 @@ pub struct IssuancePolicy {
     pub(crate) purposes: HashMap<Box<str>, Purpose>,
     pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
     pub(crate) index: RuleIndex,
+    /// Permits by an exact scope they grant, for explaining removals.
+    pub(crate) scope_rules: HashMap<Box<str>, Vec<u32>>,
+    /// Permits granting some scope by glob, for explaining removals.
+    pub(crate) glob_scope_rules: Vec<u32>,
     pub(crate) limits: Limits,
     pub(crate) document: PolicyDocument,
 }
@@ -91,9 +95,20 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn limit(&self, location: Location, what: &'static str, limit: usize, found: usize) -> Result<(), CompileError> {
+    fn limit(
+        &self,
+        location: Location,
+        what: &'static str,
+        limit: usize,
+        found: usize,
+    ) -> Result<(), CompileError> {
         if found > limit {
-            return Err(CompileError::LimitExceeded { location, what, limit, found });
+            return Err(CompileError::LimitExceeded {
+                location,
+                what,
+                limit,
+                found,
+            });
         }
         Ok(())
     }
@@ -116,8 +131,19 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn names(&self, section: &Section, field: &str, values: &[String], allow_empty: bool) -> Result<NameSet, CompileError> {
-        self.limit(Location::new(section.clone(), field), "values in one list", self.limits.max_list_len, values.len())?;
+    fn names(
+        &self,
+        section: &Section,
+        field: &str,
+        values: &[String],
+        allow_empty: bool,
+    ) -> Result<NameSet, CompileError> {
+        self.limit(
+            Location::new(section.clone(), field),
+            "values in one list",
+            self.limits.max_list_len,
+            values.len(),
+        )?;
         if values.is_empty() && !allow_empty {
             return Err(CompileError::InvalidValue {
                 location: Location::new(section.clone(), field),
@@ -136,7 +162,12 @@ impl Compiler<'_> {
         })
     }
 
-    fn ttl(&self, section: &Section, field: &str, d: Option<Duration>) -> Result<Option<Duration>, CompileError> {
+    fn ttl(
+        &self,
+        section: &Section,
+        field: &str,
+        d: Option<Duration>,
+    ) -> Result<Option<Duration>, CompileError> {
         if d.is_some_and(|d| d.as_secs() == 0) {
             return Err(CompileError::InvalidValue {
                 location: Location::new(section.clone(), field),
@@ -152,11 +183,20 @@ impl Compiler<'_> {
         let loc = |field: &str| Location::new(section.clone(), field);
         let mut parser = CondParser::new(section.clone(), self.limits);
         let when = parser.parse_table(&spec.when, "when", 0)?;
-        self.limit(loc("controls"), "values in one list", self.limits.max_list_len, spec.controls.len())?;
+        self.limit(
+            loc("controls"),
+            "values in one list",
+            self.limits.max_list_len,
+            spec.controls.len(),
+        )?;
         for (i, c) in spec.controls.iter().enumerate() {
             self.name(&section, &format!("controls[{i}]"), c)?;
         }
-        let controls = spec.controls.iter().map(|c| Arc::from(c.as_str())).collect();
+        let controls = spec
+            .controls
+            .iter()
+            .map(|c| Arc::from(c.as_str()))
+            .collect();
         let id: Arc<str> = Arc::from(spec.id.as_str());
         match spec.effect {
             Effect::Permit => {
@@ -170,13 +210,20 @@ impl Compiler<'_> {
                     return Err(CompileError::InvalidValue {
                         location: loc("grant"),
                         value: "(missing)".into(),
-                        reason: "a permit rule needs `grant = { scopes = [...], audience = [...] }`".into(),
+                        reason:
+                            "a permit rule needs `grant = { scopes = [...], audience = [...] }`"
+                                .into(),
                     });
                 };
                 let scopes = self.names(&section, "grant.scopes", &grant.scopes, false)?;
                 let audience = self.names(&section, "grant.audience", &grant.audience, false)?;
                 let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
-                self.limit(loc("grant.claims"), "values in one list", self.limits.max_list_len, grant.claims.len())?;
+                self.limit(
+                    loc("grant.claims"),
+                    "values in one list",
+                    self.limits.max_list_len,
+                    grant.claims.len(),
+                )?;
                 for (i, c) in grant.claims.iter().enumerate() {
                     self.name(&section, &format!("grant.claims[{i}]"), c)?;
                 }
@@ -196,7 +243,9 @@ impl Compiler<'_> {
                 if spec.grant.is_some() {
                     return Err(CompileError::Contradiction {
                         location: loc("grant"),
-                        message: "a forbid grants nothing; remove `grant` or make the rule a permit".into(),
+                        message:
+                            "a forbid grants nothing; remove `grant` or make the rule a permit"
+                                .into(),
                     });
                 }
                 if spec.on_excess.is_some() {
@@ -244,7 +293,10 @@ impl IssuancePolicy {
 
     /// Compile a document, validating everything: paths, types, patterns,
     /// durations, ids, contradictions and size limits.
-    pub fn compile_with_limits(doc: &PolicyDocument, limits: &Limits) -> Result<IssuancePolicy, CompileError> {
+    pub fn compile_with_limits(
+        doc: &PolicyDocument,
+        limits: &Limits,
+    ) -> Result<IssuancePolicy, CompileError> {
         let c = Compiler { limits };
         let settings = &doc.policy;
         let policy = Section::Policy;
@@ -259,17 +311,26 @@ impl IssuancePolicy {
         };
         if let (Some(min), Some(max)) = (min_ttl, max_ttl) {
             if min > max {
-                return Err(contradiction("min_ttl", format!("`min_ttl` `{min}` is above `max_ttl` `{max}`")));
+                return Err(contradiction(
+                    "min_ttl",
+                    format!("`min_ttl` `{min}` is above `max_ttl` `{max}`"),
+                ));
             }
         }
         if let (Some(def), Some(max)) = (default_ttl, max_ttl) {
             if def > max {
-                return Err(contradiction("default_ttl", format!("`default_ttl` `{def}` is above `max_ttl` `{max}`")));
+                return Err(contradiction(
+                    "default_ttl",
+                    format!("`default_ttl` `{def}` is above `max_ttl` `{max}`"),
+                ));
             }
         }
         if let (Some(min), Some(def)) = (min_ttl, default_ttl) {
             if min > def {
-                return Err(contradiction("min_ttl", format!("`min_ttl` `{min}` is above `default_ttl` `{def}`")));
+                return Err(contradiction(
+                    "min_ttl",
+                    format!("`min_ttl` `{min}` is above `default_ttl` `{def}`"),
+                ));
             }
         }
         if default_ttl.is_none() && max_ttl.is_none() {
@@ -279,15 +340,36 @@ impl IssuancePolicy {
             ));
         }
 
-        c.limit(Location::new(Section::Document, "rule"), "rules", limits.max_rules, doc.rules.len())?;
-        c.limit(Location::new(Section::Document, "purposes"), "purposes", limits.max_purposes, doc.purposes.len())?;
-        c.limit(Location::new(Section::Downgrade, ""), "downgrades", limits.max_downgrades, doc.downgrade.len())?;
+        c.limit(
+            Location::new(Section::Document, "rule"),
+            "rules",
+            limits.max_rules,
+            doc.rules.len(),
+        )?;
+        c.limit(
+            Location::new(Section::Document, "purposes"),
+            "purposes",
+            limits.max_purposes,
+            doc.purposes.len(),
+        )?;
+        c.limit(
+            Location::new(Section::Downgrade, ""),
+            "downgrades",
+            limits.max_downgrades,
+            doc.downgrade.len(),
+        )?;
 
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(doc.rules.len());
         let mut rules = Vec::with_capacity(doc.rules.len());
         let mut index = RuleIndex::default();
+        let mut scope_rules: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut glob_scope_rules = Vec::new();
         for (i, spec) in doc.rules.iter().enumerate() {
-            let section = Section::Rule(if spec.id.is_empty() { format!("#{}", i + 1) } else { spec.id.clone() });
+            let section = Section::Rule(if spec.id.is_empty() {
+                format!("#{}", i + 1)
+            } else {
+                spec.id.clone()
+            });
             c.name(&section, "id", &spec.id)?;
             if let Some(first) = seen.insert(spec.id.as_str(), i + 1) {
                 return Err(CompileError::DuplicateRuleId {
@@ -304,6 +386,14 @@ impl IssuancePolicy {
                 found: doc.rules.len(),
             })?;
             index.insert(n, &rule.when, rule.effect);
+            if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
+                for scope in scopes.concrete() {
+                    scope_rules.entry(Box::from(scope)).or_default().push(n);
+                }
+                if !scopes.globs().is_empty() {
+                    glob_scope_rules.push(n);
+                }
+            }
             rules.push(rule);
         }
 
@@ -313,14 +403,23 @@ impl IssuancePolicy {
             c.name(&section, "", name)?;
             let scopes = c.names(&section, "scopes", &spec.scopes, false)?;
             let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
-            let requires = CondParser::new(section.clone(), limits).parse_table(&spec.requires, "requires", 0)?;
+            let requires = CondParser::new(section.clone(), limits).parse_table(
+                &spec.requires,
+                "requires",
+                0,
+            )?;
             purposes.insert(
                 name.as_str().into(),
-                Purpose { scopes, max_ttl, requires },
+                Purpose {
+                    scopes,
+                    max_ttl,
+                    requires,
+                },
             );
         }
 
-        let mut downgrade: HashMap<Box<str>, Box<str>> = HashMap::with_capacity(doc.downgrade.len());
+        let mut downgrade: HashMap<Box<str>, Box<str>> =
+            HashMap::with_capacity(doc.downgrade.len());
         for (from, to) in &doc.downgrade {
             for (field, v) in [(from.as_str(), from), (from.as_str(), to)] {
                 c.name(&Section::Downgrade, field, v)?;
@@ -341,7 +440,10 @@ impl IssuancePolicy {
                     Some(next) if **next == *start => {
                         return Err(CompileError::Contradiction {
                             location: Location::new(Section::Downgrade, start.as_str()),
-                            message: format!("downgrade cycle: `{}` leads back to itself", excerpt(start)),
+                            message: format!(
+                                "downgrade cycle: `{}` leads back to itself",
+                                excerpt(start)
+                            ),
                         });
                     }
                     Some(next) => cur = next,
@@ -366,6 +468,8 @@ impl IssuancePolicy {
             purposes,
             downgrade,
             index,
+            scope_rules,
+            glob_scope_rules,
             limits: limits.clone(),
             document: doc.clone(),
         })

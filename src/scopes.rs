@@ -44,10 +44,6 @@ impl NameSet {
     pub(crate) fn globs(&self) -> &[Glob] {
         &self.globs
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.written.is_empty() && self.globs.is_empty()
-    }
 }
 
 /// Whether a requested scope or audience is a wildcard: it contains `*` or `?`.
@@ -80,9 +76,7 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     // re-check that single stars did not cross `/` by requiring the pattern
     // to be treated conservatively (single stars as `**`) only when the
     // pattern has no single star.
-    let has_single = pattern
-        .split("**")
-        .any(|piece| piece.contains('*'));
+    let has_single = pattern.split("**").any(|piece| piece.contains('*'));
     if has_single {
         // Mixed `*` and `**` requests are too clever to be honest requests;
         // they match nothing.
@@ -136,8 +130,14 @@ mod tests {
         assert!(wildcard_match("reports:*", "reports:read"));
         assert!(!wildcard_match("reports:*", "billing:read"));
         assert!(wildcard_match("*:read", "reports:read"));
-        assert!(wildcard_match("https://*.example.org", "https://api.example.org"));
-        assert!(!wildcard_match("https://*.example.org", "https://a/b.example.org"));
+        assert!(wildcard_match(
+            "https://*.example.org",
+            "https://api.example.org"
+        ));
+        assert!(!wildcard_match(
+            "https://*.example.org",
+            "https://a/b.example.org"
+        ));
         assert!(wildcard_match("https://**", "https://a/b"));
         assert!(wildcard_match("r?ports:*", "reports:x"));
         assert!(!wildcard_match("a*b*c", "axxbyy"));

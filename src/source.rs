@@ -19,7 +19,10 @@ fn too_large(format: SourceFormat, text: &str) -> Option<CompileError> {
         path: String::new(),
         line: 1,
         column: 1,
-        message: format!("document is {} bytes, over the limit of {limit}", text.len()),
+        message: format!(
+            "document is {} bytes, over the limit of {limit}",
+            text.len()
+        ),
     })
 }
 
@@ -96,7 +99,9 @@ pub(crate) fn locate(mut err: CompileError, text: &str) -> CompileError {
     };
     let start = match &location.section {
         Section::Rule(id) => find_quoted_after(text, 0, &excerpt(id), &["id"]),
-        Section::Purpose(name) => text.find(&format!("purposes.{name}")).or_else(|| text.find(&format!("\"{name}\""))),
+        Section::Purpose(name) => text
+            .find(&format!("purposes.{name}"))
+            .or_else(|| text.find(&format!("\"{name}\""))),
         Section::Downgrade => text.find("downgrade"),
         Section::Policy => text.find("policy"),
         Section::Document => None,
@@ -104,16 +109,27 @@ pub(crate) fn locate(mut err: CompileError, text: &str) -> CompileError {
     let Some(start) = start else {
         return err;
     };
-    let key = location.field.rsplit(['.', '[']).next().unwrap_or("").trim_end_matches(']');
+    let key = location
+        .field
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(']');
     let found = value
         .as_deref()
         .and_then(|v| {
             let v = v.trim_matches('"');
-            text.get(start..).and_then(|rest| rest.find(v)).map(|i| start + i)
+            text.get(start..)
+                .and_then(|rest| rest.find(v))
+                .map(|i| start + i)
         })
         .or_else(|| {
             (!key.is_empty())
-                .then(|| text.get(start..).and_then(|rest| rest.find(key)).map(|i| start + i))
+                .then(|| {
+                    text.get(start..)
+                        .and_then(|rest| rest.find(key))
+                        .map(|i| start + i)
+                })
                 .flatten()
         })
         .unwrap_or(start);
@@ -134,7 +150,10 @@ fn find_quoted_after(text: &str, from: usize, value: &str, keys: &[&str]) -> Opt
         let before = before.strip_suffix(['=', ':']).unwrap_or(before).trim_end();
         let before = before.strip_suffix('"').unwrap_or(before);
         if keys.iter().any(|k| before.ends_with(k)) {
-            let line_start = text.get(..at).and_then(|t| t.rfind('\n')).map_or(0, |n| n + 1);
+            let line_start = text
+                .get(..at)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |n| n + 1);
             return Some(line_start.max(from));
         }
         pos = at + quoted.len();
