@@ -94,11 +94,24 @@ pub(crate) fn locate(mut err: CompileError, text: &str) -> CompileError {
         CompileError::UnknownPath { path, .. } => Some(path.clone()),
         _ => None,
     };
+    let duplicate = matches!(err, CompileError::DuplicateRuleId { .. });
     let Some(location) = err.location_mut() else {
         return err;
     };
     let start = match &location.section {
-        Section::Rule(id) => find_quoted_after(text, 0, &excerpt(id), &["id"]),
+        Section::Rule(id) => {
+            let id = excerpt(id);
+            let first = find_quoted_after(text, 0, &id, &["id"]);
+            // A duplicate id points at its second use.
+            match first {
+                Some(f) if duplicate => text
+                    .get(f..)
+                    .and_then(|rest| rest.find('\n'))
+                    .and_then(|nl| find_quoted_after(text, f + nl, &id, &["id"]))
+                    .or(first),
+                _ => first,
+            }
+        }
         Section::Purpose(name) => text
             .find(&format!("purposes.{name}"))
             .or_else(|| text.find(&format!("\"{name}\""))),
