@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
-use mintgate_peers::{bodies, check_equivalence, rule_counts, scenario::scenario, Table};
+use mintgate_peers::{Table, bodies, check_equivalence, rule_counts, scenario::scenario};
 
 fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {

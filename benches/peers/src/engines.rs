@@ -53,15 +53,24 @@ pub mod cedar {
             // identity.kind is the principal's entity type: "workload" -> Workload.
             let principal = uid(&entity_type_of_kind(&r.kind), &r.subject);
             let mut attrs = HashMap::with_capacity(2);
-            attrs.insert("issuer".to_string(), RestrictedExpression::new_string(r.issuer.clone()));
-            attrs.insert("subject".to_string(), RestrictedExpression::new_string(r.subject.clone()));
+            attrs.insert(
+                "issuer".to_string(),
+                RestrictedExpression::new_string(r.issuer.clone()),
+            );
+            attrs.insert(
+                "subject".to_string(),
+                RestrictedExpression::new_string(r.subject.clone()),
+            );
             let mut entities = Vec::with_capacity(1 + r.scopes.len());
             entities.push(Entity::new(principal.clone(), attrs, HashSet::new()).unwrap());
             let mut resources = Vec::with_capacity(r.scopes.len());
             for scope in &r.scopes {
                 let ruid = uid("Scope", scope);
                 let mut a = HashMap::with_capacity(1);
-                a.insert("name".to_string(), RestrictedExpression::new_string(scope.clone()));
+                a.insert(
+                    "name".to_string(),
+                    RestrictedExpression::new_string(scope.clone()),
+                );
                 entities.push(Entity::new(ruid.clone(), a, HashSet::new()).unwrap());
                 resources.push((scope.clone(), ruid));
             }
@@ -70,17 +79,27 @@ pub mod cedar {
                 (
                     "audience".to_string(),
                     RestrictedExpression::new_set(
-                        r.audience.iter().map(|a| RestrictedExpression::new_string(a.clone())),
+                        r.audience
+                            .iter()
+                            .map(|a| RestrictedExpression::new_string(a.clone())),
                     ),
                 ),
-                ("attested".to_string(), RestrictedExpression::new_bool(r.attested)),
+                (
+                    "attested".to_string(),
+                    RestrictedExpression::new_bool(r.attested),
+                ),
                 (
                     "device_trust".to_string(),
                     RestrictedExpression::new_string(r.device_trust.clone()),
                 ),
             ])
             .unwrap();
-            Inputs { entities, principal, resources, context }
+            Inputs {
+                entities,
+                principal,
+                resources,
+                context,
+            }
         }
 
         /// One `is_authorized` call per requested scope.
@@ -95,7 +114,9 @@ pub mod cedar {
                     None,
                 )
                 .unwrap();
-                let resp = self.authorizer.is_authorized(&req, &self.policies, &inputs.entities);
+                let resp = self
+                    .authorizer
+                    .is_authorized(&req, &self.policies, &inputs.entities);
                 debug_assert!(resp.diagnostics().errors().next().is_none());
                 if resp.decision() == Decision::Allow {
                     granted.insert(name.clone());
@@ -139,7 +160,9 @@ pub mod cedar {
         kind.split('_')
             .map(|w| {
                 let mut c = w.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             })
             .collect()
     }
@@ -199,14 +222,19 @@ pub mod rego {
         // with many glob rules would.
         static CACHE: std::sync::Once = std::sync::Once::new();
         CACHE.call_once(|| {
-            regorus::cache::configure(regorus::cache::Config { regex: 256, glob: 16_384 })
+            regorus::cache::configure(regorus::cache::Config {
+                regex: 256,
+                glob: 16_384,
+            })
         });
         let src = match text {
             Text::Prefix => &s.rego,
             Text::Glob => &s.rego_glob,
         };
         let mut engine = Engine::new();
-        engine.add_policy("mintgate.rego".to_string(), src.clone()).expect("rego parses");
+        engine
+            .add_policy("mintgate.rego".to_string(), src.clone())
+            .expect("rego parses");
         engine
     }
 
@@ -220,14 +248,18 @@ pub mod rego {
 
     impl Interp {
         pub fn new(s: &Scenario, text: Text) -> Self {
-            Interp { engine: engine(s, text) }
+            Interp {
+                engine: engine(s, text),
+            }
         }
         pub fn into_any(mut self) -> Decide {
             Box::new(move |i| self.decide(i))
         }
         pub fn decide(&mut self, input: &Value) -> Value {
             self.engine.set_input(input.clone());
-            self.engine.eval_rule(ENTRY_POINT.to_string()).expect("rego eval")
+            self.engine
+                .eval_rule(ENTRY_POINT.to_string())
+                .expect("rego eval")
         }
     }
 
@@ -242,7 +274,9 @@ pub mod rego {
         pub fn new(s: &Scenario, text: Text) -> Self {
             let mut engine = engine(s, text);
             let entry: regorus::Rc<str> = ENTRY_POINT.into();
-            let compiled = engine.compile_with_entrypoint(&entry).expect("rego compiles");
+            let compiled = engine
+                .compile_with_entrypoint(&entry)
+                .expect("rego compiles");
             let program =
                 Compiler::compile_from_policy(&compiled, &[ENTRY_POINT]).expect("rvm compiles");
             let mut vm = RegoVM::new();
@@ -273,7 +307,9 @@ pub mod mint {
 
     /// A fixed instant: evaluation never reads a clock.
     pub fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z").unwrap().to_utc()
+        chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .unwrap()
+            .to_utc()
     }
 
     /// Parsed once, outside the timed loop.

@@ -21,7 +21,11 @@ pub fn rule_counts() -> Vec<usize> {
     match std::env::var("PEERS_RULES") {
         Ok(v) if !v.trim().is_empty() => v
             .split(',')
-            .map(|x| x.trim().parse().expect("PEERS_RULES: comma-separated integers"))
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .expect("PEERS_RULES: comma-separated integers")
+            })
             .collect(),
         _ => vec![10, 100, 1000],
     }
@@ -53,8 +57,15 @@ pub fn describe(engine: &str) -> &'static str {
 /// grant. They exercise every condition of the permit rules and the forbid.
 pub fn cases(s: &Scenario) -> Vec<(&'static str, Request, Vec<String>)> {
     let k = s.team;
-    let all: Vec<String> = scenario::SCOPE_VERBS.iter().map(|v| format!("svc{k}:{v}")).collect();
-    let no_admin: Vec<String> = all.iter().filter(|x| !x.ends_with(":admin")).cloned().collect();
+    let all: Vec<String> = scenario::SCOPE_VERBS
+        .iter()
+        .map(|v| format!("svc{k}:{v}"))
+        .collect();
+    let no_admin: Vec<String> = all
+        .iter()
+        .filter(|x| !x.ends_with(":admin"))
+        .cloned()
+        .collect();
     let typical = s.request.clone();
     let mut cases = vec![("typical (benchmarked)", typical.clone(), all.clone())];
 
@@ -75,7 +86,10 @@ pub fn cases(s: &Scenario) -> Vec<(&'static str, Request, Vec<String>)> {
     cases.push(("other identity kind", r, vec![]));
 
     let mut r = typical.clone();
-    r.subject = format!("spiffe://prod.example.org/ns/team{}/sa/app", (k + 1) % s.rules);
+    r.subject = format!(
+        "spiffe://prod.example.org/ns/team{}/sa/app",
+        (k + 1) % s.rules
+    );
     cases.push(("other team's subject", r, vec![]));
 
     let mut r = typical.clone();
@@ -105,10 +119,19 @@ pub fn check_equivalence(s: &Scenario) -> usize {
     let cedar = engines::cedar::Cedar::new(s);
     use engines::rego::{Interp, Rvm, Text};
     let mut rego = [
-        ("regorus interpreter", Interp::new(s, Text::Prefix).into_any()),
+        (
+            "regorus interpreter",
+            Interp::new(s, Text::Prefix).into_any(),
+        ),
         ("regorus RVM", Rvm::new(s, Text::Prefix).into_any()),
-        ("regorus interpreter (glob.match)", Interp::new(s, Text::Glob).into_any()),
-        ("regorus RVM (glob.match)", Rvm::new(s, Text::Glob).into_any()),
+        (
+            "regorus interpreter (glob.match)",
+            Interp::new(s, Text::Glob).into_any(),
+        ),
+        (
+            "regorus RVM (glob.match)",
+            Rvm::new(s, Text::Glob).into_any(),
+        ),
     ];
     #[cfg(feature = "mintgate")]
     let mint = engines::mint::Mint::new(s);
@@ -118,7 +141,12 @@ pub fn check_equivalence(s: &Scenario) -> usize {
         let expected: Granted = expected.iter().cloned().collect();
         let input = engines::rego::input(req);
 
-        assert_eq!(cedar.errors(req), 0, "[n={}] {name}: cedar evaluation errors", s.rules);
+        assert_eq!(
+            cedar.errors(req),
+            0,
+            "[n={}] {name}: cedar evaluation errors",
+            s.rules
+        );
         let c = cedar.decide(req);
         assert_eq!(c, expected, "[n={}] {name}: cedar", s.rules);
         for (engine, decide) in rego.iter_mut() {
@@ -128,7 +156,12 @@ pub fn check_equivalence(s: &Scenario) -> usize {
         #[cfg(feature = "mintgate")]
         {
             let g = mint.decide(&engines::mint::request(req), engines::mint::now());
-            assert_eq!(engines::mint::granted(&g), expected, "[n={}] {name}: mintgate", s.rules);
+            assert_eq!(
+                engines::mint::granted(&g),
+                expected,
+                "[n={}] {name}: mintgate",
+                s.rules
+            );
             if *name == "typical (benchmarked)" {
                 assert!(
                     matches!(g.decision, mintgate::Decision::Allow),
@@ -201,7 +234,12 @@ impl Table {
                     Some(_) => "1x".into(),
                     None => "n/a".into(),
                 };
-                let _ = writeln!(out, "{n:>6} | {:<50} | {:>12} | {ratio:>10}", describe(e), fmt_ns(ns));
+                let _ = writeln!(
+                    out,
+                    "{n:>6} | {:<50} | {:>12} | {ratio:>10}",
+                    describe(e),
+                    fmt_ns(ns)
+                );
             }
         }
         out

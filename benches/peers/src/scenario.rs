@@ -58,7 +58,10 @@ impl Request {
             subject: format!("spiffe://prod.example.org/ns/team{team}/sa/app"),
             kind: "workload".into(),
             issuer: ISSUER.into(),
-            scopes: SCOPE_VERBS.iter().map(|v| format!("svc{team}:{v}")).collect(),
+            scopes: SCOPE_VERBS
+                .iter()
+                .map(|v| format!("svc{team}:{v}"))
+                .collect(),
             audience: vec![format!("https://svc{team}.example.org")],
             ttl: "10m".into(),
             attested: true,
@@ -110,7 +113,11 @@ fn scopes_of(i: usize) -> Vec<String> {
 }
 
 fn quoted_list(items: &[String]) -> String {
-    items.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 // ---------------------------------------------------------------------------
