@@ -1,0 +1,672 @@
+//! End-to-end tests of the token service example: the service runs on an
+//! ephemeral loopback port and is driven over HTTP by a real client.
+
+#[path = "../examples/token_service/service.rs"]
+mod service;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use mintgate::{IdentityKind, LifecycleState};
+use serde_json::{Map, Value, json};
+use service::{
+    GRANT_TYPE_TOKEN_EXCHANGE, InventoryEntry, ServiceConfig, TOKEN_TYPE_ACCESS_TOKEN,
+    TOKEN_TYPE_JWT, TokenService, TrustedIssuer,
+};
+
+const IDP: &str = "https://idp.example.org";
+const STS: &str = "https://sts.example.org";
+const IDP_SECRET: &[u8] = b"test-upstream-secret-0123456789abcdef";
+const STS_SECRET: &[u8] = b"test-signing-secret-0123456789abcdef";
+const POLICY: &str = include_str!("../examples/token_service/policy.toml");
+
+/// A decision log the test can read.
+#[derive(Clone, Default)]
+struct SharedLog(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedLog {
+    fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().unwrap().clone();
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+struct Harness {
+    base: String,
+    svc: TokenService,
+    log: SharedLog,
+    policy_path: PathBuf,
+    client: reqwest::Client,
+}
+
+fn temp_policy(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mintgate-token-service-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn start(name: &str, reload_interval: Option<Duration>) -> Harness {
+    start_with(name, reload_interval, BTreeMap::new()).await
+}
+
+async fn start_with(
+    name: &str,
+    reload_interval: Option<Duration>,
+    inventory: BTreeMap<String, InventoryEntry>,
+) -> Harness {
+    let policy_path = temp_policy(name, POLICY);
+    let config = ServiceConfig {
+        issuer: STS.into(),
+        signing_key: EncodingKey::from_secret(STS_SECRET).unwrap(),
+        signing_algorithm: Algorithm::HS256,
+        key_id: Some("test-1".into()),
+        trusted_issuers: vec![TrustedIssuer {
+            issuer: IDP.into(),
+            key: DecodingKey::from_secret(IDP_SECRET).unwrap(),
+            algorithm: Algorithm::HS256,
+            default_kind: IdentityKind::Workload,
+        }],
+        policy_path: policy_path.clone(),
+        reload_interval,
+        inventory,
+        leeway_secs: 5,
+    };
+    let log = SharedLog::default();
+    let svc = TokenService::new(config, Box::new(log.clone())).unwrap();
+    svc.spawn_reloaders().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    assert!(addr.ip().is_loopback());
+    tokio::spawn(svc.clone().serve(listener));
+    Harness {
+        base: format!("http://{addr}"),
+        svc,
+        log,
+        policy_path,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+    }
+}
+
+fn now() -> i64 {
+    service::now_utc().timestamp()
+}
+
+/// A token from the trusted IdP, addressed to the STS, valid for an hour,
+/// with `extra` claims merged in (and overriding).
+fn idp_token(extra: Value) -> String {
+    sign(extra, IDP_SECRET)
+}
+
+fn sign(extra: Value, secret: &[u8]) -> String {
+    let t = now();
+    let mut claims = json!({ "iss": IDP, "aud": STS, "iat": t, "exp": t + 3600 });
+    claims
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret).unwrap(),
+    )
+    .unwrap()
+}
+
+fn ci_token() -> String {
+    idp_token(json!({
+        "sub": "repo:acme/app:ref:refs/heads/main", "kind": "ci_job",
+        "repository": "acme/app", "repository_id": "892341", "ref": "refs/heads/main",
+    }))
+}
+
+fn reports_agent_token() -> String {
+    idp_token(json!({ "sub": "agent:reports-summarizer", "kind": "agent" }))
+}
+
+/// Verifies a minted token with the STS key and returns its header and claims.
+fn decode_minted(token: &str, aud: &str) -> (Header, Map<String, Value>) {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[STS]);
+    v.set_audience(&[aud]);
+    let data = jsonwebtoken::decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(STS_SECRET).unwrap(),
+        &v,
+    )
+    .unwrap();
+    (data.header, data.claims)
+}
+
+impl Harness {
+    async fn post(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/token", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert_eq!(
+            resp.headers().get("cache-control").unwrap(),
+            "no-store",
+            "token responses are never cached"
+        );
+        (status, resp.json().await.unwrap())
+    }
+
+    /// A token exchange with only a subject token (the subject is the identity).
+    async fn exchange(&self, subject: &str, scope: &str, audience: &[&str]) -> (u16, Value) {
+        let mut form = vec![
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", subject),
+            ("subject_token_type", TOKEN_TYPE_JWT),
+            ("scope", scope),
+        ];
+        for a in audience {
+            form.push(("audience", a));
+        }
+        self.post(&form).await
+    }
+
+    fn write_policy(&self, text: &str) {
+        std::fs::write(&self.policy_path, text).unwrap();
+    }
+}
+
+fn send_sighup() {
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn allowed_exchange_mints_a_jwt_with_exactly_the_granted_claims() {
+    let h = start("allowed", None).await;
+    let (status, body) = h
+        .exchange(&ci_token(), "deploy:write", &["https://deploy.example.org"])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["issued_token_type"], TOKEN_TYPE_ACCESS_TOKEN);
+    assert_eq!(body["scope"], "deploy:write");
+    assert_eq!(body["expires_in"], 900); // default_ttl 15m = the rule's cap
+
+    let (header, claims) = decode_minted(
+        body["access_token"].as_str().unwrap(),
+        "https://deploy.example.org",
+    );
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.kid.as_deref(), Some("test-1"));
+    assert_eq!(claims["iss"], STS);
+    assert_eq!(claims["sub"], "repo:acme/app:ref:refs/heads/main");
+    assert_eq!(claims["aud"], "https://deploy.example.org");
+    assert_eq!(claims["scope"], "deploy:write");
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
+    assert_eq!(exp - iat, 900);
+    assert!(claims.get("act").is_none(), "no actor token, no act claim");
+    assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+
+    let log = h.log.lines();
+    assert_eq!(log.len(), 1, "one decision, one JSON line");
+    assert_eq!(log[0]["decision"], "allow");
+    assert_eq!(log[0]["matched_rules"], json!(["ci-deploy"]));
+    assert_eq!(
+        log[0]["controls"],
+        json!(["OWASP NHI8:2025", "NIST SP 800-207 JIT"])
+    );
+    assert_eq!(log[0]["policy"]["id"], "token-service-demo");
+}
+
+#[tokio::test]
+async fn narrowed_exchange_mints_the_narrowed_scope_audience_and_lifetime() {
+    let h = start("narrowed", None).await;
+    // Asks for write (only read is permitted) and names no audience.
+    let (status, body) = h
+        .exchange(&reports_agent_token(), "reports:write reports:list", &[])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "reports:read reports:list");
+    assert_eq!(body["expires_in"], 600); // the rule's 10m cap, not the 15m default
+
+    let (_, claims) = decode_minted(
+        body["access_token"].as_str().unwrap(),
+        "https://reports.example.org",
+    );
+    assert_eq!(claims["scope"], "reports:read reports:list");
+    assert_eq!(claims["aud"], "https://reports.example.org");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
+
+    let log = h.log.lines();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["decision"], "narrow");
+    let kinds: Vec<&str> = log[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    // No ttl was asked for, so the 10m cap is not a narrowing of the request.
+    assert_eq!(kinds, ["scope_downgraded", "audience_narrowed"]);
+}
+
+#[tokio::test]
+async fn denied_exchanges_answer_400_with_the_rfc_error_code_and_the_reasons() {
+    let h = start("denied", None).await;
+
+    // A CI job asking for a reporting scope: no rule permits it.
+    let (status, body) = h
+        .exchange(
+            &ci_token(),
+            "reports:read",
+            &["https://reports.example.org"],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_scope");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("reports:read") && description.contains("reporting-agents"),
+        "{description}"
+    );
+    assert!(
+        description.is_ascii() && !description.contains('"') && !description.contains('\\'),
+        "RFC 6749 error_description charset: {description}"
+    );
+
+    // A permitted scope for an audience no rule serves: invalid_target.
+    let (status, body) = h
+        .exchange(
+            &reports_agent_token(),
+            "reports:read",
+            &["https://deploy.example.org"],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_target", "{body}");
+
+    let log = h.log.lines();
+    assert_eq!(log.len(), 2, "denials are decisions and are logged");
+    assert!(log.iter().all(|g| g["decision"] == "deny"));
+    assert_eq!(log[0]["denial"], "not_permitted");
+}
+
+#[tokio::test]
+async fn delegated_agent_gets_an_act_chain_and_at_most_the_subject_tokens_scopes() {
+    let h = start("delegated", None).await;
+    let t = now();
+    // Alice's token: two scopes, 8 minutes left, already passed through a
+    // planner agent, and naming the mail assistant as the party that may act.
+    let alice = idp_token(json!({
+        "sub": "user:alice", "kind": "user",
+        "scope": "mail:read calendar:read",
+        "exp": t + 480,
+        "act": { "sub": "agent:planner", "iss": IDP },
+        "may_act": { "sub": "agent:assistant-mail", "iss": IDP },
+    }));
+    let assistant = idp_token(json!({ "sub": "agent:assistant-mail", "kind": "agent" }));
+    let (status, body) = h
+        .post(&[
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", &alice),
+            ("subject_token_type", TOKEN_TYPE_ACCESS_TOKEN),
+            ("actor_token", &assistant),
+            ("actor_token_type", TOKEN_TYPE_JWT),
+            ("scope", "mail:read calendar:write"),
+            ("resource", "https://workspace.example.org"),
+            ("requested_token_type", TOKEN_TYPE_JWT),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["issued_token_type"], TOKEN_TYPE_JWT);
+    // calendar:write is not in alice's token: downgraded to calendar:read.
+    assert_eq!(body["scope"], "mail:read calendar:read");
+
+    let (_, claims) = decode_minted(
+        body["access_token"].as_str().unwrap(),
+        "https://workspace.example.org",
+    );
+    assert_eq!(claims["sub"], "user:alice", "the token is alice's");
+    assert_eq!(
+        claims["act"],
+        json!({
+            "sub": "agent:assistant-mail", "iss": IDP,
+            "act": { "sub": "agent:planner", "iss": IDP }
+        }),
+        "the current actor, with the prior chain nested"
+    );
+    let parent: Vec<&str> = vec!["mail:read", "calendar:read"];
+    for s in claims["scope"].as_str().unwrap().split(' ') {
+        assert!(parent.contains(&s), "{s} is not in the subject token");
+    }
+    assert!(
+        claims["exp"].as_i64().unwrap() <= t + 480,
+        "never outlives the subject token"
+    );
+
+    let log = h.log.lines();
+    assert_eq!(log[0]["subject"], "agent:assistant-mail");
+    assert_eq!(log[0]["reasons"][0]["kind"], "scope_downgraded");
+    assert_eq!(log[0]["reasons"][0]["cause"], "exceeds_parent");
+
+    // One more actor in alice's chain makes the delegation three deep: denied.
+    let deep = idp_token(json!({
+        "sub": "user:alice", "kind": "user", "scope": "mail:read",
+        "act": { "sub": "agent:planner", "act": { "sub": "agent:router" } },
+    }));
+    let (status, body) = h
+        .post(&[
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", &deep),
+            ("subject_token_type", TOKEN_TYPE_JWT),
+            ("actor_token", &assistant),
+            ("actor_token_type", TOKEN_TYPE_JWT),
+            ("scope", "mail:read"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_scope");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("delegation.depth"),
+        "{body}"
+    );
+
+    // may_act names someone else: rejected before the policy.
+    let other = idp_token(json!({ "sub": "agent:assistant-other", "kind": "agent" }));
+    let (status, body) = h
+        .post(&[
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", &alice),
+            ("subject_token_type", TOKEN_TYPE_JWT),
+            ("actor_token", &other),
+            ("actor_token_type", TOKEN_TYPE_JWT),
+            ("scope", "mail:read"),
+        ])
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("may_act")
+    );
+    assert_eq!(
+        h.log.lines().len(),
+        2,
+        "the may_act rejection is no decision"
+    );
+}
+
+#[tokio::test]
+async fn bad_subject_tokens_are_rejected_before_the_policy() {
+    let h = start("bad-tokens", None).await;
+    let t = now();
+    let ci = json!({
+        "sub": "repo:acme/app:ref:refs/heads/main", "kind": "ci_job",
+        "repository_id": "892341", "ref": "refs/heads/main",
+    });
+    let with = |extra: Value| {
+        let mut c = ci.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    let cases = [
+        (
+            "bad signature",
+            sign(ci.clone(), b"not-the-idp-secret-0123456789abcdef"),
+            "InvalidSignature",
+        ),
+        (
+            "expired",
+            idp_token(with(json!({ "iat": t - 7200, "exp": t - 600 }))),
+            "ExpiredSignature",
+        ),
+        (
+            "untrusted issuer",
+            idp_token(with(json!({ "iss": "https://evil.example" }))),
+            "untrusted issuer",
+        ),
+        (
+            "audience is another service",
+            idp_token(with(json!({ "aud": "https://other.example.org" }))),
+            "InvalidAudience",
+        ),
+        ("not a JWT", "not-a-jwt".to_owned(), "subject_token"),
+    ];
+    for (what, token, expected) in cases {
+        let (status, body) = h
+            .exchange(&token, "deploy:write", &["https://deploy.example.org"])
+            .await;
+        assert_eq!(status, 400, "{what}");
+        assert_eq!(body["error"], "invalid_request", "{what}: {body}");
+        let d = body["error_description"].as_str().unwrap();
+        assert!(d.starts_with("subject_token"), "{what}: {d}");
+        assert!(d.contains(expected), "{what}: {d}");
+    }
+    assert!(h.log.lines().is_empty(), "no request reached the policy");
+
+    // The same claims, properly signed, are allowed: the rejections were the tokens'.
+    let (status, _) = h
+        .exchange(
+            &idp_token(ci),
+            "deploy:write",
+            &["https://deploy.example.org"],
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn protocol_errors_use_rfc_6749_codes() {
+    let h = start("protocol", None).await;
+    let ci = ci_token();
+    let (status, body) = h
+        .post(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "deploy:write"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+
+    let (_, body) = h.post(&[("grant_type", GRANT_TYPE_TOKEN_EXCHANGE)]).await;
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error_description"], "missing subject_token");
+
+    let (_, body) = h
+        .post(&[
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", &ci),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:saml2",
+            ),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_request");
+
+    let (_, body) = h
+        .post(&[
+            ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+            ("subject_token", &ci),
+            ("subject_token_type", TOKEN_TYPE_JWT),
+            ("scope", "deploy:write"),
+            ("scope", "admin"),
+        ])
+        .await;
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(
+        body["error_description"],
+        "parameter scope given more than once"
+    );
+
+    let resp = h
+        .client
+        .post(format!("{}/token", h.base))
+        .json(&json!({ "grant_type": GRANT_TYPE_TOKEN_EXCHANGE }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["error"], "invalid_request",
+        "JSON bodies are not OAuth forms"
+    );
+    assert!(h.log.lines().is_empty());
+}
+
+#[tokio::test]
+async fn offboarded_identities_are_ineligible() {
+    let inventory = BTreeMap::from([(
+        "agent:reports-summarizer".to_owned(),
+        InventoryEntry {
+            owner: Some("team-reports".into()),
+            state: LifecycleState::Offboarded,
+        },
+    )]);
+    let h = start_with("offboarded", None, inventory).await;
+    let (status, body) = h
+        .exchange(&reports_agent_token(), "reports:read", &[])
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error_description"], "identity is offboarded");
+    let log = h.log.lines();
+    assert_eq!(log[0]["denial"], "ineligible");
+    assert_eq!(log[0]["reasons"][0]["kind"], "identity_ineligible");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_swaps_in_a_new_policy_and_a_broken_one_keeps_the_old() {
+    let h = start("hot-swap", None).await;
+    let mut reloads = h.svc.subscribe_reloads();
+    reloads.borrow_and_update();
+    let ask = || h.exchange_owned(reports_agent_token(), "reports:write");
+
+    let (_, body) = ask().await;
+    assert_eq!(
+        body["scope"], "reports:read",
+        "revision 1 downgrades writes"
+    );
+
+    // Revision 2 lets reporting agents write.
+    let v2 = POLICY
+        .replace("revision = \"2026-11-28.1\"", "revision = \"2026-11-28.2\"")
+        .replace(
+            "grant = { scopes = [\"reports:read\", \"reports:list\"]",
+            "grant = { scopes = [\"reports:read\", \"reports:list\", \"reports:write\"]",
+        );
+    assert_ne!(v2, POLICY);
+    h.write_policy(&v2);
+    send_sighup();
+    let event = next_reload(&mut reloads, "revision 2").await;
+    assert_eq!(&*event.outcome.unwrap().revision, "2026-11-28.2");
+
+    let (status, body) = ask().await;
+    assert_eq!(status, 200);
+    assert_eq!(body["scope"], "reports:write", "the new policy decides");
+    assert_eq!(h.log.lines()[1]["policy"]["revision"], "2026-11-28.2");
+    assert_eq!(h.log.lines()[1]["decision"], "allow");
+
+    // A policy that does not compile is reported and the old one stays.
+    h.write_policy(&v2.replace(
+        "[[rule]]\nid = \"ci-deploy\"",
+        "[[rule]]\nid = \"ci-deploy\"\nbogus = 1",
+    ));
+    send_sighup();
+    let event = next_reload(&mut reloads, "the broken policy").await;
+    let error = event.outcome.unwrap_err();
+    assert!(error.contains("bogus"), "{error}");
+    assert_eq!(&*h.svc.policy().policy_ref().revision, "2026-11-28.2");
+
+    let (_, body) = ask().await;
+    assert_eq!(body["scope"], "reports:write", "still revision 2");
+    assert_eq!(h.log.lines()[2]["policy"]["revision"], "2026-11-28.2");
+}
+
+#[tokio::test]
+async fn interval_reload_picks_up_a_changed_file() {
+    let h = start("interval", Some(Duration::from_millis(50))).await;
+    let mut reloads = h.svc.subscribe_reloads();
+    reloads.borrow_and_update();
+    h.write_policy(&POLICY.replace("revision = \"2026-11-28.1\"", "revision = \"interval-2\""));
+    // Other tests' SIGHUPs may reload this service's unchanged file first:
+    // wait for the event that carries the new revision.
+    let mut seen = None;
+    for _ in 0..20 {
+        let event = next_reload(&mut reloads, "interval reload").await;
+        if let Ok(r) = &event.outcome {
+            if &*r.revision == "interval-2" {
+                seen = Some(r.clone());
+                break;
+            }
+        }
+    }
+    assert!(
+        seen.is_some(),
+        "the interval reload swapped in the changed file"
+    );
+    let (_, body) = h
+        .exchange_owned(reports_agent_token(), "reports:read")
+        .await;
+    assert_eq!(body["scope"], "reports:read");
+    assert_eq!(h.log.lines()[0]["policy"]["revision"], "interval-2");
+}
+
+/// Waits for the next reload event (bounded: a missing event fails the test
+/// instead of hanging it).
+async fn next_reload(
+    rx: &mut tokio::sync::watch::Receiver<service::ReloadEvent>,
+    what: &str,
+) -> service::ReloadEvent {
+    tokio::time::timeout(Duration::from_secs(30), rx.changed())
+        .await
+        .unwrap_or_else(|_| panic!("no reload event for {what}"))
+        .unwrap();
+    rx.borrow_and_update().clone()
+}
+
+impl Harness {
+    async fn exchange_owned(&self, subject: String, scope: &str) -> (u16, Value) {
+        self.exchange(&subject, scope, &["https://reports.example.org"])
+            .await
+    }
+}
