@@ -330,7 +330,7 @@ impl TokenService {
     /// | identity token = actor token, or the subject token when there is no actor token | `identity` |
     /// | its `sub`, `iss` | `identity.subject`, `identity.issuer` |
     /// | its `kind` claim (else the issuer's default kind) | `identity.kind` |
-    /// | its other claims (scalars and lists of scalars) | `identity.claims.*` |
+    /// | its other claims (scalars, lists of scalars; objects flattened with `/`) | `identity.claims.*` |
     /// | its `auth_time` (else `iat`), `exp` | `identity.authenticated_at`, `identity.credential_expires_at` |
     /// | the inventory | `identity.owner`, `identity.state` |
     /// | `purpose` and `ticket` form parameters, or its `purpose` / `ticket` claims | `purpose` |
@@ -466,9 +466,9 @@ impl TokenService {
         };
         let mut attrs = BTreeMap::new();
         for (name, value) in claims {
-            // Objects (act, may_act, cnf, …) and nested lists are not attributes.
-            if let Ok(v) = serde_json::from_value::<AttrValue>(value.clone()) {
-                attrs.insert(name.clone(), v);
+            // Delegation claims are not attributes of the identity.
+            if name != "act" && name != "may_act" {
+                flatten_claim(name, value, 0, &mut attrs);
             }
         }
         let inventory = self.inner.config.inventory.get(subject);
@@ -686,6 +686,26 @@ fn purpose_from(
         .or_else(|| string_claim(claims, "ticket"))
         .map(str::to_owned);
     Ok(Some(purpose))
+}
+
+/// Claims become `identity.claims.*` attributes: scalars and lists of
+/// scalars as they are; nested objects flattened with `/`, so a Kubernetes
+/// token's `{"kubernetes.io": {"namespace": "payments"}}` becomes
+/// `identity.claims."kubernetes.io/namespace"` (at most 3 levels deep).
+fn flatten_claim(name: &str, value: &Value, depth: usize, out: &mut BTreeMap<String, AttrValue>) {
+    match value {
+        Value::Object(map) if depth < 3 => {
+            for (k, v) in map {
+                flatten_claim(&format!("{name}/{k}"), v, depth + 1, out);
+            }
+        }
+        Value::Object(_) | Value::Null => {}
+        other => {
+            if let Ok(v) = serde_json::from_value::<AttrValue>(other.clone()) {
+                out.insert(name.to_owned(), v);
+            }
+        }
+    }
 }
 
 fn string_claim<'m>(claims: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
