@@ -503,7 +503,7 @@ impl<'a> CondParser<'a> {
         attr: &Attr,
         path: &str,
         test: Test,
-        value: &Value,
+        expected: String,
         field: &str,
     ) -> Result<Cond, CompileError> {
         self.leaves += 1;
@@ -519,7 +519,7 @@ impl<'a> CondParser<'a> {
             attr: attr.clone(),
             test,
             path: path.into(),
-            expected: show(value).into(),
+            expected: expected.into(),
         })))
     }
 
@@ -534,7 +534,7 @@ impl<'a> CondParser<'a> {
     ) -> Result<Cond, CompileError> {
         let Value::Object(ops) = value else {
             let test = self.equality(attr, path, value, field)?;
-            return self.leaf(attr, path, test, value, field);
+            return self.leaf(attr, path, test, show(value), field);
         };
         if ops.is_empty() {
             return Err(self.invalid(field, value, "an empty operator table tests nothing"));
@@ -542,7 +542,7 @@ impl<'a> CondParser<'a> {
         let mut conds = Vec::new();
         if ops.keys().any(|k| TIME_OPS.contains(&k.as_str())) {
             let test = self.time_window(attr, path, ops, field)?;
-            conds.push(self.leaf(attr, path, test, value, field)?);
+            conds.push(self.leaf(attr, path, test, show(value), field)?);
         }
         for (op, arg) in ops {
             if TIME_OPS.contains(&op.as_str()) {
@@ -568,9 +568,8 @@ impl<'a> CondParser<'a> {
                 }
                 _ => {
                     let test = self.operator(attr, path, op, arg, &here)?;
-                    let mut shown = Map::new();
-                    shown.insert(op.clone(), arg.clone());
-                    self.leaf(attr, path, test, &Value::Object(shown), &here)?
+                    let shown = excerpt(&format!("{{{}:{arg}}}", Value::from(op.as_str())));
+                    self.leaf(attr, path, test, shown, &here)?
                 }
             };
             conds.push(cond);
@@ -613,9 +612,13 @@ impl<'a> CondParser<'a> {
             }
             "any" | "all" => {
                 if ty != AttrType::StrList && ty != AttrType::Open {
-                    return Err(self.mismatch(field, path, "a list attribute for `any` / `all`", arg));
+                    let expected = format!("{}; `any` and `all` apply to lists only", ty.describe());
+                    return Err(self.mismatch(field, path, &expected, arg));
                 }
                 let t = self.string_matcher(arg, field)?;
+                if *attr == Attr::DelegationActorKinds {
+                    self.check_kinds(&t, field, arg)?;
+                }
                 Ok(if op == "any" { Test::ListAny(t) } else { Test::ListAll(t) })
             }
             "min" | "max" => self.bound(attr, path, op, arg, field),
@@ -663,7 +666,13 @@ impl<'a> CondParser<'a> {
         let ty = attr.ty();
         match ty {
             AttrType::Str => Ok(Test::Str(self.strings(path, value, field)?)),
-            AttrType::StrList => Ok(Test::ListAny(self.strings(path, value, field)?)),
+            AttrType::StrList => {
+                let t = self.strings(path, value, field)?;
+                if *attr == Attr::DelegationActorKinds {
+                    self.check_kinds(&t, field, value)?;
+                }
+                Ok(Test::ListAny(t))
+            }
             AttrType::Kind | AttrType::State => {
                 let mut mask = 0u8;
                 for item in self.list_of(value) {
@@ -719,6 +728,27 @@ impl<'a> CondParser<'a> {
         }
     }
 
+    /// Literals compared with identity kinds must be kinds.
+    fn check_kinds(&self, test: &StrTest, field: &str, value: &Value) -> Result<(), CompileError> {
+        let literals: Vec<&str> = match test {
+            StrTest::Eq(s, _) => vec![s],
+            StrTest::OneOf(items) => items.iter().map(|(s, _)| &**s).collect(),
+            StrTest::Glob(_) | StrTest::Regex(_) => Vec::new(),
+        };
+        match literals
+            .into_iter()
+            .find(|s| crate::IdentityKind::parse(s).is_none())
+        {
+            Some(_) => Err(self.mismatch(
+                field,
+                "delegation.actor_kinds",
+                AttrType::Kind.describe(),
+                value,
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn list_of<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
         match value {
             Value::Array(items) => items.iter().collect(),
@@ -770,6 +800,9 @@ impl<'a> CondParser<'a> {
     fn numbers(&self, path: &str, value: &Value, field: &str) -> Result<Vec<f64>, CompileError> {
         let items = self.list_of(value);
         self.check_len(field, items.len())?;
+        if items.is_empty() {
+            return Err(self.invalid(field, value, "an empty list matches nothing"));
+        }
         items
             .into_iter()
             .map(|item| {

@@ -19,7 +19,7 @@ use crate::grant::{
 use crate::path::Ctx;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
 use crate::request::{LifecycleState, MintRequest, ParentGrant};
-use crate::scopes::{is_wildcard_request, wildcard_match};
+use crate::scopes::{Name, NameSet, is_wildcard_request, wildcard_match};
 
 /// Most rules, beyond the candidates, that explaining a removal looks at.
 const NEAREST_BUDGET: usize = 64;
@@ -32,9 +32,52 @@ const MAX_GRANTED: usize = 64;
 #[derive(Default)]
 struct Scratch {
     candidates: Vec<u32>,
+    /// The matching permits, in policy order. Rows below are bitsets over
+    /// this list, `words` `u64`s each.
     permits: Vec<u32>,
     forbids: Vec<(u32, bool)>,
+    /// The rules that decided, for the controls.
     acted: Vec<u32>,
+    /// One row per granted scope: the permits granting it.
+    scope_rows: Vec<u64>,
+    /// One row per granted audience: the permits whose audience matches it.
+    audience_rows: Vec<u64>,
+    /// The row of the scope being checked.
+    row: Vec<u64>,
+    words: usize,
+}
+
+impl Scratch {
+    fn scope_row(&self, i: usize) -> &[u64] {
+        self.scope_rows
+            .get(i * self.words..(i + 1) * self.words)
+            .unwrap_or(&[])
+    }
+
+    fn audience_row(&self, j: usize) -> &[u64] {
+        self.audience_rows
+            .get(j * self.words..(j + 1) * self.words)
+            .unwrap_or(&[])
+    }
+}
+
+/// The permits (indexes into `Scratch::permits`) set in both rows.
+fn both<'r>(a: &'r [u64], b: &'r [u64]) -> impl Iterator<Item = usize> + 'r {
+    a.iter().zip(b).enumerate().flat_map(|(w, (x, y))| {
+        let mut bits = x & y;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(w * 64 + bit)
+        })
+    })
+}
+
+fn intersects(a: &[u64], b: &[u64]) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
 }
 
 thread_local! {
@@ -133,8 +176,8 @@ impl<'a> Evaluation<'a> {
             decision: Decision::Deny,
             denial: None,
             subject: req.identity.subject.clone(),
-            scopes: Vec::new(),
-            audience: Vec::new(),
+            scopes: Vec::with_capacity(req.scopes.len()),
+            audience: Vec::with_capacity(req.audience.len().max(1)),
             ttl: None,
             issued_at: now,
             expires_at: None,
@@ -214,10 +257,8 @@ impl<'a> Evaluation<'a> {
         }
         let parent = self.req.delegation.as_ref().and_then(|d| d.parent.as_ref());
 
-        let causes = self.scopes(purpose, parent);
+        let all_forbidden = self.scopes(purpose, parent);
         if self.grant.scopes.is_empty() {
-            let all_forbidden =
-                !causes.is_empty() && causes.iter().all(|c| *c == ScopeCause::Forbidden);
             self.grant.reasons.push(Reason::NoScopeGrantable);
             return self.finish_deny(if all_forbidden {
                 Denial::Forbidden
@@ -297,6 +338,7 @@ impl<'a> Evaluation<'a> {
     fn match_rules(&mut self) {
         let s = &mut *self.s;
         self.policy.index.candidates(self.req, &mut s.candidates);
+        self.grant.matched_rules.reserve_exact(s.candidates.len());
         s.permits.clear();
         s.forbids.clear();
         for &i in &s.candidates {
@@ -319,6 +361,9 @@ impl<'a> Evaluation<'a> {
                 self.grant.matched_rules.push(Arc::clone(&rule.id));
             }
         }
+        s.words = s.permits.len().div_ceil(64).max(1);
+        s.scope_rows.clear();
+        s.audience_rows.clear();
     }
 
     fn whole_request_forbid(&mut self) -> Option<Reason> {
@@ -375,9 +420,10 @@ impl<'a> Evaluation<'a> {
     /// [`NEAREST_BUDGET`] of the latter, so explaining stays bounded.
     fn nearest(&self, scope: Option<&str>) -> Option<(Arc<str>, Option<ConditionFailure>)> {
         let mut best: Option<(usize, u32)> = None;
+        let only = scope.map(|s| self.scope_name(s));
         let mut consider = |i: u32| {
             let Some(rule) = self.rule(i) else { return };
-            if rule.effect != Effect::Permit || scope.is_some_and(|s| !rule.grants(s)) {
+            if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
                 return;
             }
             let score = rule
@@ -409,13 +455,8 @@ impl<'a> Evaluation<'a> {
                 .scope_rules
                 .get(s)
                 .map_or(&[][..], Vec::as_slice);
-            let globbed = self
-                .policy
-                .glob_scope_rules
-                .iter()
-                .copied()
-                .filter(|&i| self.rule(i).is_some_and(|r| r.grants(s)));
-            for i in exact.iter().copied().chain(globbed) {
+            let globbed = self.policy.glob_scope_rules.buckets(s).flatten();
+            for &i in exact.iter().chain(globbed) {
                 if budget == 0 {
                     break 'outer;
                 }
@@ -444,43 +485,83 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// Whether a concrete scope survives every filter, or why not.
+    fn scope_name<'n>(&self, text: &'n str) -> Name<'n> {
+        Name {
+            text,
+            id: self.policy.scope_ids.get(text),
+        }
+    }
+
+    /// Whether a concrete scope survives every filter, or why not. On
+    /// success `s.row` holds the permits granting it.
     fn check(
-        &self,
-        scope: &str,
+        &mut self,
+        scope: Name<'_>,
         purpose: Option<&Purpose>,
         parent: Option<&ParentGrant>,
     ) -> Result<(), (ScopeCause, Option<u32>)> {
         for &(f, _) in &self.s.forbids {
-            if self.rule(f).is_some_and(|r| r.grants_or_removes(scope)) {
+            if self.policy.rule(f).is_some_and(|r| r.covers(scope)) {
                 return Err((ScopeCause::Forbidden, Some(f)));
             }
         }
-        if !self
-            .s
-            .permits
-            .iter()
-            .any(|&p| self.rule(p).is_some_and(|r| r.grants(scope)))
-        {
+        let s = &mut *self.s;
+        s.row.clear();
+        s.row.resize(s.words, 0);
+        let mut any = false;
+        for (k, &p) in s.permits.iter().enumerate() {
+            if self.policy.rule(p).is_some_and(|r| r.covers(scope)) {
+                if let Some(word) = s.row.get_mut(k / 64) {
+                    *word |= 1u64 << (k % 64);
+                    any = true;
+                }
+            }
+        }
+        if !any {
             return Err((ScopeCause::NotPermitted, None));
         }
         if purpose.is_some_and(|p| !p.scopes.matches(scope)) {
             return Err((ScopeCause::NotJustifiedByPurpose, None));
         }
-        if parent.is_some_and(|p| !p.scopes.iter().any(|s| s == scope)) {
+        if parent.is_some_and(|p| !p.scopes.iter().any(|s| *s == scope.text)) {
             return Err((ScopeCause::ExceedsParent, None));
         }
         Ok(())
     }
 
-    /// Step 4 and 5 of the algorithm: narrow the requested scopes. Returns
-    /// the causes of every removal.
-    fn scopes(
-        &mut self,
-        purpose: Option<&'a Purpose>,
-        parent: Option<&ParentGrant>,
-    ) -> Vec<ScopeCause> {
-        let mut causes = Vec::new();
+    /// When a forbid applied only because a condition could not be decided
+    /// (fail closed), that condition.
+    fn undecided_forbid(&self, forbid: Option<u32>) -> Option<ConditionFailure> {
+        let f = forbid?;
+        let undecided = self.s.forbids.iter().any(|&(i, u)| i == f && u);
+        if !undecided {
+            return None;
+        }
+        first_failure(&self.rule(f)?.when, &self.ctx, false)
+    }
+
+    /// Grant a scope that passed [`Self::check`], with its row.
+    fn push_scope(&mut self, scope: String) {
+        if self.grant.scopes.len() >= MAX_GRANTED {
+            self.excess = true;
+            self.grant.reasons.push(Reason::ScopeRemoved {
+                scope,
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+            });
+            return;
+        }
+        self.grant.scopes.push(scope);
+        let s = &mut *self.s;
+        s.scope_rows.extend_from_slice(&s.row);
+    }
+
+    /// Steps 4 and 5 of the algorithm: narrow the requested scopes. Returns
+    /// whether every removal was a forbid's doing (and there was one).
+    fn scopes(&mut self, purpose: Option<&'a Purpose>, parent: Option<&'a ParentGrant>) -> bool {
+        let mut removed = 0usize;
+        let mut forbidden = 0usize;
         let req = self.req;
         for (n, scope) in req.scopes.iter().enumerate() {
             if req.scopes.iter().take(n).any(|earlier| earlier == scope)
@@ -489,12 +570,14 @@ impl<'a> Evaluation<'a> {
                 continue;
             }
             if is_wildcard_request(scope) {
-                self.expand_wildcard(scope, purpose, parent, &mut causes);
+                if !self.expand_wildcard(scope, purpose, parent) {
+                    removed += 1;
+                }
                 continue;
             }
-            let (cause, by) = match self.check(scope, purpose, parent) {
+            let (cause, by) = match self.check(self.scope_name(scope), purpose, parent) {
                 Ok(()) => {
-                    self.push_scope(scope.clone(), &mut causes);
+                    self.push_scope(scope.clone());
                     continue;
                 }
                 Err(e) => e,
@@ -503,6 +586,7 @@ impl<'a> Evaluation<'a> {
             if let Some(i) = by {
                 self.s.acted.push(i);
             }
+            let by_index = by;
             let by_id = by.and_then(|i| self.rule(i)).map(|r| Arc::clone(&r.id));
             if let Some(to) = self.downgrade_for(scope, purpose, parent) {
                 self.grant.reasons.push(Reason::ScopeDowngraded {
@@ -511,15 +595,19 @@ impl<'a> Evaluation<'a> {
                     cause,
                     rule: by_id,
                 });
-                self.push_scope(to.to_owned(), &mut causes);
+                self.push_scope(to.to_owned());
                 continue;
             }
-            causes.push(cause);
+            removed += 1;
+            if cause == ScopeCause::Forbidden {
+                forbidden += 1;
+            }
             let (rule, condition) = match (cause, by_id) {
                 (ScopeCause::NotPermitted, _) => match self.nearest(Some(scope)) {
                     Some((r, c)) => (Some(r), c),
                     None => (None, None),
                 },
+                (ScopeCause::Forbidden, by) => (by, self.undecided_forbid(by_index)),
                 (_, by) => (by, None),
             };
             self.grant.reasons.push(Reason::ScopeRemoved {
@@ -529,118 +617,103 @@ impl<'a> Evaluation<'a> {
                 condition,
             });
         }
-        causes
-    }
-
-    fn push_scope(&mut self, scope: String, causes: &mut Vec<ScopeCause>) {
-        if self.grant.scopes.len() >= MAX_GRANTED {
-            causes.push(ScopeCause::TooMany);
-            self.excess = true;
-            self.grant.reasons.push(Reason::ScopeRemoved {
-                scope,
-                cause: ScopeCause::TooMany,
-                rule: None,
-                condition: None,
-            });
-        } else {
-            self.grant.scopes.push(scope);
-        }
+        removed > 0 && removed == forbidden
     }
 
     /// The first downgrade in the chain from `scope` that survives and is
-    /// not already granted.
+    /// not already granted; `s.row` then holds its permits.
     fn downgrade_for(
-        &self,
+        &mut self,
         scope: &str,
         purpose: Option<&Purpose>,
         parent: Option<&ParentGrant>,
     ) -> Option<&'a str> {
         let table = &self.policy.downgrade;
-        let mut cur = table.get(scope)?;
+        let mut cur: &'a str = table.get(scope)?;
         for _ in 0..=table.len() {
-            if self.grant.scopes.iter().any(|g| **g == **cur) {
+            if self.grant.scopes.iter().any(|g| *g == *cur) {
                 return None;
             }
-            if self.check(cur, purpose, parent).is_ok() {
+            if self.check(self.scope_name(cur), purpose, parent).is_ok() {
                 return Some(cur);
             }
-            cur = table.get(&**cur)?;
+            cur = table.get(cur)?;
         }
         None
     }
 
     /// A wildcard request is answered with the concrete scopes it covers
-    /// that the purpose names or a matching permit lists exactly.
+    /// that the purpose names or a matching permit lists exactly. Returns
+    /// whether any was granted.
     fn expand_wildcard(
         &mut self,
         pattern: &str,
         purpose: Option<&'a Purpose>,
-        parent: Option<&ParentGrant>,
-        causes: &mut Vec<ScopeCause>,
-    ) {
+        parent: Option<&'a ParentGrant>,
+    ) -> bool {
         self.excess = true;
-        let mut granted = Vec::new();
-        let permits = std::mem::take(&mut self.s.permits);
-        let from_purpose = purpose.into_iter().flat_map(|p| p.scopes.concrete());
-        let from_rules = permits
-            .iter()
-            .filter_map(|&p| self.rule(p))
-            .flat_map(|r| r.scopes.iter().flat_map(|s| s.concrete()));
-        let candidates: Vec<&'a str> = from_purpose
-            .chain(from_rules)
-            .filter(|c| wildcard_match(pattern, c))
-            .collect();
-        self.s.permits = permits;
-        for c in candidates {
-            if self.grant.scopes.iter().any(|g| g == c) || granted.iter().any(|g: &String| g == c) {
+        let first = self.grant.scopes.len();
+        let policy = self.policy;
+        // Purpose scopes first, then each matching permit's exact scopes, in
+        // policy order.
+        for c in purpose.into_iter().flat_map(|p| p.scopes.concrete()) {
+            self.try_expansion(pattern, c, purpose, parent);
+        }
+        for k in 0..self.s.permits.len() {
+            let Some(rule) = self.s.permits.get(k).and_then(|&p| policy.rule(p)) else {
                 continue;
-            }
-            if self.check(c, purpose, parent).is_ok()
-                && self.grant.scopes.len() + granted.len() < MAX_GRANTED
-            {
-                granted.push(c.to_owned());
+            };
+            for c in rule.scopes.iter().flat_map(NameSet::concrete) {
+                self.try_expansion(pattern, c, purpose, parent);
             }
         }
-        if granted.is_empty() {
-            causes.push(ScopeCause::Wildcard);
-            self.grant.reasons.push(Reason::ScopeRemoved {
-                scope: pattern.to_owned(),
-                cause: ScopeCause::Wildcard,
-                rule: None,
-                condition: None,
-            });
-        } else {
-            self.grant.scopes.extend(granted.iter().cloned());
-            self.grant.reasons.push(Reason::ScopeExpanded {
-                requested: pattern.to_owned(),
-                granted,
-            });
+        match self.grant.scopes.get(first..) {
+            Some(granted) if !granted.is_empty() => {
+                let granted = granted.to_vec();
+                self.grant.reasons.push(Reason::ScopeExpanded {
+                    requested: pattern.to_owned(),
+                    granted,
+                });
+                true
+            }
+            _ => {
+                self.grant.reasons.push(Reason::ScopeRemoved {
+                    scope: pattern.to_owned(),
+                    cause: ScopeCause::Wildcard,
+                    rule: None,
+                    condition: None,
+                });
+                false
+            }
         }
     }
 
-    /// Which granted scopes (as a bitmask over `grant.scopes`) some matching
-    /// permit allows for `audience` — the same rule for both.
-    fn coverage(&self, audience: &str) -> u64 {
-        let mut mask = 0u64;
-        for (bit, scope) in self.grant.scopes.iter().enumerate() {
-            let covered = self
-                .s
-                .permits
-                .iter()
-                .filter_map(|&p| self.rule(p))
-                .any(|r| r.grants(scope) && r.audience.matches(audience));
-            if covered {
-                mask |= 1u64 << bit;
-            }
+    fn try_expansion(
+        &mut self,
+        pattern: &str,
+        candidate: &str,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) {
+        if !wildcard_match(pattern, candidate)
+            || self.grant.scopes.len() >= MAX_GRANTED
+            || self.grant.scopes.iter().any(|g| g == candidate)
+        {
+            return;
         }
-        mask
+        if self
+            .check(self.scope_name(candidate), purpose, parent)
+            .is_ok()
+        {
+            self.push_scope(candidate.to_owned());
+        }
     }
 
     /// The permit whose concrete audiences (those `pattern` covers, if any)
     /// carry the most granted scopes; ties to the first in policy order.
     fn best_audience_rule(&self, pattern: Option<&str>) -> Option<&'a Rule> {
         let mut best: Option<(usize, &'a Rule)> = None;
-        for &p in &self.s.permits {
+        for (k, &p) in self.s.permits.iter().enumerate() {
             let Some(rule) = self.rule(p) else { continue };
             let has = rule
                 .audience
@@ -649,7 +722,14 @@ impl<'a> Evaluation<'a> {
             if !has {
                 continue;
             }
-            let carried = self.grant.scopes.iter().filter(|s| rule.grants(s)).count();
+            let carried = (0..self.grant.scopes.len())
+                .filter(|&i| {
+                    self.s
+                        .scope_row(i)
+                        .get(k / 64)
+                        .is_some_and(|w| w & (1u64 << (k % 64)) != 0)
+                })
+                .count();
             if carried > 0 && best.is_none_or(|(b, _)| carried > b) {
                 best = Some((carried, rule));
             }
@@ -657,42 +737,86 @@ impl<'a> Evaluation<'a> {
         best.map(|(_, r)| r)
     }
 
+    /// Add a concrete audience to the grant (deduplicated), with its row.
+    fn push_audience(&mut self, audience: &str) {
+        if self.grant.audience.iter().any(|a| a == audience) {
+            return;
+        }
+        let name = Name {
+            text: audience,
+            id: self.policy.audience_ids.get(audience),
+        };
+        let s = &mut *self.s;
+        let start = s.audience_rows.len();
+        s.audience_rows.resize(start + s.words, 0);
+        for (k, &p) in s.permits.iter().enumerate() {
+            if self
+                .policy
+                .rule(p)
+                .is_some_and(|r| r.audience.matches(name))
+            {
+                if let Some(word) = s.audience_rows.get_mut(start + k / 64) {
+                    *word |= 1u64 << (k % 64);
+                }
+            }
+        }
+        self.grant.audience.push(audience.to_owned());
+    }
+
+    /// Which granted scopes (a bitmask over `grant.scopes`) some permit
+    /// allows for granted audience `j` — the same rule for both.
+    fn coverage(&self, j: usize) -> u64 {
+        let aud = self.s.audience_row(j);
+        (0..self.grant.scopes.len()).fold(0u64, |mask, i| {
+            if intersects(self.s.scope_row(i), aud) {
+                mask | (1u64 << i)
+            } else {
+                mask
+            }
+        })
+    }
+
     /// Step 6: audiences. Missing or wildcard audiences become the concrete
     /// audiences of the permit that carries the most granted scopes. Then,
     /// in request order, the first audience that can carry a granted scope
     /// fixes the scopes; later audiences stay only if they carry all of them.
     fn audiences(&mut self) -> bool {
-        let mut concrete: Vec<String> = Vec::new();
+        let max = self.policy.limits.max_request_audiences.max(1);
         if self.req.audience.is_empty() {
             let Some(rule) = self.best_audience_rule(None) else {
                 return false;
             };
-            concrete.extend(rule.audience.concrete().map(str::to_owned));
+            for a in rule.audience.concrete().take(max) {
+                self.push_audience(a);
+            }
             self.narrowed = true;
             self.grant.reasons.push(Reason::AudienceNarrowed {
                 requested: None,
-                granted: concrete.clone(),
+                granted: self.grant.audience.clone(),
                 rule: Arc::clone(&rule.id),
             });
         }
-        for a in &self.req.audience {
-            if concrete.contains(a) {
-                continue;
-            }
+        let req = self.req;
+        for a in &req.audience {
             if !is_wildcard_request(a) {
-                concrete.push(a.clone());
+                self.push_audience(a);
                 continue;
             }
             self.excess = true;
             match self.best_audience_rule(Some(a)) {
                 Some(rule) => {
-                    let granted: Vec<String> = rule
+                    let first = self.grant.audience.len();
+                    for c in rule.audience.concrete().filter(|c| wildcard_match(a, c)) {
+                        if self.grant.audience.len() < max {
+                            self.push_audience(c);
+                        }
+                    }
+                    let granted = self
+                        .grant
                         .audience
-                        .concrete()
-                        .filter(|c| wildcard_match(a, c) && !concrete.iter().any(|x| x == c))
-                        .map(str::to_owned)
-                        .collect();
-                    concrete.extend(granted.iter().cloned());
+                        .get(first..)
+                        .map(<[String]>::to_vec)
+                        .unwrap_or_default();
                     self.grant.reasons.push(Reason::AudienceNarrowed {
                         requested: Some(a.clone()),
                         granted,
@@ -705,21 +829,30 @@ impl<'a> Evaluation<'a> {
                 }),
             }
         }
+        // Keep audiences in order; compact the audience list and rows in place.
         let mut mask: Option<u64> = None;
-        for a in concrete {
-            let cov = self.coverage(&a);
+        let mut kept = 0usize;
+        let words = self.s.words;
+        for j in 0..self.grant.audience.len() {
+            let cov = self.coverage(j);
             let keep = match mask {
                 None if cov != 0 => {
                     mask = Some(cov);
                     true
                 }
-                Some(m) if cov & m == m => true,
-                _ => false,
+                Some(m) => cov & m == m,
+                None => false,
             };
             if keep {
-                self.grant.audience.push(a);
+                self.grant.audience.swap(kept, j);
+                self.s
+                    .audience_rows
+                    .copy_within(j * words..(j + 1) * words, kept * words);
+                kept += 1;
             } else {
                 self.excess = true;
+                let audience =
+                    std::mem::take(self.grant.audience.get_mut(j).unwrap_or(&mut String::new()));
                 let cause = if mask.is_none() || cov == 0 {
                     AudienceCause::NotPermitted
                 } else {
@@ -727,16 +860,25 @@ impl<'a> Evaluation<'a> {
                 };
                 self.grant
                     .reasons
-                    .push(Reason::AudienceRemoved { audience: a, cause });
+                    .push(Reason::AudienceRemoved { audience, cause });
             }
         }
+        self.grant.audience.truncate(kept);
+        self.s.audience_rows.truncate(kept * words);
         let Some(mask) = mask else { return false };
-        let scopes = std::mem::take(&mut self.grant.scopes);
-        for (bit, scope) in scopes.into_iter().enumerate() {
-            if mask & (1u64 << bit) != 0 {
-                self.grant.scopes.push(scope);
+        // Keep the scopes the first audience carries; compact likewise.
+        let mut kept = 0usize;
+        for i in 0..self.grant.scopes.len() {
+            if mask & (1u64 << i) != 0 {
+                self.grant.scopes.swap(kept, i);
+                self.s
+                    .scope_rows
+                    .copy_within(i * words..(i + 1) * words, kept * words);
+                kept += 1;
             } else {
                 self.excess = true;
+                let scope =
+                    std::mem::take(self.grant.scopes.get_mut(i).unwrap_or(&mut String::new()));
                 self.grant.reasons.push(Reason::ScopeRemoved {
                     scope,
                     cause: ScopeCause::NotForAudience,
@@ -745,27 +887,25 @@ impl<'a> Evaluation<'a> {
                 });
             }
         }
+        self.grant.scopes.truncate(kept);
+        self.s.scope_rows.truncate(kept * words);
         true
     }
 
-    fn permits_pair(rule: &Rule, scope: &str, audience: &str) -> bool {
-        rule.grants(scope) && rule.audience.matches(audience)
-    }
-
-    /// Permits that grant a granted scope for a granted audience decided.
+    /// Permits that grant a granted scope and match a granted audience
+    /// decided.
     fn record_deciding_permits(&mut self) {
-        for &p in &self.s.permits {
-            let Some(rule) = self.policy.rule(p) else {
-                continue;
+        let s = &mut *self.s;
+        for (k, &p) in s.permits.iter().enumerate() {
+            let (w, bit) = (k / 64, 1u64 << (k % 64));
+            let in_rows = |rows: &[u64]| {
+                rows.iter()
+                    .skip(w)
+                    .step_by(s.words.max(1))
+                    .any(|x| x & bit != 0)
             };
-            let decides = self.grant.scopes.iter().any(|s| {
-                self.grant
-                    .audience
-                    .iter()
-                    .any(|a| Self::permits_pair(rule, s, a))
-            });
-            if decides {
-                self.s.acted.push(p);
+            if in_rows(&s.scope_rows) && in_rows(&s.audience_rows) {
+                s.acted.push(p);
             }
         }
     }
@@ -790,16 +930,15 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// The most generous rule cap for one (scope, audience) pair; `None`
-    /// when some rule allowing the pair has no cap.
-    fn pair_cap(&self, scope: &str, audience: &str) -> Option<(Duration, u32)> {
+    /// The most generous rule cap for granted scope `i` and audience `j`;
+    /// `None` when some rule allowing the pair has no cap.
+    fn pair_cap(&self, i: usize, j: usize) -> Option<(Duration, u32)> {
         let mut best: Option<(Duration, u32)> = None;
-        for &p in &self.s.permits {
-            let Some(rule) = self.rule(p) else { continue };
-            if !Self::permits_pair(rule, scope, audience) {
+        for k in both(self.s.scope_row(i), self.s.audience_row(j)) {
+            let Some(&p) = self.s.permits.get(k) else {
                 continue;
-            }
-            let cap = rule.max_ttl?;
+            };
+            let cap = self.rule(p)?.max_ttl?;
             if best.is_none_or(|(b, _)| cap > b) {
                 best = Some((cap, p));
             }
@@ -831,9 +970,9 @@ impl<'a> Evaluation<'a> {
         if let Some(max) = policy.max_ttl {
             apply(max, TtlCap::PolicyMax, None);
         }
-        for scope in &self.grant.scopes {
-            for audience in &self.grant.audience {
-                if let Some((limit, rule)) = self.pair_cap(scope, audience) {
+        for i in 0..self.grant.scopes.len() {
+            for j in 0..self.grant.audience.len() {
+                if let Some((limit, rule)) = self.pair_cap(i, j) {
                     apply(limit, TtlCap::Rule, Some(rule));
                 }
             }
@@ -908,12 +1047,5 @@ impl<'a> Evaluation<'a> {
             }
         }
         None
-    }
-}
-
-impl Rule {
-    /// For a forbid: does it remove this scope?
-    fn grants_or_removes(&self, scope: &str) -> bool {
-        self.effect == Effect::Forbid && self.scopes.as_ref().is_some_and(|s| s.matches(scope))
     }
 }

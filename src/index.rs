@@ -3,30 +3,66 @@
 //!
 //! Each rule is filed under one key taken from its top-level conditions, the
 //! most selective available: an exact subject, a subject prefix (from a
-//! glob), an issuer, a purpose, an identity kind — or, lacking all of these,
-//! "always". A request visits the buckets of its own subject, subject
-//! prefixes, issuer, purpose and kind, plus "always", so evaluation cost
-//! grows with the rules that could apply, not with the policy.
+//! glob), an exact identity claim, an issuer, a purpose, an identity kind —
+//! or, lacking all of these, "always". A request visits the buckets of its
+//! own subject, subject prefixes, claims, issuer, purpose and kind, plus
+//! "always", so evaluation cost grows with the rules that could apply, not
+//! with the policy.
 //!
 //! Soundness: a rule is skipped only when one of its top-level conditions is
-//! certainly *false* for the request. Issuer and purpose may be missing from
-//! a request, which makes a condition on them *unknown* rather than false;
-//! unknown does not stop a forbid (fail closed), so forbids are only filed
-//! under attributes every request has: subject and kind.
+//! certainly *false* for the request. Claims, issuer and purpose may be
+//! missing from a request, which makes a condition on them *unknown* rather
+//! than false; unknown does not stop a forbid (fail closed), so forbids are
+//! only filed under attributes every request has: subject and kind.
 
-use std::collections::HashMap;
+use crate::fastmap::HashMap;
 
 use crate::condition::{Cond, StrTest, Test};
 use crate::document::Effect;
 use crate::path::Attr;
 use crate::request::{IdentityKind, MintRequest};
+use crate::value::AttrValue;
+
+/// Rules filed under the literal prefixes of their globs. A lookup tries
+/// each distinct prefix length once.
+#[derive(Debug, Default)]
+pub(crate) struct PrefixMap {
+    by_prefix: HashMap<Box<str>, Vec<u32>>,
+    /// Distinct prefix lengths, ascending.
+    lens: Vec<usize>,
+}
+
+impl PrefixMap {
+    pub(crate) fn insert(&mut self, prefix: &str, rule: u32) {
+        if let Err(pos) = self.lens.binary_search(&prefix.len()) {
+            self.lens.insert(pos, prefix.len());
+        }
+        let bucket = self.by_prefix.entry(Box::from(prefix)).or_default();
+        if bucket.last() != Some(&rule) {
+            bucket.push(rule);
+        }
+    }
+
+    /// Every bucket whose prefix starts `text`.
+    pub(crate) fn buckets<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a [u32]> + 'a {
+        self.lens
+            .iter()
+            .take_while(move |len| **len <= text.len())
+            .filter_map(move |len| text.get(..*len))
+            .filter_map(move |p| self.by_prefix.get(p))
+            .map(Vec::as_slice)
+    }
+}
+
+/// Rules by an exact key.
+type Buckets = HashMap<Box<str>, Vec<u32>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct RuleIndex {
     by_subject: HashMap<Box<str>, Vec<u32>>,
-    by_prefix: HashMap<Box<str>, Vec<u32>>,
-    /// Distinct prefix lengths, ascending.
-    prefix_lens: Vec<usize>,
+    by_subject_prefix: PrefixMap,
+    /// Claim name → claim value → rules.
+    by_claim: Vec<(Box<str>, Buckets)>,
     by_issuer: HashMap<Box<str>, Vec<u32>>,
     by_purpose: HashMap<Box<str>, Vec<u32>>,
     by_kind: [Vec<u32>; 5],
@@ -36,6 +72,7 @@ pub(crate) struct RuleIndex {
 enum Key {
     Subjects(Vec<Box<str>>),
     Prefixes(Vec<Box<str>>),
+    Claim(Box<str>, Vec<Box<str>>),
     Issuers(Vec<Box<str>>),
     Purposes(Vec<Box<str>>),
     Kinds(u8),
@@ -44,8 +81,10 @@ enum Key {
 
 fn literals(test: &Test) -> Option<Vec<Box<str>>> {
     match test {
-        Test::Str(StrTest::Eq(s, _)) => Some(vec![s.clone()]),
-        Test::Str(StrTest::OneOf(items)) => Some(items.iter().map(|(s, _)| s.clone()).collect()),
+        Test::Str(StrTest::Eq(s, None)) => Some(vec![s.clone()]),
+        Test::Str(StrTest::OneOf(items)) if items.iter().all(|(_, ip)| ip.is_none()) => {
+            Some(items.iter().map(|(s, _)| s.clone()).collect())
+        }
         _ => None,
     }
 }
@@ -75,6 +114,13 @@ fn key_for(conds: &[Cond], effect: Effect) -> Key {
         return Key::Prefixes(p);
     }
     if effect == Effect::Permit {
+        let claim = leaves.iter().find_map(|l| match &l.attr {
+            Attr::IdentityClaim(name) => literals(&l.test).map(|v| (name.clone(), v)),
+            _ => None,
+        });
+        if let Some((name, values)) = claim {
+            return Key::Claim(name, values);
+        }
         if let Some(i) = find(&Attr::Issuer, &literals) {
             return Key::Issuers(i);
         }
@@ -91,28 +137,38 @@ fn key_for(conds: &[Cond], effect: Effect) -> Key {
         .unwrap_or(Key::Always)
 }
 
+fn push(map: &mut HashMap<Box<str>, Vec<u32>>, keys: Vec<Box<str>>, rule: u32) {
+    for k in keys {
+        let bucket = map.entry(k).or_default();
+        if bucket.last() != Some(&rule) {
+            bucket.push(rule);
+        }
+    }
+}
+
 impl RuleIndex {
     pub(crate) fn insert(&mut self, rule: u32, conds: &[Cond], effect: Effect) {
-        let push = |map: &mut HashMap<Box<str>, Vec<u32>>, keys: Vec<Box<str>>| {
-            for k in keys {
-                let bucket = map.entry(k).or_default();
-                if bucket.last() != Some(&rule) {
-                    bucket.push(rule);
-                }
-            }
-        };
         match key_for(conds, effect) {
-            Key::Subjects(k) => push(&mut self.by_subject, k),
+            Key::Subjects(k) => push(&mut self.by_subject, k, rule),
             Key::Prefixes(k) => {
                 for p in &k {
-                    if let Err(pos) = self.prefix_lens.binary_search(&p.len()) {
-                        self.prefix_lens.insert(pos, p.len());
-                    }
+                    self.by_subject_prefix.insert(p, rule);
                 }
-                push(&mut self.by_prefix, k);
             }
-            Key::Issuers(k) => push(&mut self.by_issuer, k),
-            Key::Purposes(k) => push(&mut self.by_purpose, k),
+            Key::Claim(name, values) => {
+                let pos = match self.by_claim.iter().position(|(n, _)| *n == name) {
+                    Some(pos) => pos,
+                    None => {
+                        self.by_claim.push((name, HashMap::default()));
+                        self.by_claim.len() - 1
+                    }
+                };
+                if let Some((_, map)) = self.by_claim.get_mut(pos) {
+                    push(map, values, rule);
+                }
+            }
+            Key::Issuers(k) => push(&mut self.by_issuer, k, rule),
+            Key::Purposes(k) => push(&mut self.by_purpose, k, rule),
             Key::Kinds(mask) => {
                 for (i, bucket) in self.by_kind.iter_mut().enumerate() {
                     if mask & (1 << i) != 0 {
@@ -127,27 +183,28 @@ impl RuleIndex {
     /// The candidate rules for a request, ascending (policy order), into `out`.
     pub(crate) fn candidates(&self, req: &MintRequest, out: &mut Vec<u32>) {
         out.clear();
-        let subject = req.identity.subject.as_str();
+        let id = &req.identity;
+        let subject = id.subject.as_str();
         if let Some(b) = self.by_subject.get(subject) {
             out.extend_from_slice(b);
         }
-        for &len in &self.prefix_lens {
-            let Some(prefix) = subject.get(..len) else {
-                if len > subject.len() {
-                    break;
-                }
-                continue;
+        for b in self.by_subject_prefix.buckets(subject) {
+            out.extend_from_slice(b);
+        }
+        for (name, map) in &self.by_claim {
+            // A condition on a list claim holds when any element does.
+            let values: &[AttrValue] = match id.claims.get(&**name) {
+                Some(AttrValue::List(items)) => items,
+                Some(v) => std::slice::from_ref(v),
+                None => &[],
             };
-            if let Some(b) = self.by_prefix.get(prefix) {
-                out.extend_from_slice(b);
+            for v in values {
+                if let Some(b) = v.as_string().and_then(|v| map.get(v)) {
+                    out.extend_from_slice(b);
+                }
             }
         }
-        if let Some(b) = req
-            .identity
-            .issuer
-            .as_deref()
-            .and_then(|i| self.by_issuer.get(i))
-        {
+        if let Some(b) = id.issuer.as_deref().and_then(|i| self.by_issuer.get(i)) {
             out.extend_from_slice(b);
         }
         if let Some(b) = req
@@ -159,7 +216,7 @@ impl RuleIndex {
         }
         let kind = IdentityKind::ALL
             .iter()
-            .position(|k| *k == req.identity.kind)
+            .position(|k| *k == id.kind)
             .and_then(|i| self.by_kind.get(i));
         if let Some(b) = kind {
             out.extend_from_slice(b);

@@ -120,6 +120,7 @@ mod document;
 mod duration;
 mod error;
 mod evaluate;
+mod fastmap;
 mod grant;
 mod index;
 mod limits;

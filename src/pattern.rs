@@ -115,6 +115,31 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// The common shapes (`exact`, `prefix*suffix`, `prefix**suffix`) without
+/// tokenizing; `None` for anything else.
+fn simple_matcher(pattern: &str) -> Option<GlobMatcher> {
+    if pattern.contains(['?', '[', '\\']) {
+        return None;
+    }
+    let Some(star) = pattern.find('*') else {
+        return Some(GlobMatcher::Exact(pattern.into()));
+    };
+    let prefix = pattern.get(..star)?;
+    let rest = pattern.get(star..)?;
+    let (crosses_slash, suffix) = match rest.strip_prefix("**") {
+        Some(after) => (true, after),
+        None => (false, rest.get(1..)?),
+    };
+    if suffix.contains('*') {
+        return None;
+    }
+    Some(GlobMatcher::Star {
+        prefix: prefix.into(),
+        suffix: suffix.into(),
+        crosses_slash,
+    })
+}
+
 fn class_char(c: char, out: &mut String) {
     if matches!(c, '\\' | ']' | '[' | '^' | '-' | '&' | '~') {
         out.push('\\');
@@ -127,6 +152,12 @@ impl Glob {
     pub(crate) fn new(pattern: &str) -> Result<Glob, String> {
         if pattern.len() > MAX_PATTERN_LEN {
             return Err(format!("longer than {MAX_PATTERN_LEN} bytes"));
+        }
+        if let Some(matcher) = simple_matcher(pattern) {
+            return Ok(Glob {
+                source: pattern.into(),
+                matcher,
+            });
         }
         let tokens = tokenize(pattern)?;
         let source: Box<str> = pattern.into();
@@ -209,8 +240,8 @@ impl Glob {
                 crosses_slash,
             } => {
                 text.len() >= prefix.len() + suffix.len()
-                    && text.starts_with(&**prefix)
-                    && text.ends_with(&**suffix)
+                    && (prefix.is_empty() || text.starts_with(&**prefix))
+                    && (suffix.is_empty() || text.ends_with(&**suffix))
                     && (*crosses_slash
                         || text
                             .get(prefix.len()..text.len() - suffix.len())
@@ -225,6 +256,15 @@ impl Glob {
         match &self.matcher {
             GlobMatcher::Exact(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The literal text every match ends with (for `prefix*suffix` shapes).
+    pub(crate) fn literal_suffix(&self) -> &str {
+        match &self.matcher {
+            GlobMatcher::Exact(s) => s,
+            GlobMatcher::Star { suffix, .. } => suffix,
+            GlobMatcher::Regex(_) => "",
         }
     }
 
@@ -276,7 +316,11 @@ impl Cidr {
             None => max,
         };
         let cidr = Cidr { addr, prefix };
-        if cidr.network_bits(addr) != cidr.host_masked() {
+        let raw = match addr {
+            IpAddr::V4(v4) => u128::from(u32::from(v4)),
+            IpAddr::V6(v6) => u128::from(v6),
+        };
+        if cidr.network_bits(addr) != raw {
             return Err("host bits are set; write the network address".into());
         }
         Ok(cidr)

@@ -1,6 +1,6 @@
 //! The compiled policy: validated, indexed, immutable.
 
-use std::collections::HashMap;
+use crate::fastmap::HashMap;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -10,9 +10,10 @@ use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
+use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
-use crate::scopes::NameSet;
+use crate::scopes::{Interner, Name, NameSet};
 
 /// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share
 /// it behind an [`Arc`], and swap the `Arc` to reload.
@@ -55,10 +56,14 @@ pub struct IssuancePolicy {
     pub(crate) purposes: HashMap<Box<str>, Purpose>,
     pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
     pub(crate) index: RuleIndex,
+    /// Every concrete scope the policy mentions, interned.
+    pub(crate) scope_ids: Interner,
+    /// Every concrete audience the policy mentions, interned.
+    pub(crate) audience_ids: Interner,
     /// Permits by an exact scope they grant, for explaining removals.
     pub(crate) scope_rules: HashMap<Box<str>, Vec<u32>>,
-    /// Permits granting some scope by glob, for explaining removals.
-    pub(crate) glob_scope_rules: Vec<u32>,
+    /// Permits granting scopes by glob, by the glob's literal prefix.
+    pub(crate) glob_scope_rules: PrefixMap,
     pub(crate) limits: Limits,
     pub(crate) document: PolicyDocument,
 }
@@ -85,26 +90,30 @@ pub(crate) struct Purpose {
 }
 
 impl Rule {
-    pub(crate) fn grants(&self, scope: &str) -> bool {
+    /// For a permit: does it grant this scope? For a forbid: does it remove it?
+    pub(crate) fn covers(&self, scope: Name<'_>) -> bool {
         self.scopes.as_ref().is_some_and(|s| s.matches(scope))
     }
 }
 
 struct Compiler<'a> {
     limits: &'a Limits,
+    scopes: Interner,
+    audiences: Interner,
 }
 
 impl Compiler<'_> {
     fn limit(
         &self,
-        location: Location,
+        section: &Section,
+        field: &str,
         what: &'static str,
         limit: usize,
         found: usize,
     ) -> Result<(), CompileError> {
         if found > limit {
             return Err(CompileError::LimitExceeded {
-                location,
+                location: Location::new(section.clone(), field),
                 what,
                 limit,
                 found,
@@ -114,8 +123,26 @@ impl Compiler<'_> {
     }
 
     fn name(&self, section: &Section, field: &str, value: &str) -> Result<(), CompileError> {
+        self.name_at(section, field, None, value)
+    }
+
+    /// Check an identifier; `index` is its position in a list, named in
+    /// the error's field path. Nothing is allocated unless it is bad.
+    fn name_at(
+        &self,
+        section: &Section,
+        field: &str,
+        index: Option<usize>,
+        value: &str,
+    ) -> Result<(), CompileError> {
         let invalid = |reason: &str| CompileError::InvalidValue {
-            location: Location::new(section.clone(), field),
+            location: Location::new(
+                section.clone(),
+                match index {
+                    Some(i) => format!("{field}[{i}]"),
+                    None => field.to_owned(),
+                },
+            ),
             value: excerpt(value),
             reason: reason.to_owned(),
         };
@@ -131,20 +158,23 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// A list of scope (or, with `audience`, audience) patterns: non-empty,
+    /// valid names, valid globs, interned.
     fn names(
-        &self,
+        &mut self,
         section: &Section,
         field: &str,
         values: &[String],
-        allow_empty: bool,
+        audience: bool,
     ) -> Result<NameSet, CompileError> {
         self.limit(
-            Location::new(section.clone(), field),
+            section,
+            field,
             "values in one list",
             self.limits.max_list_len,
             values.len(),
         )?;
-        if values.is_empty() && !allow_empty {
+        if values.is_empty() {
             return Err(CompileError::InvalidValue {
                 location: Location::new(section.clone(), field),
                 value: "[]".into(),
@@ -152,9 +182,14 @@ impl Compiler<'_> {
             });
         }
         for (i, v) in values.iter().enumerate() {
-            self.name(section, &format!("{field}[{i}]"), v)?;
+            self.name_at(section, field, Some(i), v)?;
         }
-        NameSet::new(values).map_err(|(pattern, reason)| CompileError::InvalidPattern {
+        let interner = if audience {
+            &mut self.audiences
+        } else {
+            &mut self.scopes
+        };
+        NameSet::new(values, interner).map_err(|(pattern, reason)| CompileError::InvalidPattern {
             location: Location::new(section.clone(), field),
             kind: "glob",
             pattern: excerpt(&pattern),
@@ -178,19 +213,20 @@ impl Compiler<'_> {
         Ok(d)
     }
 
-    fn rule(&self, spec: &RuleSpec) -> Result<Rule, CompileError> {
+    fn rule(&mut self, spec: &RuleSpec) -> Result<Rule, CompileError> {
         let section = Section::Rule(spec.id.clone());
         let loc = |field: &str| Location::new(section.clone(), field);
         let mut parser = CondParser::new(section.clone(), self.limits);
         let when = parser.parse_table(&spec.when, "when", 0)?;
         self.limit(
-            loc("controls"),
+            &section,
+            "controls",
             "values in one list",
             self.limits.max_list_len,
             spec.controls.len(),
         )?;
         for (i, c) in spec.controls.iter().enumerate() {
-            self.name(&section, &format!("controls[{i}]"), c)?;
+            self.name_at(&section, "controls", Some(i), c)?;
         }
         let controls = spec
             .controls
@@ -216,16 +252,17 @@ impl Compiler<'_> {
                     });
                 };
                 let scopes = self.names(&section, "grant.scopes", &grant.scopes, false)?;
-                let audience = self.names(&section, "grant.audience", &grant.audience, false)?;
+                let audience = self.names(&section, "grant.audience", &grant.audience, true)?;
                 let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
                 self.limit(
-                    loc("grant.claims"),
+                    &section,
+                    "grant.claims",
                     "values in one list",
                     self.limits.max_list_len,
                     grant.claims.len(),
                 )?;
                 for (i, c) in grant.claims.iter().enumerate() {
-                    self.name(&section, &format!("grant.claims[{i}]"), c)?;
+                    self.name_at(&section, "grant.claims", Some(i), c)?;
                 }
                 Ok(Rule {
                     id,
@@ -297,7 +334,11 @@ impl IssuancePolicy {
         doc: &PolicyDocument,
         limits: &Limits,
     ) -> Result<IssuancePolicy, CompileError> {
-        let c = Compiler { limits };
+        let mut c = Compiler {
+            limits,
+            scopes: Interner::default(),
+            audiences: Interner::default(),
+        };
         let settings = &doc.policy;
         let policy = Section::Policy;
         c.name(&policy, "id", &settings.id)?;
@@ -341,29 +382,33 @@ impl IssuancePolicy {
         }
 
         c.limit(
-            Location::new(Section::Document, "rule"),
+            &Section::Document,
+            "rule",
             "rules",
             limits.max_rules,
             doc.rules.len(),
         )?;
         c.limit(
-            Location::new(Section::Document, "purposes"),
+            &Section::Document,
+            "purposes",
             "purposes",
             limits.max_purposes,
             doc.purposes.len(),
         )?;
         c.limit(
-            Location::new(Section::Downgrade, ""),
+            &Section::Downgrade,
+            "",
             "downgrades",
             limits.max_downgrades,
             doc.downgrade.len(),
         )?;
 
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(doc.rules.len());
+        let mut seen: HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(doc.rules.len(), Default::default());
         let mut rules = Vec::with_capacity(doc.rules.len());
         let mut index = RuleIndex::default();
-        let mut scope_rules: HashMap<Box<str>, Vec<u32>> = HashMap::new();
-        let mut glob_scope_rules = Vec::new();
+        let mut scope_rules: HashMap<Box<str>, Vec<u32>> = HashMap::default();
+        let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
             let section = Section::Rule(if spec.id.is_empty() {
                 format!("#{}", i + 1)
@@ -390,14 +435,15 @@ impl IssuancePolicy {
                 for scope in scopes.concrete() {
                     scope_rules.entry(Box::from(scope)).or_default().push(n);
                 }
-                if !scopes.globs().is_empty() {
-                    glob_scope_rules.push(n);
+                for glob in scopes.globs() {
+                    glob_scope_rules.insert(glob.literal_prefix(), n);
                 }
             }
             rules.push(rule);
         }
 
-        let mut purposes = HashMap::with_capacity(doc.purposes.len());
+        let mut purposes =
+            HashMap::with_capacity_and_hasher(doc.purposes.len(), Default::default());
         for (name, spec) in &doc.purposes {
             let section = Section::Purpose(name.clone());
             c.name(&section, "", name)?;
@@ -419,7 +465,7 @@ impl IssuancePolicy {
         }
 
         let mut downgrade: HashMap<Box<str>, Box<str>> =
-            HashMap::with_capacity(doc.downgrade.len());
+            HashMap::with_capacity_and_hasher(doc.downgrade.len(), Default::default());
         for (from, to) in &doc.downgrade {
             for (field, v) in [(from.as_str(), from), (from.as_str(), to)] {
                 c.name(&Section::Downgrade, field, v)?;
@@ -431,6 +477,8 @@ impl IssuancePolicy {
                     });
                 }
             }
+            c.scopes.intern(from);
+            c.scopes.intern(to);
             downgrade.insert(from.as_str().into(), to.as_str().into());
         }
         for start in doc.downgrade.keys() {
@@ -452,6 +500,24 @@ impl IssuancePolicy {
             }
         }
 
+        // Resolve globs against every name the policy mentions, so that
+        // evaluation decides known names with integer comparisons.
+        let mut budget = crate::scopes::RESOLVE_BUDGET;
+        let scope_names = c.scopes.sorted();
+        let audience_names = c.audiences.sorted();
+        // Forbids are only consulted when they match, so their globs stay
+        // globs; permits and purposes are consulted for every scope.
+        for rule in rules.iter_mut().filter(|r| r.effect == Effect::Permit) {
+            if let Some(scopes) = &mut rule.scopes {
+                scopes.resolve(&scope_names, &mut budget);
+            }
+            rule.audience.resolve(&audience_names, &mut budget);
+        }
+        for purpose in purposes.values_mut() {
+            purpose.scopes.resolve(&scope_names, &mut budget);
+        }
+        drop((scope_names, audience_names));
+
         Ok(IssuancePolicy {
             meta: PolicyRef {
                 id: settings.id.as_str().into(),
@@ -468,6 +534,8 @@ impl IssuancePolicy {
             purposes,
             downgrade,
             index,
+            scope_ids: c.scopes,
+            audience_ids: c.audiences,
             scope_rules,
             glob_scope_rules,
             limits: limits.clone(),

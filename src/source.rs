@@ -26,6 +26,13 @@ fn too_large(format: SourceFormat, text: &str) -> Option<CompileError> {
     })
 }
 
+/// serde_json's message without its trailing position (the error has its own).
+fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
+}
+
 fn path_string(path: &serde_path_to_error::Path) -> String {
     let s = path.to_string();
     if s == "." { String::new() } else { s }
@@ -68,7 +75,7 @@ impl PolicyDocument {
                 path,
                 line: inner.line(),
                 column: inner.column(),
-                message: inner.to_string(),
+                message: json_message(&inner),
             }
         })?;
         de.end().map_err(|e| CompileError::Syntax {
@@ -76,7 +83,7 @@ impl PolicyDocument {
             path: String::new(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: json_message(&e),
         })?;
         Ok(doc)
     }

@@ -37,6 +37,14 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
+    /// The string, when this is a string.
+    pub fn as_string(&self) -> Option<&str> {
+        match self {
+            AttrValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// A short name of this value's type, as error messages use it.
     pub fn type_name(&self) -> &'static str {
         match self {
