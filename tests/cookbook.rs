@@ -85,8 +85,11 @@ fn run(name: &str) -> (usize, Vec<String>, BTreeSet<PathBuf>) {
             ),
         };
         let grant = policy.evaluate(&request, case.now);
-        if std::env::var_os("COOKBOOK_SHOW").is_some() {
-            println!("== {name}: {}\n{grant}\n", case.name);
+        // COOKBOOK_SHOW=1 prints every decision, COOKBOOK_SHOW=json its record.
+        match std::env::var("COOKBOOK_SHOW").as_deref() {
+            Ok("json") => println!("== {name}: {}\n{}\n", case.name, grant.to_json()),
+            Ok(_) => println!("== {name}: {}\n{grant}\n", case.name),
+            Err(_) => {}
         }
         let e = &case.expect;
         let kinds: Vec<String> = grant.reasons.iter().map(|r| r.kind().to_owned()).collect();
