@@ -466,6 +466,30 @@ async fn bad_subject_tokens_are_rejected_before_the_policy() {
             "InvalidAudience",
         ),
         ("not a JWT", "not-a-jwt".to_owned(), "subject_token"),
+        (
+            "not valid yet",
+            idp_token(with(json!({ "nbf": t + 600 }))),
+            "ImmatureSignature",
+        ),
+        (
+            "HS384 instead of the issuer's HS256",
+            {
+                let mut c = ci.clone();
+                c.as_object_mut().unwrap().extend(
+                    json!({ "iss": IDP, "aud": STS, "iat": t, "exp": t + 3600 })
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                );
+                jsonwebtoken::encode(
+                    &Header::new(Algorithm::HS384),
+                    &c,
+                    &EncodingKey::from_secret(IDP_SECRET).unwrap(),
+                )
+                .unwrap()
+            },
+            "InvalidAlgorithm",
+        ),
     ];
     for (what, token, expected) in cases {
         let (status, body) = h
@@ -669,4 +693,73 @@ impl Harness {
         self.exchange(&subject, scope, &["https://reports.example.org"])
             .await
     }
+}
+
+/// The deny → error-code table of `service::deny_error`, on decision records
+/// as the engine writes them.
+#[test]
+fn deny_reasons_map_to_rfc_error_codes() {
+    let grant = |denial: &str, reasons: Value| -> mintgate::Grant {
+        serde_json::from_value(json!({
+            "decision": "deny", "denial": denial, "subject": "s", "scopes": [], "audience": [],
+            "issued_at": "2026-11-28T12:00:00Z", "reasons": reasons, "matched_rules": [],
+            "controls": [], "policy": { "id": "p", "revision": "1", "digest": "sha256:00" }
+        }))
+        .unwrap()
+    };
+    let code = |denial: &str, reasons: Value| service::deny_error(&grant(denial, reasons)).error;
+    // The failing condition is on the requested audience: the target is the problem.
+    assert_eq!(
+        code(
+            "not_permitted",
+            json!([{ "kind": "not_permitted", "nearest_rule": "r",
+            "condition": { "path": "request.audience", "expected": "…", "actual": "[]" } }])
+        ),
+        "invalid_target"
+    );
+    assert_eq!(
+        code(
+            "not_permitted",
+            json!([{ "kind": "no_audience_grantable" }])
+        ),
+        "invalid_target"
+    );
+    assert_eq!(
+        code(
+            "not_permitted",
+            json!([{ "kind": "not_permitted", "nearest_rule": "r",
+            "condition": { "path": "identity.kind", "expected": "agent", "actual": "ci_job" } }])
+        ),
+        "invalid_scope"
+    );
+    assert_eq!(
+        code("forbidden", json!([{ "kind": "forbidden", "rule": "f" }])),
+        "invalid_scope"
+    );
+    assert_eq!(
+        code("not_permitted", json!([{ "kind": "purpose_required" }])),
+        "invalid_scope"
+    );
+    assert_eq!(
+        code(
+            "ineligible",
+            json!([{ "kind": "identity_ineligible", "state": "suspended" }])
+        ),
+        "invalid_request"
+    );
+    assert_eq!(
+        code(
+            "invalid_request",
+            json!([{ "kind": "invalid_request", "problem": "too many scopes" }])
+        ),
+        "invalid_request"
+    );
+    let described = service::deny_error(&grant(
+        "forbidden",
+        json!([{ "kind": "forbidden", "rule": "no-\"quotes\"" }]),
+    ));
+    assert_eq!(
+        described.error_description,
+        "forbidden by rule `no-'quotes'`"
+    );
 }

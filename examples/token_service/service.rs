@@ -426,8 +426,9 @@ impl TokenService {
     }
 
     /// Verifies a presented JWT: the issuer must be trusted, the signature
-    /// valid with that issuer's key and algorithm, `exp` in the future,
-    /// `aud` this service, and `sub` present.
+    /// valid with that issuer's key and algorithm (never the token's `alg`
+    /// choice), `exp` in the future, `nbf` (if any) in the past, `aud` this
+    /// service, and `sub` present.
     fn verify(&self, token: &str, which: &str) -> Result<Verified<'_>, OAuthError> {
         let bad = |e: &dyn std::fmt::Display| OAuthError::invalid_request(format!("{which}: {e}"));
         // Which key to verify with depends on `iss`: peek it, then verify
@@ -447,6 +448,7 @@ impl TokenService {
         validation.set_audience(&[&self.inner.config.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         validation.leeway = self.inner.config.leeway_secs;
+        validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &trusted.key, &validation)
             .map_err(|e| bad(&e))?;
         Ok(Verified {
