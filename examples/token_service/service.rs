@@ -11,7 +11,10 @@
 //! 2. check `grant_type`, the token types and `requested_token_type`;
 //! 3. verify the subject token and the actor token (signature, `exp`, `iss`
 //!    against the trusted issuers, `aud` = this service) and check the
-//!    subject token's `may_act` against the actor;
+//!    subject token's `may_act` against the actor. A token that fails is
+//!    answered with `invalid_request`: RFC 8693 §2.2.2 requires that code
+//!    (not `invalid_grant`) for invalid or unacceptable subject and actor
+//!    tokens;
 //! 4. map their claims into a [`MintRequest`] (see [`TokenService::build_request`]);
 //! 5. `policy.evaluate(&request, now)`, and log the grant as one JSON line;
 //! 6. on allow or narrow, mint a JWT from the grant — `scope`, `aud`, `exp`,
