@@ -96,8 +96,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let upstream_secret = secret("TOKEN_SERVICE_UPSTREAM_SECRET", DEMO_UPSTREAM_SECRET);
 
-    if let Some(name) = setting(&args, "--demo-token", "TOKEN_SERVICE_DEMO_TOKEN_UNUSED") {
-        println!("{}", demo_token(&name, &upstream_secret)?);
+    let demo = args
+        .iter()
+        .position(|a| a == "--demo-token")
+        .and_then(|i| args.get(i + 1));
+    if let Some(name) = demo {
+        println!("{}", demo_token(name, &upstream_secret)?);
         return Ok(());
     }
 
