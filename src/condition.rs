@@ -384,9 +384,57 @@ impl Cond {
 
 // ------------------------------------------------------------------- parsing
 
+/// A field path (`when.identity.kind.glob`, `when.any[2]`), built on the
+/// stack while parsing and only turned into text for an error message.
+#[derive(Clone, Copy)]
+pub(crate) struct Field<'a> {
+    parent: Option<&'a Field<'a>>,
+    key: &'a str,
+    index: Option<usize>,
+}
+
+impl<'a> Field<'a> {
+    pub(crate) fn root(key: &'a str) -> Field<'a> {
+        Field {
+            parent: None,
+            key,
+            index: None,
+        }
+    }
+
+    fn child(&'a self, key: &'a str) -> Field<'a> {
+        Field {
+            parent: Some(self),
+            key,
+            index: None,
+        }
+    }
+
+    fn at(&'a self, index: usize) -> Field<'a> {
+        Field {
+            parent: Some(self),
+            key: "",
+            index: Some(index),
+        }
+    }
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            write!(f, "{parent}")?;
+        }
+        match self.index {
+            Some(i) => write!(f, "[{i}]"),
+            None if self.parent.is_some() => write!(f, ".{}", self.key),
+            None => f.write_str(self.key),
+        }
+    }
+}
+
 /// Parses the conditions of one `when` / `requires` table.
 pub(crate) struct CondParser<'a> {
-    pub(crate) section: Section,
+    pub(crate) section: &'a Section,
     pub(crate) limits: &'a Limits,
     leaves: usize,
 }
@@ -395,11 +443,16 @@ const TIME_OPS: &[&str] = &["weekdays", "hours", "not_before", "not_after", "utc
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn show(v: &Value) -> String {
-    excerpt(&v.to_string())
+    let text = v.to_string();
+    if text.chars().count() <= 120 {
+        text
+    } else {
+        excerpt(&text)
+    }
 }
 
 impl<'a> CondParser<'a> {
-    pub(crate) fn new(section: Section, limits: &'a Limits) -> Self {
+    pub(crate) fn new(section: &'a Section, limits: &'a Limits) -> Self {
         CondParser {
             section,
             limits,
@@ -407,11 +460,17 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn loc(&self, field: &str) -> Location {
-        Location::new(self.section.clone(), field)
+    fn loc(&self, field: Field<'_>) -> Location {
+        Location::new(self.section.clone(), field.to_string())
     }
 
-    fn mismatch(&self, field: &str, path: &str, expected: &str, value: &Value) -> CompileError {
+    fn mismatch(
+        &self,
+        field: Field<'_>,
+        path: &str,
+        expected: &str,
+        value: &Value,
+    ) -> CompileError {
         CompileError::TypeMismatch {
             location: self.loc(field),
             path: path.to_owned(),
@@ -420,7 +479,7 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn invalid(&self, field: &str, value: &Value, reason: impl Into<String>) -> CompileError {
+    fn invalid(&self, field: Field<'_>, value: &Value, reason: impl Into<String>) -> CompileError {
         CompileError::InvalidValue {
             location: self.loc(field),
             value: show(value),
@@ -432,7 +491,7 @@ impl<'a> CondParser<'a> {
     pub(crate) fn parse_table<'v>(
         &mut self,
         table: impl IntoIterator<Item = (&'v String, &'v Value)>,
-        field: &str,
+        field: Field<'_>,
         depth: usize,
     ) -> Result<Vec<Cond>, CompileError> {
         if depth > self.limits.max_condition_depth {
@@ -445,12 +504,12 @@ impl<'a> CondParser<'a> {
         }
         let mut out = Vec::new();
         for (key, value) in table {
-            let here = format!("{field}.{key}");
+            let here = field.child(key);
             let cond = match key.as_str() {
                 "all" | "any" => {
                     let Value::Array(items) = value else {
                         return Err(self.invalid(
-                            &here,
+                            here,
                             value,
                             "`all` and `any` take a list of condition tables",
                         ));
@@ -459,12 +518,12 @@ impl<'a> CondParser<'a> {
                     for (i, item) in items.iter().enumerate() {
                         let Value::Object(map) = item else {
                             return Err(self.invalid(
-                                &format!("{here}[{i}]"),
+                                here.at(i),
                                 item,
                                 "expected a condition table",
                             ));
                         };
-                        let inner = self.parse_table(map, &format!("{here}[{i}]"), depth + 1)?;
+                        let inner = self.parse_table(map, here.at(i), depth + 1)?;
                         group.push(Cond::All(inner));
                     }
                     if key == "all" {
@@ -475,9 +534,9 @@ impl<'a> CondParser<'a> {
                 }
                 "not" => {
                     let Value::Object(map) = value else {
-                        return Err(self.invalid(&here, value, "`not` takes a condition table"));
+                        return Err(self.invalid(here, value, "`not` takes a condition table"));
                     };
-                    let inner = self.parse_table(map, &here, depth + 1)?;
+                    let inner = self.parse_table(map, here, depth + 1)?;
                     Cond::Not {
                         inner: Box::new(Cond::All(inner)),
                         path: "not".into(),
@@ -486,11 +545,11 @@ impl<'a> CondParser<'a> {
                 }
                 path => {
                     let attr = Attr::parse(path).map_err(|hint| CompileError::UnknownPath {
-                        location: self.loc(&here),
+                        location: self.loc(here),
                         path: excerpt(path),
                         hint,
                     })?;
-                    self.parse_entry(&attr, path, value, &here, depth)?
+                    self.parse_entry(&attr, path, value, here, depth)?
                 }
             };
             out.push(cond);
@@ -504,7 +563,7 @@ impl<'a> CondParser<'a> {
         path: &str,
         test: Test,
         expected: String,
-        field: &str,
+        field: Field<'_>,
     ) -> Result<Cond, CompileError> {
         self.leaves += 1;
         if self.leaves > self.limits.max_conditions_per_rule {
@@ -529,7 +588,7 @@ impl<'a> CondParser<'a> {
         attr: &Attr,
         path: &str,
         value: &Value,
-        field: &str,
+        field: Field<'_>,
         depth: usize,
     ) -> Result<Cond, CompileError> {
         let Value::Object(ops) = value else {
@@ -548,18 +607,18 @@ impl<'a> CondParser<'a> {
             if TIME_OPS.contains(&op.as_str()) {
                 continue;
             }
-            let here = format!("{field}.{op}");
+            let here = field.child(op);
             let cond = match op.as_str() {
                 "not" => {
                     if depth >= self.limits.max_condition_depth {
                         return Err(CompileError::LimitExceeded {
-                            location: self.loc(&here),
+                            location: self.loc(here),
                             what: "condition nesting depth",
                             limit: self.limits.max_condition_depth,
                             found: depth + 1,
                         });
                     }
-                    let inner = self.parse_entry(attr, path, arg, &here, depth + 1)?;
+                    let inner = self.parse_entry(attr, path, arg, here, depth + 1)?;
                     Cond::Not {
                         inner: Box::new(inner),
                         path: path.into(),
@@ -567,9 +626,9 @@ impl<'a> CondParser<'a> {
                     }
                 }
                 _ => {
-                    let test = self.operator(attr, path, op, arg, &here)?;
+                    let test = self.operator(attr, path, op, arg, here)?;
                     let shown = excerpt(&format!("{{{}:{arg}}}", Value::from(op.as_str())));
-                    self.leaf(attr, path, test, shown, &here)?
+                    self.leaf(attr, path, test, shown, here)?
                 }
             };
             conds.push(cond);
@@ -587,7 +646,7 @@ impl<'a> CondParser<'a> {
         path: &str,
         op: &str,
         arg: &Value,
-        field: &str,
+        field: Field<'_>,
     ) -> Result<Test, CompileError> {
         let ty = attr.ty();
         match op {
@@ -661,7 +720,7 @@ impl<'a> CondParser<'a> {
         attr: &Attr,
         path: &str,
         value: &Value,
-        field: &str,
+        field: Field<'_>,
     ) -> Result<Test, CompileError> {
         let ty = attr.ty();
         match ty {
@@ -729,7 +788,12 @@ impl<'a> CondParser<'a> {
     }
 
     /// Literals compared with identity kinds must be kinds.
-    fn check_kinds(&self, test: &StrTest, field: &str, value: &Value) -> Result<(), CompileError> {
+    fn check_kinds(
+        &self,
+        test: &StrTest,
+        field: Field<'_>,
+        value: &Value,
+    ) -> Result<(), CompileError> {
         let literals: Vec<&str> = match test {
             StrTest::Eq(s, _) => vec![s],
             StrTest::OneOf(items) => items.iter().map(|(s, _)| &**s).collect(),
@@ -749,14 +813,14 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn list_of<'v>(&self, value: &'v Value) -> Vec<&'v Value> {
+    fn list_of<'v>(&self, value: &'v Value) -> &'v [Value] {
         match value {
-            Value::Array(items) => items.iter().collect(),
-            other => vec![other],
+            Value::Array(items) => items,
+            other => std::slice::from_ref(other),
         }
     }
 
-    fn check_len(&self, field: &str, n: usize) -> Result<(), CompileError> {
+    fn check_len(&self, field: Field<'_>, n: usize) -> Result<(), CompileError> {
         if n > self.limits.max_list_len {
             return Err(CompileError::LimitExceeded {
                 location: self.loc(field),
@@ -768,11 +832,16 @@ impl<'a> CondParser<'a> {
         Ok(())
     }
 
-    fn strings(&self, path: &str, value: &Value, field: &str) -> Result<StrTest, CompileError> {
+    fn strings(
+        &self,
+        path: &str,
+        value: &Value,
+        field: Field<'_>,
+    ) -> Result<StrTest, CompileError> {
         let items = self.list_of(value);
         self.check_len(field, items.len())?;
         let mut out = Vec::new();
-        for item in &items {
+        for item in items {
             let Value::String(s) = item else {
                 return Err(self.mismatch(field, path, "a string (or a list of strings)", item));
             };
@@ -797,7 +866,12 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn numbers(&self, path: &str, value: &Value, field: &str) -> Result<Vec<f64>, CompileError> {
+    fn numbers(
+        &self,
+        path: &str,
+        value: &Value,
+        field: Field<'_>,
+    ) -> Result<Vec<f64>, CompileError> {
         let items = self.list_of(value);
         self.check_len(field, items.len())?;
         if items.is_empty() {
@@ -813,7 +887,7 @@ impl<'a> CondParser<'a> {
             .collect()
     }
 
-    fn duration(&self, path: &str, value: &Value, field: &str) -> Result<i64, CompileError> {
+    fn duration(&self, path: &str, value: &Value, field: Field<'_>) -> Result<i64, CompileError> {
         let d: crate::Duration = match value {
             Value::String(s) => s
                 .parse()
@@ -836,7 +910,7 @@ impl<'a> CondParser<'a> {
         path: &str,
         op: &str,
         arg: &Value,
-        field: &str,
+        field: Field<'_>,
     ) -> Result<Test, CompileError> {
         match attr.ty() {
             AttrType::Duration => {
@@ -863,7 +937,12 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn string_pattern(&self, op: &str, arg: &Value, field: &str) -> Result<StrTest, CompileError> {
+    fn string_pattern(
+        &self,
+        op: &str,
+        arg: &Value,
+        field: Field<'_>,
+    ) -> Result<StrTest, CompileError> {
         let items = self.list_of(arg);
         self.check_len(field, items.len())?;
         let mut texts = Vec::new();
@@ -920,18 +999,18 @@ impl<'a> CondParser<'a> {
     }
 
     /// The argument of `any` / `all`: a literal, a list, or `{ glob | regex | eq | in }`.
-    fn string_matcher(&self, arg: &Value, field: &str) -> Result<StrTest, CompileError> {
+    fn string_matcher(&self, arg: &Value, field: Field<'_>) -> Result<StrTest, CompileError> {
         match arg {
             Value::Object(map) if map.len() == 1 => {
                 let (op, inner) = map
                     .iter()
                     .next()
                     .ok_or_else(|| self.invalid(field, arg, "empty"))?;
-                let here = format!("{field}.{op}");
+                let here = field.child(op);
                 match op.as_str() {
-                    "glob" | "regex" => self.string_pattern(op, inner, &here),
-                    "eq" | "in" => self.strings(op, inner, &here),
-                    _ => Err(self.invalid(&here, arg, "expected `glob`, `regex`, `eq` or `in`")),
+                    "glob" | "regex" => self.string_pattern(op, inner, here),
+                    "eq" | "in" => self.strings(op, inner, here),
+                    _ => Err(self.invalid(here, arg, "expected `glob`, `regex`, `eq` or `in`")),
                 }
             }
             Value::Object(_) => Err(self.invalid(
@@ -948,7 +1027,7 @@ impl<'a> CondParser<'a> {
         attr: &Attr,
         path: &str,
         ops: &Map<String, Value>,
-        field: &str,
+        field: Field<'_>,
     ) -> Result<Test, CompileError> {
         if attr.ty() != AttrType::Time {
             let value = Value::Object(ops.clone());
@@ -962,16 +1041,16 @@ impl<'a> CondParser<'a> {
             hours: None,
         };
         for (op, arg) in ops {
-            let here = format!("{field}.{op}");
+            let here = field.child(op);
             let text = || {
                 arg.as_str()
-                    .ok_or_else(|| self.invalid(&here, arg, "expected a string"))
+                    .ok_or_else(|| self.invalid(here, arg, "expected a string"))
             };
             match op.as_str() {
                 "not_before" | "not_after" => {
                     let at = DateTime::parse_from_rfc3339(text()?)
                         .map_err(|e| {
-                            self.invalid(&here, arg, format!("expected an RFC 3339 time: {e}"))
+                            self.invalid(here, arg, format!("expected an RFC 3339 time: {e}"))
                         })?
                         .with_timezone(&Utc);
                     if op == "not_before" {
@@ -983,7 +1062,7 @@ impl<'a> CondParser<'a> {
                 "utc_offset" => {
                     let s = text()?;
                     t.offset = s.parse::<FixedOffset>().map_err(|_| {
-                        self.invalid(&here, arg, "expected an offset such as `+02:00`")
+                        self.invalid(here, arg, "expected an offset such as `+02:00`")
                     })?;
                 }
                 "weekdays" => {
@@ -993,7 +1072,7 @@ impl<'a> CondParser<'a> {
                             .and_then(|d| WEEKDAYS.iter().position(|w| w.eq_ignore_ascii_case(d)))
                             .ok_or_else(|| {
                                 self.invalid(
-                                    &here,
+                                    here,
                                     day,
                                     "expected mon, tue, wed, thu, fri, sat or sun",
                                 )
@@ -1004,7 +1083,7 @@ impl<'a> CondParser<'a> {
                 "hours" => {
                     let s = text()?;
                     t.hours = Some(parse_hours(s).ok_or_else(|| {
-                        self.invalid(&here, arg, "expected `HH:MM-HH:MM` such as `09:00-17:30`")
+                        self.invalid(here, arg, "expected `HH:MM-HH:MM` such as `09:00-17:30`")
                     })?);
                 }
                 _ => {}

@@ -19,7 +19,7 @@ use crate::grant::{
 use crate::path::Ctx;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
 use crate::request::{LifecycleState, MintRequest, ParentGrant};
-use crate::scopes::{Name, NameSet, is_wildcard_request, wildcard_match};
+use crate::scopes::{Name, is_wildcard_request, wildcard_match};
 
 /// Most rules, beyond the candidates, that explaining a removal looks at.
 const NEAREST_BUDGET: usize = 64;
@@ -453,7 +453,7 @@ impl<'a> Evaluation<'a> {
             let exact = self
                 .policy
                 .scope_rules
-                .get(s)
+                .get(&self.policy.scope_ids.get(s).unwrap_or(u32::MAX))
                 .map_or(&[][..], Vec::as_slice);
             let globbed = self.policy.glob_scope_rules.buckets(s).flatten();
             for &i in exact.iter().chain(globbed) {
@@ -656,14 +656,15 @@ impl<'a> Evaluation<'a> {
         let policy = self.policy;
         // Purpose scopes first, then each matching permit's exact scopes, in
         // policy order.
-        for c in purpose.into_iter().flat_map(|p| p.scopes.concrete()) {
+        let names = &policy.scope_ids;
+        for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
             self.try_expansion(pattern, c, purpose, parent);
         }
         for k in 0..self.s.permits.len() {
             let Some(rule) = self.s.permits.get(k).and_then(|&p| policy.rule(p)) else {
                 continue;
             };
-            for c in rule.scopes.iter().flat_map(NameSet::concrete) {
+            for c in rule.scopes.iter().flat_map(|s| s.concrete(names)) {
                 self.try_expansion(pattern, c, purpose, parent);
             }
         }
@@ -717,7 +718,7 @@ impl<'a> Evaluation<'a> {
             let Some(rule) = self.rule(p) else { continue };
             let has = rule
                 .audience
-                .concrete()
+                .concrete(&self.policy.audience_ids)
                 .any(|a| pattern.is_none_or(|pat| wildcard_match(pat, a)));
             if !has {
                 continue;
@@ -786,7 +787,7 @@ impl<'a> Evaluation<'a> {
             let Some(rule) = self.best_audience_rule(None) else {
                 return false;
             };
-            for a in rule.audience.concrete().take(max) {
+            for a in rule.audience.concrete(&self.policy.audience_ids).take(max) {
                 self.push_audience(a);
             }
             self.narrowed = true;
@@ -806,7 +807,11 @@ impl<'a> Evaluation<'a> {
             match self.best_audience_rule(Some(a)) {
                 Some(rule) => {
                     let first = self.grant.audience.len();
-                    for c in rule.audience.concrete().filter(|c| wildcard_match(a, c)) {
+                    for c in rule
+                        .audience
+                        .concrete(&self.policy.audience_ids)
+                        .filter(|c| wildcard_match(a, c))
+                    {
                         if self.grant.audience.len() < max {
                             self.push_audience(c);
                         }

@@ -32,13 +32,14 @@ pub(crate) struct Glob {
 
 #[derive(Clone, Debug)]
 enum GlobMatcher {
-    /// No metacharacters.
-    Exact(Box<str>),
+    /// No metacharacters: the unescaped text, or `None` when it is the
+    /// source itself.
+    Exact(Option<Box<str>>),
     /// `prefix*suffix` or `prefix**suffix`: the common shapes, matched
-    /// without a regex.
+    /// without a regex. `literal` is prefix and suffix concatenated.
     Star {
-        prefix: Box<str>,
-        suffix: Box<str>,
+        literal: Box<str>,
+        split: usize,
         crosses_slash: bool,
     },
     /// Everything else, as an anchored regex.
@@ -122,7 +123,7 @@ fn simple_matcher(pattern: &str) -> Option<GlobMatcher> {
         return None;
     }
     let Some(star) = pattern.find('*') else {
-        return Some(GlobMatcher::Exact(pattern.into()));
+        return Some(GlobMatcher::Exact(None));
     };
     let prefix = pattern.get(..star)?;
     let rest = pattern.get(star..)?;
@@ -133,11 +134,18 @@ fn simple_matcher(pattern: &str) -> Option<GlobMatcher> {
     if suffix.contains('*') {
         return None;
     }
-    Some(GlobMatcher::Star {
-        prefix: prefix.into(),
-        suffix: suffix.into(),
+    Some(star_matcher(prefix, suffix, crosses_slash))
+}
+
+fn star_matcher(prefix: &str, suffix: &str, crosses_slash: bool) -> GlobMatcher {
+    let mut literal = String::with_capacity(prefix.len() + suffix.len());
+    literal.push_str(prefix);
+    literal.push_str(suffix);
+    GlobMatcher::Star {
+        literal: literal.into(),
+        split: prefix.len(),
         crosses_slash,
-    })
+    }
 }
 
 fn class_char(c: char, out: &mut String) {
@@ -185,13 +193,9 @@ impl Glob {
                 }
             }
             let matcher = if seen_star {
-                GlobMatcher::Star {
-                    prefix: prefix.into(),
-                    suffix: suffix.into(),
-                    crosses_slash,
-                }
+                star_matcher(&prefix, &suffix, crosses_slash)
             } else {
-                GlobMatcher::Exact(prefix.into())
+                GlobMatcher::Exact(Some(prefix.into()))
             };
             return Ok(Glob { source, matcher });
         }
@@ -233,15 +237,12 @@ impl Glob {
     /// Does `text` match the whole glob?
     pub(crate) fn is_match(&self, text: &str) -> bool {
         match &self.matcher {
-            GlobMatcher::Exact(s) => **s == *text,
-            GlobMatcher::Star {
-                prefix,
-                suffix,
-                crosses_slash,
-            } => {
+            GlobMatcher::Exact(_) => self.exact() == Some(text),
+            GlobMatcher::Star { crosses_slash, .. } => {
+                let (prefix, suffix) = self.parts();
                 text.len() >= prefix.len() + suffix.len()
-                    && (prefix.is_empty() || text.starts_with(&**prefix))
-                    && (suffix.is_empty() || text.ends_with(&**suffix))
+                    && (prefix.is_empty() || text.starts_with(prefix))
+                    && (suffix.is_empty() || text.ends_with(suffix))
                     && (*crosses_slash
                         || text
                             .get(prefix.len()..text.len() - suffix.len())
@@ -254,16 +255,28 @@ impl Glob {
     /// The exact string, when the glob has no metacharacters.
     pub(crate) fn exact(&self) -> Option<&str> {
         match &self.matcher {
-            GlobMatcher::Exact(s) => Some(s),
+            GlobMatcher::Exact(Some(s)) => Some(s),
+            GlobMatcher::Exact(None) => Some(&self.source),
             _ => None,
+        }
+    }
+
+    /// Prefix and suffix of a `prefix*suffix` glob.
+    fn parts(&self) -> (&str, &str) {
+        match &self.matcher {
+            GlobMatcher::Star { literal, split, .. } => (
+                literal.get(..*split).unwrap_or(""),
+                literal.get(*split..).unwrap_or(""),
+            ),
+            _ => ("", ""),
         }
     }
 
     /// The literal text every match ends with (for `prefix*suffix` shapes).
     pub(crate) fn literal_suffix(&self) -> &str {
         match &self.matcher {
-            GlobMatcher::Exact(s) => s,
-            GlobMatcher::Star { suffix, .. } => suffix,
+            GlobMatcher::Exact(_) => self.exact().unwrap_or(""),
+            GlobMatcher::Star { .. } => self.parts().1,
             GlobMatcher::Regex(_) => "",
         }
     }
@@ -271,8 +284,8 @@ impl Glob {
     /// The literal text every match starts with.
     pub(crate) fn literal_prefix(&self) -> &str {
         match &self.matcher {
-            GlobMatcher::Exact(s) => s,
-            GlobMatcher::Star { prefix, .. } => prefix,
+            GlobMatcher::Exact(_) => self.exact().unwrap_or(""),
+            GlobMatcher::Star { .. } => self.parts().0,
             GlobMatcher::Regex(_) => {
                 let end = self
                     .source

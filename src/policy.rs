@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::condition::{Cond, CondParser};
+use crate::condition::{Cond, CondParser, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::{CompileError, Location, Section, excerpt};
@@ -61,11 +61,11 @@ pub struct IssuancePolicy {
     /// Every concrete audience the policy mentions, interned.
     pub(crate) audience_ids: Interner,
     /// Permits by an exact scope they grant, for explaining removals.
-    pub(crate) scope_rules: HashMap<Box<str>, Vec<u32>>,
+    pub(crate) scope_rules: HashMap<u32, Vec<u32>>,
     /// Permits granting scopes by glob, by the glob's literal prefix.
     pub(crate) glob_scope_rules: PrefixMap,
     pub(crate) limits: Limits,
-    pub(crate) document: PolicyDocument,
+    pub(crate) document: Arc<PolicyDocument>,
 }
 
 #[derive(Debug)]
@@ -100,6 +100,8 @@ struct Compiler<'a> {
     limits: &'a Limits,
     scopes: Interner,
     audiences: Interner,
+    /// Control references, shared: policies repeat the same few.
+    controls: HashMap<Box<str>, Arc<str>>,
 }
 
 impl Compiler<'_> {
@@ -197,6 +199,15 @@ impl Compiler<'_> {
         })
     }
 
+    fn control(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.controls.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.controls.insert(Box::from(text), Arc::clone(&shared));
+        shared
+    }
+
     fn ttl(
         &self,
         section: &Section,
@@ -216,8 +227,8 @@ impl Compiler<'_> {
     fn rule(&mut self, spec: &RuleSpec) -> Result<Rule, CompileError> {
         let section = Section::Rule(spec.id.clone());
         let loc = |field: &str| Location::new(section.clone(), field);
-        let mut parser = CondParser::new(section.clone(), self.limits);
-        let when = parser.parse_table(&spec.when, "when", 0)?;
+        let mut parser = CondParser::new(&section, self.limits);
+        let when = parser.parse_table(&spec.when, Field::root("when"), 0)?;
         self.limit(
             &section,
             "controls",
@@ -228,11 +239,7 @@ impl Compiler<'_> {
         for (i, c) in spec.controls.iter().enumerate() {
             self.name_at(&section, "controls", Some(i), c)?;
         }
-        let controls = spec
-            .controls
-            .iter()
-            .map(|c| Arc::from(c.as_str()))
-            .collect();
+        let controls = spec.controls.iter().map(|c| self.control(c)).collect();
         let id: Arc<str> = Arc::from(spec.id.as_str());
         match spec.effect {
             Effect::Permit => {
@@ -311,9 +318,24 @@ impl Compiler<'_> {
     }
 }
 
+/// Feeds serialized bytes straight into the hash, without a buffer.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn digest(doc: &PolicyDocument) -> String {
-    let bytes = serde_json::to_vec(doc).unwrap_or_default();
-    let hash = Sha256::digest(&bytes);
+    let mut writer = HashWriter(Sha256::new());
+    // Serializing plain data into a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut writer, doc);
+    let hash = writer.0.finalize();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash {
@@ -324,6 +346,9 @@ fn digest(doc: &PolicyDocument) -> String {
 
 impl IssuancePolicy {
     /// Compile a document with the default [`Limits`].
+    ///
+    /// The policy keeps a copy of the document (see [`IssuancePolicy::document`]);
+    /// [`IssuancePolicy::try_from`] a `PolicyDocument` avoids the copy.
     pub fn compile(doc: &PolicyDocument) -> Result<IssuancePolicy, CompileError> {
         IssuancePolicy::compile_with_limits(doc, &Limits::default())
     }
@@ -334,10 +359,19 @@ impl IssuancePolicy {
         doc: &PolicyDocument,
         limits: &Limits,
     ) -> Result<IssuancePolicy, CompileError> {
+        IssuancePolicy::compile_owned(Arc::new(doc.clone()), limits)
+    }
+
+    fn compile_owned(
+        document: Arc<PolicyDocument>,
+        limits: &Limits,
+    ) -> Result<IssuancePolicy, CompileError> {
+        let doc = &*document;
         let mut c = Compiler {
             limits,
             scopes: Interner::default(),
             audiences: Interner::default(),
+            controls: HashMap::default(),
         };
         let settings = &doc.policy;
         let policy = Section::Policy;
@@ -407,7 +441,7 @@ impl IssuancePolicy {
             HashMap::with_capacity_and_hasher(doc.rules.len(), Default::default());
         let mut rules = Vec::with_capacity(doc.rules.len());
         let mut index = RuleIndex::default();
-        let mut scope_rules: HashMap<Box<str>, Vec<u32>> = HashMap::default();
+        let mut scope_rules: HashMap<u32, Vec<u32>> = HashMap::default();
         let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
             let section = Section::Rule(if spec.id.is_empty() {
@@ -432,8 +466,8 @@ impl IssuancePolicy {
             })?;
             index.insert(n, &rule.when, rule.effect);
             if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
-                for scope in scopes.concrete() {
-                    scope_rules.entry(Box::from(scope)).or_default().push(n);
+                for &id in scopes.exact_ids() {
+                    scope_rules.entry(id).or_default().push(n);
                 }
                 for glob in scopes.globs() {
                     glob_scope_rules.insert(glob.literal_prefix(), n);
@@ -449,9 +483,9 @@ impl IssuancePolicy {
             c.name(&section, "", name)?;
             let scopes = c.names(&section, "scopes", &spec.scopes, false)?;
             let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
-            let requires = CondParser::new(section.clone(), limits).parse_table(
+            let requires = CondParser::new(&section, limits).parse_table(
                 &spec.requires,
-                "requires",
+                Field::root("requires"),
                 0,
             )?;
             purposes.insert(
@@ -539,20 +573,27 @@ impl IssuancePolicy {
             scope_rules,
             glob_scope_rules,
             limits: limits.clone(),
-            document: doc.clone(),
+            document: Arc::clone(&document),
         })
     }
 
     /// Parse TOML and compile it; errors carry line and column.
     pub fn from_toml_str(text: &str) -> Result<IssuancePolicy, CompileError> {
         let doc = PolicyDocument::from_toml_str(text)?;
-        IssuancePolicy::compile(&doc).map_err(|e| crate::source::locate(e, text))
+        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
+            .map_err(|e| crate::source::locate(e, text))
     }
 
     /// Parse JSON and compile it; errors carry line and column.
     pub fn from_json_str(text: &str) -> Result<IssuancePolicy, CompileError> {
         let doc = PolicyDocument::from_json_str(text)?;
-        IssuancePolicy::compile(&doc).map_err(|e| crate::source::locate(e, text))
+        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
+            .map_err(|e| crate::source::locate(e, text))
+    }
+
+    /// The document this policy was compiled from, shared.
+    pub fn document_arc(&self) -> Arc<PolicyDocument> {
+        Arc::clone(&self.document)
     }
 
     /// The policy's id, revision and digest, as recorded on grants.
@@ -568,5 +609,24 @@ impl IssuancePolicy {
     /// The limits it was compiled with (and checks requests against).
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+}
+
+impl TryFrom<PolicyDocument> for IssuancePolicy {
+    type Error = CompileError;
+
+    /// Compile a document with the default [`Limits`], keeping it without a
+    /// copy.
+    ///
+    /// ```
+    /// use mintgate::{IssuancePolicy, PolicyDocument};
+    ///
+    /// let doc = PolicyDocument::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n")?;
+    /// let policy = IssuancePolicy::try_from(doc)?;
+    /// assert_eq!(&*policy.policy_ref().id, "p");
+    /// # Ok::<(), mintgate::CompileError>(())
+    /// ```
+    fn try_from(doc: PolicyDocument) -> Result<Self, Self::Error> {
+        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
     }
 }

@@ -1,6 +1,8 @@
 //! Compiled sets of scope or audience patterns, and the matcher for wildcard
 //! requests.
 
+use std::sync::Arc;
+
 use crate::fastmap::HashMap;
 
 use crate::pattern::Glob;
@@ -9,13 +11,26 @@ use crate::pattern::Glob;
 /// a small integer, so evaluation compares integers instead of strings.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<Box<str>, u32>,
+    ids: HashMap<Arc<str>, u32>,
+    /// The names, by id.
+    names: Vec<Arc<str>>,
 }
 
 impl Interner {
     pub(crate) fn intern(&mut self, name: &str) -> u32 {
-        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        *self.ids.entry(Box::from(name)).or_insert(next)
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let shared: Arc<str> = Arc::from(name);
+        self.names.push(Arc::clone(&shared));
+        self.ids.insert(shared, next);
+        next
+    }
+
+    /// The name of an id.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |n| n)
     }
 
     /// The id of a name the policy mentions; `None` for any other name,
@@ -26,7 +41,12 @@ impl Interner {
 
     /// The names sorted forwards and backwards, for resolving globs.
     pub(crate) fn sorted(&self) -> SortedNames<'_> {
-        let mut forward: Vec<(&str, u32)> = self.ids.iter().map(|(k, v)| (&**k, *v)).collect();
+        let mut forward: Vec<(&str, u32)> = self
+            .names
+            .iter()
+            .zip(0u32..)
+            .map(|(k, v)| (&**k, v))
+            .collect();
         forward.sort_unstable();
         let mut backward: Vec<(String, &str, u32)> = forward
             .iter()
@@ -99,7 +119,7 @@ pub(crate) struct NameSet {
     resolved: bool,
     globs: Vec<Glob>,
     /// The exact names in the order written, for narrowing to concrete ones.
-    written: Vec<Box<str>>,
+    written: Vec<u32>,
 }
 
 impl NameSet {
@@ -112,9 +132,10 @@ impl NameSet {
             let glob = Glob::new(p).map_err(|e| (p.clone(), e))?;
             match glob.exact() {
                 Some(exact) => {
-                    if !set.written.iter().any(|w| **w == *exact) {
-                        set.written.push(exact.into());
-                        set.ids.push(interner.intern(exact));
+                    let id = interner.intern(exact);
+                    if !set.written.contains(&id) {
+                        set.written.push(id);
+                        set.ids.push(id);
                     }
                 }
                 None => set.globs.push(glob),
@@ -162,8 +183,17 @@ impl NameSet {
     }
 
     /// Exact names, in the order written.
-    pub(crate) fn concrete(&self) -> impl Iterator<Item = &str> {
-        self.written.iter().map(|s| &**s)
+    pub(crate) fn concrete<'s>(
+        &'s self,
+        interner: &'s Interner,
+    ) -> impl Iterator<Item = &'s str> + 's {
+        self.written.iter().map(move |id| interner.name(*id))
+    }
+
+    /// The ids of the exact names written (before resolution adds glob
+    /// matches, the only ids).
+    pub(crate) fn exact_ids(&self) -> &[u32] {
+        &self.ids
     }
 
     pub(crate) fn globs(&self) -> &[Glob] {
@@ -277,6 +307,6 @@ mod tests {
             id: interner.get(text),
         };
         assert!(set.matches(name("a")) && set.matches(name("x:y")) && !set.matches(name("c")));
-        assert_eq!(set.concrete().collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(set.concrete(&interner).collect::<Vec<_>>(), ["b", "a"]);
     }
 }
