@@ -878,7 +878,7 @@ impl<'a> CondParser<'a> {
             return Err(self.invalid(field, value, "an empty list matches nothing"));
         }
         items
-            .into_iter()
+            .iter()
             .map(|item| {
                 item.as_f64().ok_or_else(|| {
                     self.mismatch(field, path, "a number (or a list of numbers)", item)
