@@ -1,0 +1,120 @@
+//! Heap allocations per `evaluate`: only what the returned grant owns, and
+//! never more as the policy grows.
+//!
+//! A counting global allocator counts every `alloc` and `realloc` made by
+//! this thread while `evaluate` runs (after one warm-up call, which sizes the
+//! per-thread scratch buffers).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use chrono::{DateTime, Utc};
+use mintgate::{Decision, Grant, IssuancePolicy, MintRequest};
+
+#[path = "../benches/support/policy_gen.rs"]
+mod policy_gen;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+struct Counting;
+
+fn count() {
+    // `try_with`: the allocator may run while thread-locals are torn down.
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+// SAFETY: delegates to the system allocator; counting has no effect on the
+// memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn now() -> DateTime<Utc> {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+/// Allocations made by one `evaluate`, after a warm-up call.
+fn allocations(policy: &IssuancePolicy, req: &MintRequest) -> (usize, Grant) {
+    let t = now();
+    drop(policy.evaluate(req, t));
+    COUNT.with(|c| c.set(0));
+    COUNTING.with(|on| on.set(true));
+    let grant = policy.evaluate(req, t);
+    COUNTING.with(|on| on.set(false));
+    (COUNT.with(Cell::get), grant)
+}
+
+/// The heap blocks an allow grant owns: its strings and its vectors
+/// (`Arc`s of rule ids, controls and the policy reference are shared with
+/// the policy, not allocated).
+fn owned_blocks(g: &Grant) -> usize {
+    assert!(
+        g.reasons.is_empty() && g.claims.is_empty(),
+        "for allow grants"
+    );
+    let strings = |v: &[String]| v.iter().filter(|s| s.capacity() > 0).count();
+    let vec = |cap: usize| usize::from(cap > 0);
+    usize::from(g.subject.capacity() > 0)
+        + vec(g.scopes.capacity())
+        + strings(&g.scopes)
+        + vec(g.audience.capacity())
+        + strings(&g.audience)
+        + vec(g.matched_rules.capacity())
+        + vec(g.controls.capacity())
+}
+
+#[test]
+fn allow_allocates_only_what_the_grant_owns() {
+    for n in [10, 10_000] {
+        let policy = IssuancePolicy::compile(&policy_gen::policy(n)).unwrap();
+        let (count, grant) = allocations(&policy, &policy_gen::allow_request(n));
+        assert_eq!(grant.decision, Decision::Allow, "{grant}");
+        assert_eq!(count, owned_blocks(&grant), "{n} rules: {grant}");
+    }
+}
+
+#[test]
+fn allocations_do_not_grow_with_rule_count() {
+    let small = IssuancePolicy::compile(&policy_gen::policy(10)).unwrap();
+    let large = IssuancePolicy::compile(&policy_gen::policy(10_000)).unwrap();
+    let cases: [(&str, fn(usize) -> MintRequest); 4] = [
+        ("allow", policy_gen::allow_request),
+        ("narrow", policy_gen::narrow_request),
+        ("deny", policy_gen::deny_request),
+        ("delegated", policy_gen::delegated_request),
+    ];
+    for (name, make) in cases {
+        let (a, ga) = allocations(&small, &make(10));
+        let (b, gb) = allocations(&large, &make(10_000));
+        assert_eq!(ga.decision, gb.decision, "{name}: same path at both sizes");
+        assert_eq!(
+            ga.reasons.iter().map(|r| r.kind()).collect::<Vec<_>>(),
+            gb.reasons.iter().map(|r| r.kind()).collect::<Vec<_>>(),
+            "{name}: same reasons at both sizes"
+        );
+        assert_eq!(a, b, "{name}: {a} allocations at 10 rules, {b} at 10,000");
+    }
+}
