@@ -99,6 +99,7 @@ impl fmt::Display for SourceFormat {
 ///     [policy]
 ///     id = "p"
 ///     revision = "1"
+///     max_ttl = "1h"
 ///     [[rule]]
 ///     id = "bad"
 ///     when = { "identity.subject" = { glob = "spiffe://x/[" } }

@@ -133,7 +133,7 @@ impl IssuancePolicy {
     ///     scopes: vec!["metrics:write".into()],
     ///     ..MintRequest::default()
     /// };
-    /// let grant = policy.evaluate(&request, chrono::Utc::now());
+    /// let grant = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
     /// assert_eq!(grant.decision, Decision::Deny);
     /// assert_eq!(grant.reasons[0].kind(), "identity_ineligible");
     /// # Ok::<(), mintgate::CompileError>(())

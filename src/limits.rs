@@ -14,8 +14,14 @@ use crate::request::MintRequest;
 /// ```
 /// use mintgate::Limits;
 ///
-/// let limits = Limits { max_rules: 500, ..Limits::default() };
+/// let mut limits = Limits::default();
+/// limits.max_rules = 500;
 /// assert_eq!(limits.max_request_scopes, 64);
+///
+/// let doc = mintgate::PolicyDocument::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n")?;
+/// let policy = mintgate::IssuancePolicy::compile_with_limits(&doc, &limits)?;
+/// assert_eq!(policy.limits().max_rules, 500);
+/// # Ok::<(), mintgate::CompileError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

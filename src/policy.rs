@@ -38,7 +38,7 @@ use crate::scopes::{Interner, Name, NameSet};
 ///     audience: vec!["https://reports.example.org".into()],
 ///     ..MintRequest::default()
 /// };
-/// let grant = policy.evaluate(&request, chrono::Utc::now());
+/// let grant = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
 /// assert_eq!(grant.decision, Decision::Narrow);
 /// assert_eq!(grant.scopes, ["reports:read"]);
 /// # Ok::<(), mintgate::CompileError>(())
