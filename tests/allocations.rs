@@ -100,7 +100,8 @@ fn allow_allocates_only_what_the_grant_owns() {
 fn allocations_do_not_grow_with_rule_count() {
     let small = IssuancePolicy::compile(&policy_gen::policy(10)).unwrap();
     let large = IssuancePolicy::compile(&policy_gen::policy(10_000)).unwrap();
-    let cases: [(&str, fn(usize) -> MintRequest); 4] = [
+    type MakeRequest = fn(usize) -> MintRequest;
+    let cases: [(&str, MakeRequest); 4] = [
         ("allow", policy_gen::allow_request),
         ("narrow", policy_gen::narrow_request),
         ("deny", policy_gen::deny_request),
