@@ -1099,3 +1099,12 @@ fn numeric_ranges_on_claims() {
     assert_eq!(decide(when, req_with(id(2), json!({}))), Decision::Allow);
     assert_eq!(decide(when, req_with(id(4), json!({}))), Decision::Deny);
 }
+
+#[test]
+fn policy_grant_and_request_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<IssuancePolicy>();
+    assert_send_sync::<Grant>();
+    assert_send_sync::<MintRequest>();
+    assert_send_sync::<mintgate::CompileError>();
+}
