@@ -115,8 +115,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(8080);
     let policy_path = PathBuf::from(
-        setting(&args, "--policy", "TOKEN_SERVICE_POLICY")
-            .unwrap_or_else(|| "examples/token_service/policy.toml".into()),
+        setting(&args, "--policy", "TOKEN_SERVICE_POLICY").unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/token_service/policy.toml"
+            )
+            .into()
+        }),
     );
     let reload_every: u64 = setting(&args, "--reload-every", "TOKEN_SERVICE_RELOAD_EVERY")
         .map(|s| s.parse())
