@@ -88,20 +88,20 @@ pub(crate) enum StrTest {
 
 #[derive(Debug, Default)]
 pub(crate) struct NumTest {
-    one_of: Vec<f64>,
-    min: Option<f64>,
-    max: Option<f64>,
+    pub(crate) one_of: Vec<f64>,
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 #[derive(Debug)]
 pub(crate) struct TimeTest {
     offset: FixedOffset,
-    not_before: Option<DateTime<Utc>>,
-    not_after: Option<DateTime<Utc>>,
+    pub(crate) not_before: Option<DateTime<Utc>>,
+    pub(crate) not_after: Option<DateTime<Utc>>,
     /// Bit n set: weekday n (Monday = 0) allowed; 0 means any day.
     weekdays: u8,
     /// Minutes of the day, `[start, end)`; wraps past midnight when start > end.
-    hours: Option<(u32, u32)>,
+    pub(crate) hours: Option<(u32, u32)>,
 }
 
 // ---------------------------------------------------------------- evaluation

@@ -116,6 +116,7 @@
 )]
 
 mod condition;
+pub mod diff;
 mod document;
 mod duration;
 mod error;
@@ -124,12 +125,14 @@ mod fastmap;
 mod grant;
 mod index;
 mod limits;
+pub mod lint;
 mod path;
 mod pattern;
 mod policy;
 mod request;
 mod scopes;
 mod source;
+pub mod testcase;
 mod value;
 
 pub use document::{
@@ -146,3 +149,7 @@ pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
 };
 pub use value::AttrValue;
+
+pub use diff::{DiffReport, RecordedRequest, diff};
+pub use lint::{Lint, Severity, lint};
+pub use testcase::{CaseFile, CaseResult, TestReport};

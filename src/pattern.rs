@@ -46,7 +46,7 @@ enum GlobMatcher {
     Regex(Regex),
 }
 
-enum Token {
+pub(crate) enum Token {
     Literal(char),
     Star,
     DoubleStar,
@@ -57,7 +57,7 @@ enum Token {
     },
 }
 
-fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
+pub(crate) fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
