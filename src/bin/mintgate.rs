@@ -322,6 +322,24 @@ fn reason_rule(reason: &mintgate::Reason) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// For a scope the purpose does not justify: what the purpose does justify.
+fn purpose_note(
+    policy: &IssuancePolicy,
+    req: &MintRequest,
+    reason: &mintgate::Reason,
+) -> Option<String> {
+    let v = serde_json::to_value(reason).ok()?;
+    if v.get("cause").and_then(Value::as_str) != Some("not_justified_by_purpose") {
+        return None;
+    }
+    let name = &req.purpose.as_ref()?.name;
+    let spec = policy.document().purposes.get(name)?;
+    Some(format!(
+        "purpose `{name}` justifies only: {}",
+        spec.scopes.join(" ")
+    ))
+}
+
 fn list(items: &[String]) -> String {
     if items.is_empty() {
         "(none)".to_owned()
@@ -438,6 +456,9 @@ fn explain(policy: &IssuancePolicy, req: &MintRequest, grant: &Grant, path: &Pat
             let _ = writeln!(o, "  - {r}");
             if let Some(rule) = reason_rule(r) {
                 let _ = writeln!(o, "      {}", rule_line(&rule));
+            }
+            if let Some(p) = purpose_note(policy, req, r) {
+                let _ = writeln!(o, "      {p}");
             }
         }
     } else if grant.decision == Decision::Allow {
