@@ -380,3 +380,28 @@ fn diff_json_has_counts() {
     assert_eq!(v["by_kind"]["ttl"], 3);
     assert_eq!(v["changes"][0]["ttl"], serde_json::json!(["10m", "5m"]));
 }
+
+/// Every example policy with a case file passes `mintgate test`.
+#[test]
+fn test_every_example_case_file_passes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pairs = vec![(
+        QUICKSTART.to_owned(),
+        "examples/policies/quickstart.cases.toml".to_owned(),
+    )];
+    for entry in std::fs::read_dir(root.join("examples/policies/cookbook")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(stem) = name.strip_suffix(".cases.toml") {
+            pairs.push((
+                format!("examples/policies/cookbook/{stem}.toml"),
+                format!("examples/policies/cookbook/{name}"),
+            ));
+        }
+    }
+    assert!(pairs.len() > 1);
+    for (policy, cases) in pairs {
+        let r = mintgate(&["test", &policy, &cases]);
+        assert_eq!(r.code, 0, "{cases}:\n{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.ends_with(" passed, 0 failed\n"), "{}", r.stdout);
+    }
+}
