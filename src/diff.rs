@@ -194,6 +194,20 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
 }
 
 /// Replay `requests` against `old` and `new` and report every change.
+///
+/// ```
+/// use mintgate::{IssuancePolicy, diff::{diff, parse_jsonl}};
+///
+/// let old = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n[[rule]]\nid = \"r\"\ngrant = { scopes = [\"a\"], audience = [\"b\"] }\n")?;
+/// let new = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"2\"\nmax_ttl = \"1h\"\n")?;
+/// let requests = parse_jsonl(r#"{"id": "x", "now": "2026-11-28T12:00:00Z", "request": {"identity": {"subject": "s", "kind": "agent"}, "scopes": ["a"], "audience": ["b"]}}"#).unwrap();
+/// let report = diff(&old, &new, &requests);
+/// assert_eq!(report.changes[0].transition(), "allow → deny");
+/// assert_eq!(report.changes[0].label(), "line 1 (x)");
+/// assert_eq!(report.changes[0].scopes_lost, ["a"]);
+/// assert_eq!(report.by_kind["decision"], 1);
+/// # Ok::<(), mintgate::CompileError>(())
+/// ```
 pub fn diff(
     old: &IssuancePolicy,
     new: &IssuancePolicy,

@@ -180,6 +180,20 @@ fn with_path(path: &serde_path_to_error::Path, message: String) -> String {
 
 impl CaseFile {
     /// Parse TOML case text. No I/O: `request_file`s stay unresolved.
+    ///
+    /// ```
+    /// let cases = mintgate::CaseFile::from_toml_str(r#"
+    ///     [[case]]
+    ///     name = "from a file"
+    ///     now = "2026-11-28T12:00:00Z"
+    ///     request_file = "requests/a.json"
+    ///     [case.expect]
+    ///     decision = "deny"
+    /// "#)?;
+    /// assert_eq!(cases.cases[0].request_file.as_deref(), Some("requests/a.json"));
+    /// assert!(cases.cases[0].request.is_none());
+    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// ```
     pub fn from_toml_str(text: &str) -> Result<CaseFile, CaseError> {
         let syntax = |path: Option<&serde_path_to_error::Path>, e: toml::de::Error| {
             let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
@@ -204,6 +218,16 @@ impl CaseFile {
     }
 
     /// Parse JSON case text (`{"case": [ … ]}`). No I/O.
+    ///
+    /// ```
+    /// let cases = mintgate::CaseFile::from_json_str(r#"{"case": [{
+    ///     "name": "inline", "now": "2026-11-28T12:00:00Z",
+    ///     "request": {"identity": {"subject": "a", "kind": "agent"}, "scopes": ["x"]},
+    ///     "expect": {"decision": "deny", "denial": "not_permitted"}
+    /// }]}"#)?;
+    /// assert_eq!(cases.cases[0].expect.denial, Some(mintgate::Denial::NotPermitted));
+    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// ```
     pub fn from_json_str(text: &str) -> Result<CaseFile, CaseError> {
         let mut de = serde_json::Deserializer::from_str(text);
         let file: CaseFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -318,6 +342,26 @@ impl CaseFile {
 
     /// Evaluate every case against `policy` and compare. A case whose
     /// `request_file` was never resolved fails with a `request` mismatch.
+    ///
+    /// ```
+    /// use mintgate::{CaseFile, IssuancePolicy};
+    ///
+    /// let policy = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n")?;
+    /// let cases = CaseFile::from_toml_str(r#"
+    ///     [[case]]
+    ///     name = "nothing is permitted"
+    ///     now = "2026-11-28T12:00:00Z"
+    ///     request = { identity = { subject = "a", kind = "agent" }, scopes = ["x"] }
+    ///     [case.expect]
+    ///     decision = "deny"
+    ///     denial = "not_permitted"
+    ///     reasons = ["not_permitted"]
+    /// "#)?;
+    /// let report = cases.run(&policy);
+    /// assert!(report.results[0].passed);
+    /// assert_eq!((report.passed(), report.failed()), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run(&self, policy: &IssuancePolicy) -> TestReport {
         TestReport {
             results: self.cases.iter().map(|c| c.run(policy)).collect(),

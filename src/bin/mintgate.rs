@@ -145,7 +145,7 @@ fn error_position(e: &CompileError) -> (Option<usize>, Option<usize>) {
 }
 
 enum Loaded {
-    Policy(IssuancePolicy, String),
+    Policy(Box<IssuancePolicy>, String),
     Broken(CompileError),
 }
 
@@ -164,7 +164,7 @@ fn load(path: &Path) -> Result<Loaded, InputError> {
         }
     };
     Ok(match result {
-        Ok(p) => Loaded::Policy(p, text),
+        Ok(p) => Loaded::Policy(Box::new(p), text),
         Err(e) => Loaded::Broken(e),
     })
 }
@@ -177,7 +177,7 @@ fn compile_error_line(path: &Path, e: &CompileError) -> String {
 /// For eval, test and diff: a policy that does not compile is an input error.
 fn load_ok(path: &Path) -> Result<IssuancePolicy, InputError> {
     match load(path)? {
-        Loaded::Policy(p, _) => Ok(p),
+        Loaded::Policy(p, _) => Ok(*p),
         Loaded::Broken(e) => Err(InputError(compile_error_line(path, &e))),
     }
 }
