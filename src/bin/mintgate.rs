@@ -483,7 +483,14 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
     let mut files = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     for path in case_paths {
-        let cases = CaseFile::load(path).map_err(|e| InputError(format!("error: {e}")))?;
+        let cases = CaseFile::load(path).map_err(|e| {
+            let file = PathBuf::from(e.file.clone().unwrap_or_else(|| path.display().to_string()));
+            InputError(format!(
+                "{}: error: {}",
+                at(&file, e.line, e.column),
+                e.message
+            ))
+        })?;
         let report = cases.run(&policy);
         passed += report.passed();
         failed += report.failed();
