@@ -24,6 +24,10 @@ use crate::scopes::{Name, is_wildcard_request, wildcard_match};
 /// Most rules, beyond the candidates, that explaining a removal looks at.
 const NEAREST_BUDGET: usize = 64;
 
+/// Most asked-for scopes (with downgrades and wildcard expansions) that
+/// audience selection looks at.
+const MAX_ASKED: usize = 256;
+
 /// Most scopes a grant can hold: the scope bitmasks below are `u64`.
 const MAX_GRANTED: usize = 64;
 
@@ -44,6 +48,12 @@ struct Scratch {
     audience_rows: Vec<u64>,
     /// The row of the scope being checked.
     row: Vec<u64>,
+    /// One row per scope the request *asks* for, before any forbid, purpose
+    /// or parent filter: each requested concrete scope and its downgrade
+    /// chain, and the exact names a requested wildcard covers. Audiences are
+    /// chosen from these rows, so filters that remove scopes can never move
+    /// the token to another audience.
+    asked_rows: Vec<u64>,
     words: usize,
 }
 
@@ -52,6 +62,16 @@ impl Scratch {
         self.scope_rows
             .get(i * self.words..(i + 1) * self.words)
             .unwrap_or(&[])
+    }
+
+    fn asked_row(&self, u: usize) -> &[u64] {
+        self.asked_rows
+            .get(u * self.words..(u + 1) * self.words)
+            .unwrap_or(&[])
+    }
+
+    fn asked(&self) -> usize {
+        self.asked_rows.len() / self.words.max(1)
     }
 
     fn audience_row(&self, j: usize) -> &[u64] {
@@ -266,7 +286,7 @@ impl<'a> Evaluation<'a> {
                 Denial::NotPermitted
             });
         }
-        if !self.audiences() {
+        if !self.audiences(purpose) {
             self.grant.reasons.push(Reason::NoAudienceGrantable);
             return self.finish_deny(Denial::NotPermitted);
         }
@@ -710,8 +730,67 @@ impl<'a> Evaluation<'a> {
         }
     }
 
+    /// Add an asked-for scope's row (the permits granting it), bounded.
+    fn push_asked(&mut self, text: &str) {
+        if self.s.asked() >= MAX_ASKED {
+            return;
+        }
+        let name = self.scope_name(text);
+        let s = &mut *self.s;
+        let start = s.asked_rows.len();
+        s.asked_rows.resize(start + s.words, 0);
+        for (k, &p) in s.permits.iter().enumerate() {
+            if self.policy.rule(p).is_some_and(|r| r.covers(name)) {
+                if let Some(word) = s.asked_rows.get_mut(start + k / 64) {
+                    *word |= 1u64 << (k % 64);
+                }
+            }
+        }
+    }
+
+    /// The rows of everything the request asks for, independent of forbids,
+    /// the purpose and the parent grant.
+    fn build_asked(&mut self, purpose: Option<&'a Purpose>) {
+        self.s.asked_rows.clear();
+        let policy = self.policy;
+        let req = self.req;
+        for scope in &req.scopes {
+            if is_wildcard_request(scope) {
+                let names = &policy.scope_ids;
+                for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
+                    if wildcard_match(scope, c) {
+                        self.push_asked(c);
+                    }
+                }
+                for k in 0..self.s.permits.len() {
+                    let Some(rule) = self.s.permits.get(k).and_then(|&p| policy.rule(p)) else {
+                        continue;
+                    };
+                    for c in rule.scopes.iter().flat_map(|s| s.concrete(names)) {
+                        if wildcard_match(scope, c) {
+                            self.push_asked(c);
+                        }
+                    }
+                }
+                continue;
+            }
+            self.push_asked(scope);
+            let mut cur = policy.downgrade.get(scope.as_str());
+            for _ in 0..policy.downgrade.len() {
+                let Some(next) = cur else { break };
+                self.push_asked(next);
+                cur = policy.downgrade.get(next);
+            }
+        }
+    }
+
+    /// Whether audience row `aud` can carry asked-for scope `u`.
+    fn asked_covered(&self, u: usize, aud: &[u64]) -> bool {
+        intersects(self.s.asked_row(u), aud)
+    }
+
     /// The permit whose concrete audiences (those `pattern` covers, if any)
-    /// carry the most granted scopes; ties to the first in policy order.
+    /// grant the most asked-for scopes; ties to the first in policy order.
     fn best_audience_rule(&self, pattern: Option<&str>) -> Option<&'a Rule> {
         let mut best: Option<(usize, &'a Rule)> = None;
         for (k, &p) in self.s.permits.iter().enumerate() {
@@ -723,10 +802,10 @@ impl<'a> Evaluation<'a> {
             if !has {
                 continue;
             }
-            let carried = (0..self.grant.scopes.len())
-                .filter(|&i| {
+            let carried = (0..self.s.asked())
+                .filter(|&u| {
                     self.s
-                        .scope_row(i)
+                        .asked_row(u)
                         .get(k / 64)
                         .is_some_and(|w| w & (1u64 << (k % 64)) != 0)
                 })
@@ -781,7 +860,8 @@ impl<'a> Evaluation<'a> {
     /// audiences of the permit that carries the most granted scopes. Then,
     /// in request order, the first audience that can carry a granted scope
     /// fixes the scopes; later audiences stay only if they carry all of them.
-    fn audiences(&mut self) -> bool {
+    fn audiences(&mut self, purpose: Option<&'a Purpose>) -> bool {
+        self.build_asked(purpose);
         let max = self.policy.limits.max_request_audiences.max(1);
         if self.req.audience.is_empty() {
             let Some(rule) = self.best_audience_rule(None) else {
@@ -835,20 +915,32 @@ impl<'a> Evaluation<'a> {
             }
         }
         // Keep audiences in order; compact the audience list and rows in place.
-        let mut mask: Option<u64> = None;
+        // The primary audience is the first that can carry an asked-for
+        // scope; a later one stays only if it can carry every asked-for
+        // scope the primary can, and every granted scope the primary carries.
+        let mut primary: Option<(usize, u64)> = None;
         let mut kept = 0usize;
         let words = self.s.words;
         for j in 0..self.grant.audience.len() {
-            let cov = self.coverage(j);
-            let keep = match mask {
-                None if cov != 0 => {
-                    mask = Some(cov);
+            let row = self.s.audience_row(j);
+            let asks = (0..self.s.asked()).any(|u| self.asked_covered(u, row));
+            let keep = match primary {
+                None if asks => {
+                    primary = Some((j, self.coverage(j)));
                     true
                 }
-                Some(m) => cov & m == m,
+                Some((p, mask)) => {
+                    let prow = self.s.audience_row(p);
+                    let carries_asked = (0..self.s.asked())
+                        .all(|u| !self.asked_covered(u, prow) || self.asked_covered(u, row));
+                    carries_asked && self.coverage(j) & mask == mask
+                }
                 None => false,
             };
             if keep {
+                if let Some((p, _)) = primary.as_mut().filter(|(p, _)| *p == j) {
+                    *p = kept;
+                }
                 self.grant.audience.swap(kept, j);
                 self.s
                     .audience_rows
@@ -858,7 +950,7 @@ impl<'a> Evaluation<'a> {
                 self.excess = true;
                 let audience =
                     std::mem::take(self.grant.audience.get_mut(j).unwrap_or(&mut String::new()));
-                let cause = if mask.is_none() || cov == 0 {
+                let cause = if primary.is_none() || !asks {
                     AudienceCause::NotPermitted
                 } else {
                     AudienceCause::CannotCarryScopes
@@ -868,10 +960,13 @@ impl<'a> Evaluation<'a> {
                     .push(Reason::AudienceRemoved { audience, cause });
             }
         }
+        let mask = primary.map(|(_, mask)| mask);
         self.grant.audience.truncate(kept);
         self.s.audience_rows.truncate(kept * words);
-        let Some(mask) = mask else { return false };
-        // Keep the scopes the first audience carries; compact likewise.
+        let Some(mask) = mask.filter(|m| *m != 0) else {
+            return false;
+        };
+        // Keep the scopes the primary audience carries; compact likewise.
         let mut kept = 0usize;
         for i in 0..self.grant.scopes.len() {
             if mask & (1u64 << i) != 0 {

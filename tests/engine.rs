@@ -1108,3 +1108,50 @@ fn policy_grant_and_request_are_send_and_sync() {
     assert_send_sync::<MintRequest>();
     assert_send_sync::<mintgate::CompileError>();
 }
+
+/// Regression: audiences are chosen from what the request asks for, before
+/// forbids, so a forbid can only remove — never move the token to an
+/// audience (and scope) it did not get before.
+#[test]
+fn adding_a_forbid_never_moves_the_token_to_another_audience() {
+    let text = r#"
+[policy]
+id = "p"
+revision = "1"
+max_ttl = "1h"
+[[rule]]
+id = "docs"
+when = { "identity.kind" = "agent" }
+grant = { scopes = ["docs:read"], audience = ["https://docs.example.org"] }
+[[rule]]
+id = "search"
+when = { "identity.kind" = "agent" }
+grant = { scopes = ["search:query"], audience = ["https://search.example.org"] }
+"#;
+    let req = json!({
+        "identity": { "subject": "a", "kind": "agent" },
+        "scopes": ["docs:read", "search:query"],
+        "audience": ["https://docs.example.org", "https://search.example.org"]
+    });
+    let before = eval(text, req.clone());
+    assert_grant(
+        &before,
+        Decision::Narrow,
+        &["docs:read"],
+        &["https://docs.example.org"],
+        Some(3600),
+        &["audience_removed", "scope_removed"],
+    );
+    let with_forbid = format!(
+        "{text}[[rule]]\nid = \"no-docs\"\neffect = \"forbid\"\nscopes = [\"docs:read\"]\n"
+    );
+    let after = eval(&with_forbid, req);
+    assert_grant(
+        &after,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &["scope_removed", "audience_removed", "no_audience_grantable"],
+    );
+}
