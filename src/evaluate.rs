@@ -915,9 +915,10 @@ impl<'a> Evaluation<'a> {
             }
         }
         // Keep audiences in order; compact the audience list and rows in place.
-        // The primary audience is the first that can carry an asked-for
-        // scope; a later one stays only if it can carry every asked-for
-        // scope the primary can, and every granted scope the primary carries.
+        // The first audience is the primary: the token is for it, and the
+        // scopes are those it can carry. A later audience stays only if it
+        // can carry every asked-for scope the primary can, and every granted
+        // scope the primary carries.
         let mut primary: Option<(usize, u64)> = None;
         let mut kept = 0usize;
         let words = self.s.words;
@@ -925,7 +926,7 @@ impl<'a> Evaluation<'a> {
             let row = self.s.audience_row(j);
             let asks = (0..self.s.asked()).any(|u| self.asked_covered(u, row));
             let keep = match primary {
-                None if asks => {
+                None => {
                     primary = Some((j, self.coverage(j)));
                     true
                 }
@@ -933,9 +934,8 @@ impl<'a> Evaluation<'a> {
                     let prow = self.s.audience_row(p);
                     let carries_asked = (0..self.s.asked())
                         .all(|u| !self.asked_covered(u, prow) || self.asked_covered(u, row));
-                    carries_asked && self.coverage(j) & mask == mask
+                    mask != 0 && carries_asked && self.coverage(j) & mask == mask
                 }
-                None => false,
             };
             if keep {
                 if let Some((p, _)) = primary.as_mut().filter(|(p, _)| *p == j) {
@@ -950,10 +950,10 @@ impl<'a> Evaluation<'a> {
                 self.excess = true;
                 let audience =
                     std::mem::take(self.grant.audience.get_mut(j).unwrap_or(&mut String::new()));
-                let cause = if primary.is_none() || !asks {
-                    AudienceCause::NotPermitted
-                } else {
+                let cause = if asks {
                     AudienceCause::CannotCarryScopes
+                } else {
+                    AudienceCause::NotPermitted
                 };
                 self.grant
                     .reasons
@@ -964,6 +964,13 @@ impl<'a> Evaluation<'a> {
         self.grant.audience.truncate(kept);
         self.s.audience_rows.truncate(kept * words);
         let Some(mask) = mask.filter(|m| *m != 0) else {
+            // The primary audience carries none of the granted scopes.
+            if let Some(audience) = self.grant.audience.first_mut().map(std::mem::take) {
+                self.grant.reasons.push(Reason::AudienceRemoved {
+                    audience,
+                    cause: AudienceCause::NotPermitted,
+                });
+            }
             return false;
         };
         // Keep the scopes the primary audience carries; compact likewise.

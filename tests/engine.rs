@@ -550,10 +550,11 @@ fn two_audiences_where_only_one_can_carry_the_scopes() {
         BASE,
         base_request(
             &["docs:read"],
-            &["https://search.example.org", "https://docs.example.org"],
+            &["https://docs.example.org", "https://search.example.org"],
         ),
     );
-    // search.example.org carries no requested scope: removed; docs keeps docs:read.
+    // docs.example.org, the primary, carries docs:read; search.example.org
+    // carries no requested scope: removed.
     assert_grant(
         &g,
         Decision::Narrow,
@@ -569,6 +570,32 @@ fn two_audiences_where_only_one_can_carry_the_scopes() {
             cause: AudienceCause::NotPermitted,
         }
     );
+}
+
+#[test]
+fn the_first_audience_is_the_primary_and_is_never_silently_replaced() {
+    let g = eval(
+        BASE,
+        base_request(
+            &["docs:read"],
+            &["https://search.example.org", "https://docs.example.org"],
+        ),
+    );
+    // search.example.org is what the request names first, and it cannot
+    // carry docs:read: the token is not quietly issued for docs instead.
+    assert_grant(
+        &g,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &[
+            "audience_removed",
+            "audience_removed",
+            "no_audience_grantable",
+        ],
+    );
+    assert_eq!(g.denial, Some(Denial::NotPermitted));
 }
 
 #[test]
@@ -1152,6 +1179,11 @@ grant = { scopes = ["search:query"], audience = ["https://search.example.org"] }
         &[],
         &[],
         None,
-        &["scope_removed", "audience_removed", "no_audience_grantable"],
+        &[
+            "scope_removed",
+            "audience_removed",
+            "audience_removed",
+            "no_audience_grantable",
+        ],
     );
 }
