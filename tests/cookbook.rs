@@ -1,143 +1,65 @@
 //! The cookbook policies in `examples/policies/cookbook/` against their test
-//! cases (`<name>.cases.toml`, the format `mintgate test` reads): every case
-//! is evaluated and its expectations asserted exactly, and every request
-//! sample in `requests/<name>/` is used by at least one case.
+//! cases (`<name>.cases.toml`), run with `mintgate::CaseFile` exactly as
+//! `mintgate test` runs them: every expectation must hold, and every request
+//! sample in `requests/<name>/` must be used by at least one case.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use mintgate::{Decision, Denial, IssuancePolicy, MintRequest};
-use serde::Deserialize;
+use mintgate::{CaseFile, IssuancePolicy};
 
 const COOKBOOK: &[&str] = &["github-actions", "kubernetes", "spiffe", "ai-agents", "mcp"];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseFile {
-    #[serde(rename = "case")]
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    name: String,
-    now: DateTime<Utc>,
-    #[serde(default)]
-    request: Option<MintRequest>,
-    #[serde(default)]
-    request_file: Option<String>,
-    expect: Expect,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expect {
-    decision: Decision,
-    #[serde(default)]
-    scopes: Option<Vec<String>>,
-    #[serde(default)]
-    audience: Option<Vec<String>>,
-    #[serde(default)]
-    ttl: Option<mintgate::Duration>,
-    #[serde(default)]
-    denial: Option<Denial>,
-    #[serde(default)]
-    reasons: Option<Vec<String>>,
-}
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies/cookbook")
 }
 
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
-}
-
-/// Runs one cookbook policy's cases; returns the failures and the request
-/// files the cases used.
+/// Runs one cookbook policy's cases with the crate's test-case runner (the
+/// one `mintgate test` uses); returns the case count, the failures and the
+/// request files the cases used.
 fn run(name: &str) -> (usize, Vec<String>, BTreeSet<PathBuf>) {
     let dir = dir();
     let policy_text = std::fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
     let policy = IssuancePolicy::from_toml_str(&policy_text)
         .unwrap_or_else(|e| panic!("{name}.toml does not compile: {e}"));
-    let case_path = dir.join(format!("{name}.cases.toml"));
-    let file: CaseFile = toml::from_str(&std::fs::read_to_string(&case_path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let cases = CaseFile::load(&dir.join(format!("{name}.cases.toml")))
+        .unwrap_or_else(|e| panic!("{name}.cases.toml: {e}"));
+    let used = cases
+        .cases
+        .iter()
+        .filter_map(|c| c.request_file.as_ref())
+        .map(|f| dir.join(f).canonicalize().unwrap())
+        .collect();
+    let report = cases.run(&policy);
     let mut failures = Vec::new();
-    let mut used = BTreeSet::new();
-    for case in &file.cases {
-        let request = match (&case.request, &case.request_file) {
-            (Some(r), None) => r.clone(),
-            (None, Some(f)) => {
-                let path = dir.join(f);
-                let text = std::fs::read_to_string(&path)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                used.insert(path.canonicalize().unwrap());
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"))
-            }
-            _ => panic!(
-                "{name}: case `{}` needs exactly one of request, request_file",
-                case.name
-            ),
-        };
-        let grant = policy.evaluate(&request, case.now);
+    for result in &report.results {
         // COOKBOOK_SHOW=1 prints every decision, COOKBOOK_SHOW=json its record.
-        match std::env::var("COOKBOOK_SHOW").as_deref() {
-            Ok("json") => println!("== {name}: {}\n{}\n", case.name, grant.to_json()),
-            Ok(_) => println!("== {name}: {}\n{grant}\n", case.name),
-            Err(_) => {}
-        }
-        let e = &case.expect;
-        let kinds: Vec<String> = grant.reasons.iter().map(|r| r.kind().to_owned()).collect();
-        let mut wrong = Vec::new();
-        if grant.decision != e.decision {
-            wrong.push(format!(
-                "decision {} (expected {})",
-                grant.decision, e.decision
-            ));
-        }
-        if let Some(s) = &e.scopes {
-            if sorted(&grant.scopes) != sorted(s) {
-                wrong.push(format!("scopes {:?} (expected {s:?})", grant.scopes));
+        if let Some(grant) = &result.grant {
+            match std::env::var("COOKBOOK_SHOW").as_deref() {
+                Ok("json") => println!("== {name}: {}\n{}\n", result.name, grant.to_json()),
+                Ok(_) => println!("== {name}: {}\n{grant}\n", result.name),
+                Err(_) => {}
             }
         }
-        if let Some(a) = &e.audience {
-            if sorted(&grant.audience) != sorted(a) {
-                wrong.push(format!("audience {:?} (expected {a:?})", grant.audience));
-            }
-        }
-        if let Some(t) = e.ttl {
-            if grant.ttl != Some(t) {
-                wrong.push(format!(
-                    "ttl {:?} (expected {t})",
-                    grant.ttl.map(|t| t.to_string())
-                ));
-            }
-        }
-        if e.denial.is_some() && grant.denial != e.denial {
-            wrong.push(format!(
-                "denial {:?} (expected {:?})",
-                grant.denial, e.denial
-            ));
-        }
-        if let Some(r) = &e.reasons {
-            if &kinds != r {
-                wrong.push(format!("reasons {kinds:?} (expected {r:?})"));
-            }
-        }
-        if !wrong.is_empty() {
+        if !result.passed {
+            let wrong: Vec<String> = result
+                .mismatches
+                .iter()
+                .map(|m| format!("{} {} (expected {})", m.field, m.actual, m.expected))
+                .collect();
+            let grant = result
+                .grant
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             failures.push(format!(
                 "{name}: `{}`: {}\n{grant}",
-                case.name,
+                result.name,
                 wrong.join("; ")
             ));
         }
     }
-    (file.cases.len(), failures, used)
+    (report.results.len(), failures, used)
 }
 
 fn check(name: &str) {
