@@ -1,0 +1,339 @@
+//! One test per limit: a policy over a limit is a `LimitExceeded` (or a
+//! clear invalid-pattern) compile error naming where; a request over a limit
+//! is a deny with an `invalid_request` reason naming what.
+
+use chrono::{DateTime, Utc};
+use mintgate::{
+    CompileError, Decision, Denial, IssuancePolicy, Limits, MintRequest, PolicyDocument, Reason,
+};
+use serde_json::{Value, json};
+
+fn now() -> DateTime<Utc> {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+fn doc(v: Value) -> PolicyDocument {
+    serde_json::from_value(v).unwrap()
+}
+
+fn limits(f: impl FnOnce(&mut Limits)) -> Limits {
+    let mut l = Limits::default();
+    f(&mut l);
+    l
+}
+
+fn permit(id: &str, when: Value) -> Value {
+    json!({ "id": id, "when": when, "grant": { "scopes": ["s"], "audience": ["a"] } })
+}
+
+fn base(rules: Vec<Value>) -> Value {
+    json!({ "policy": { "id": "p", "revision": "1", "max_ttl": "1h" }, "rule": rules })
+}
+
+#[track_caller]
+fn assert_limit(err: CompileError, what: &str, limit: usize, found: usize) {
+    match &err {
+        CompileError::LimitExceeded {
+            what: w,
+            limit: l,
+            found: f,
+            ..
+        } => {
+            assert_eq!((*w, *l, *f), (what, limit, found), "{err}");
+            assert!(
+                err.to_string()
+                    .contains(&format!("exceeds the limit of {limit}")),
+                "{err}"
+            );
+        }
+        other => panic!("expected a limit error, got {other}"),
+    }
+}
+
+// ------------------------------------------------------------ policy limits
+
+#[test]
+fn document_size() {
+    let text = format!(
+        "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n# {}\n",
+        "x".repeat(33 * 1024 * 1024)
+    );
+    let err = IssuancePolicy::from_toml_str(&text).unwrap_err();
+    assert!(err.to_string().contains("over the limit of"), "{err}");
+}
+
+#[test]
+fn rule_count() {
+    let rules = (0..11)
+        .map(|i| permit(&format!("r{i}"), json!({})))
+        .collect();
+    let err = IssuancePolicy::compile_with_limits(&doc(base(rules)), &limits(|l| l.max_rules = 10))
+        .unwrap_err();
+    assert_limit(err, "rules", 10, 11);
+}
+
+#[test]
+fn purpose_count() {
+    let mut v = base(vec![]);
+    v["purposes"] =
+        json!({ "a": { "scopes": ["s"] }, "b": { "scopes": ["s"] }, "c": { "scopes": ["s"] } });
+    let err =
+        IssuancePolicy::compile_with_limits(&doc(v), &limits(|l| l.max_purposes = 2)).unwrap_err();
+    assert_limit(err, "purposes", 2, 3);
+}
+
+#[test]
+fn downgrade_count() {
+    let mut v = base(vec![]);
+    v["downgrade"] = json!({ "a:w": "a:r", "b:w": "b:r", "c:w": "c:r" });
+    let err = IssuancePolicy::compile_with_limits(&doc(v), &limits(|l| l.max_downgrades = 2))
+        .unwrap_err();
+    assert_limit(err, "downgrades", 2, 3);
+}
+
+#[test]
+fn conditions_per_rule() {
+    let when: serde_json::Map<String, Value> = (0..5)
+        .map(|i| (format!("posture.a{i}"), json!(true)))
+        .collect();
+    let err = IssuancePolicy::compile_with_limits(
+        &doc(base(vec![permit("wide", Value::Object(when))])),
+        &limits(|l| l.max_conditions_per_rule = 4),
+    )
+    .unwrap_err();
+    assert_limit(err.clone(), "conditions in one rule", 4, 5);
+    assert!(err_location_is_rule(&err, "wide"));
+}
+
+fn err_location_is_rule(err: &CompileError, id: &str) -> bool {
+    err.location()
+        .is_some_and(|l| l.section == mintgate::Section::Rule(id.into()))
+}
+
+#[test]
+fn condition_nesting_depth() {
+    let mut when = json!({ "posture.x": true });
+    for _ in 0..4 {
+        when = json!({ "not": when });
+    }
+    let err = IssuancePolicy::compile_with_limits(
+        &doc(base(vec![permit("deep", when)])),
+        &limits(|l| l.max_condition_depth = 3),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CompileError::LimitExceeded {
+                what: "condition nesting depth",
+                limit: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_length() {
+    let err = IssuancePolicy::compile_with_limits(
+        &doc(base(vec![permit(
+            "long",
+            json!({ "identity.subject": ["a", "b", "c", "d"] }),
+        )])),
+        &limits(|l| l.max_list_len = 3),
+    )
+    .unwrap_err();
+    assert_limit(err, "values in one list", 3, 4);
+}
+
+#[test]
+fn name_length() {
+    let mut rule = permit("r", json!({}));
+    rule["grant"]["scopes"] = json!(["s".repeat(20)]);
+    let err = IssuancePolicy::compile_with_limits(
+        &doc(base(vec![rule])),
+        &limits(|l| l.max_name_len = 10),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    assert_eq!(err.location().unwrap().field, "grant.scopes[0]");
+}
+
+#[test]
+fn pattern_length() {
+    let glob = format!("{}*", "a".repeat(1100));
+    let err = IssuancePolicy::compile(&doc(base(vec![permit(
+        "g",
+        json!({ "identity.subject": { "glob": glob } }),
+    )])))
+    .unwrap_err();
+    assert!(err.to_string().contains("longer than 1024 bytes"), "{err}");
+}
+
+#[test]
+fn regex_compiled_size() {
+    let err = IssuancePolicy::compile(&doc(base(vec![permit(
+        "re",
+        json!({ "identity.subject": { "regex": "(a{1,100}){1,100}" } }),
+    )])))
+    .unwrap_err();
+    assert!(
+        matches!(err, CompileError::InvalidPattern { kind: "regex", .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn regex_nesting() {
+    let re = format!("{}a{}", "(".repeat(40), ")".repeat(40));
+    let err = IssuancePolicy::compile(&doc(base(vec![permit(
+        "nest",
+        json!({ "identity.subject": { "regex": re } }),
+    )])))
+    .unwrap_err();
+    assert!(
+        matches!(err, CompileError::InvalidPattern { kind: "regex", .. }),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------ request limits
+
+fn policy() -> IssuancePolicy {
+    IssuancePolicy::compile(&doc(base(vec![permit("any", json!({}))]))).unwrap()
+}
+
+fn request(v: Value) -> MintRequest {
+    serde_json::from_value(v).unwrap()
+}
+
+#[track_caller]
+fn assert_invalid(req: Value, needle: &str) {
+    let g = policy().evaluate(&request(req), now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::InvalidRequest), "{g}");
+    let Reason::InvalidRequest { problem } = &g.reasons[0] else {
+        panic!("{g}")
+    };
+    assert!(problem.contains(needle), "{problem}");
+}
+
+fn ok_request() -> Value {
+    json!({ "identity": { "subject": "x", "kind": "workload" }, "scopes": ["s"], "audience": ["a"] })
+}
+
+#[test]
+fn the_base_request_is_allowed() {
+    assert_eq!(
+        policy().evaluate(&request(ok_request()), now()).decision,
+        Decision::Allow
+    );
+}
+
+#[test]
+fn request_scope_count() {
+    let mut r = ok_request();
+    r["scopes"] = json!((0..65).map(|i| format!("s{i}")).collect::<Vec<_>>());
+    assert_invalid(r, "requested scopes: 65 exceeds the limit of 64");
+}
+
+#[test]
+fn request_audience_count() {
+    let mut r = ok_request();
+    r["audience"] = json!((0..17).map(|i| format!("a{i}")).collect::<Vec<_>>());
+    assert_invalid(r, "requested audiences: 17 exceeds the limit of 16");
+}
+
+#[test]
+fn request_attribute_counts() {
+    let many: serde_json::Map<String, Value> =
+        (0..129).map(|i| (format!("k{i}"), json!(i))).collect();
+    for (path, what) in [
+        ("claims", "extra claims"),
+        ("posture", "posture attributes"),
+    ] {
+        let mut r = ok_request();
+        r[path] = Value::Object(many.clone());
+        assert_invalid(r, &format!("{what}: 129 exceeds the limit of 128"));
+    }
+    let mut r = ok_request();
+    r["identity"]["claims"] = Value::Object(many.clone());
+    assert_invalid(r, "identity claims: 129 exceeds the limit of 128");
+    let mut r = ok_request();
+    r["purpose"] = json!({ "name": "p", "attributes": many });
+    assert_invalid(r, "purpose attributes: 129 exceeds the limit of 128");
+}
+
+#[test]
+fn delegation_depth() {
+    let mut r = ok_request();
+    let actors: Vec<Value> = (0..16)
+        .map(|i| json!({ "subject": format!("actor{i}") }))
+        .collect();
+    r["delegation"] = json!({ "subject": "user:alice", "actors": actors });
+    assert_invalid(r, "delegation depth: 17 exceeds the limit of 16");
+}
+
+#[test]
+fn request_string_length() {
+    let long = "x".repeat(4097);
+    let mut r = ok_request();
+    r["identity"]["subject"] = json!(long);
+    assert_invalid(r, "identity.subject: 4097 bytes exceeds the limit of 4096");
+    let mut r = ok_request();
+    r["scopes"] = json!([long]);
+    assert_invalid(r, "scope: 4097 bytes");
+    let mut r = ok_request();
+    r["audience"] = json!([long]);
+    assert_invalid(r, "audience: 4097 bytes");
+}
+
+/// A policy at the limits an author can reach — 100 rules every request must
+/// visit, each with a 100-star glob compiled near the regex size limit, a
+/// 60-way `any` group and an 80-way regex — still compiles and decides; and
+/// a maximal request (64 scopes, 16 audiences) against it still decides.
+/// Counted, not timed: the work is bounded by the limits, and the benchmark
+/// `adversarial` group in benches/mint_path.rs measures it.
+#[test]
+fn maximal_adversarial_policy_compiles_and_decides() {
+    let long_glob = format!("spiffe://prod.example.org/{}**", "*a".repeat(100));
+    let any_group: Vec<Value> = (0..60)
+        .map(|k| json!({ "identity.claims.group": format!("g{k}") }))
+        .collect();
+    let big_regex = format!(
+        "({})",
+        (0..80)
+            .map(|k| format!("t{k}[a-z]*"))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    let rules: Vec<Value> = (0..100)
+        .map(|i| {
+            json!({
+                "id": format!("adversarial-{i}"),
+                "when": {
+                    "identity.kind": "workload",
+                    "identity.subject": { "glob": long_glob },
+                    "any": any_group,
+                    "identity.issuer": { "regex": big_regex },
+                },
+                "grant": { "scopes": ["x:*"], "audience": ["https://x.example.org"] },
+            })
+        })
+        .collect();
+    let policy = IssuancePolicy::compile(&doc(base(rules))).unwrap();
+    let req = request(json!({
+        "identity": {
+            "subject": format!("spiffe://prod.example.org/{}", "a".repeat(3000)),
+            "kind": "workload",
+            "issuer": "t7abc",
+            "claims": { "group": (0..100).map(|k| format!("h{k}")).collect::<Vec<_>>() },
+        },
+        "scopes": (0..64).map(|i| format!("x:{i}")).collect::<Vec<_>>(),
+        "audience": (0..16).map(|i| format!("https://{i}.example.org")).collect::<Vec<_>>(),
+    }));
+    let g = policy.evaluate(&req, now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+}
