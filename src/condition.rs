@@ -460,8 +460,8 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn loc(&self, field: Field<'_>) -> Location {
-        Location::new(self.section.clone(), field.to_string())
+    fn loc(&self, field: Field<'_>) -> Box<Location> {
+        Location::boxed(self.section.clone(), field.to_string())
     }
 
     fn mismatch(

@@ -39,6 +39,10 @@ pub enum Section {
 }
 
 impl Location {
+    pub(crate) fn boxed(section: Section, field: impl Into<String>) -> Box<Self> {
+        Box::new(Location::new(section, field))
+    }
+
     pub(crate) fn new(section: Section, field: impl Into<String>) -> Self {
         Location {
             section,
@@ -130,7 +134,7 @@ pub enum CompileError {
     #[error("{location}: duplicate rule id `{id}` (first used by rule #{first})")]
     DuplicateRuleId {
         /// Where the second one is.
-        location: Location,
+        location: Box<Location>,
         /// The id.
         id: String,
         /// 1-based index of the first rule with it.
@@ -140,7 +144,7 @@ pub enum CompileError {
     #[error("{location}: unknown attribute path `{path}`{hint}")]
     UnknownPath {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// The path.
         path: String,
         /// A suggestion, starting with `; ` when present.
@@ -150,7 +154,7 @@ pub enum CompileError {
     #[error("{location}: `{path}` is {expected}, but the condition gives `{value}`")]
     TypeMismatch {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// The attribute path.
         path: String,
         /// What the attribute or operator accepts.
@@ -162,7 +166,7 @@ pub enum CompileError {
     #[error("{location}: invalid {kind} `{pattern}`: {reason}")]
     InvalidPattern {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// `glob`, `regex`, `cidr`, …
         kind: &'static str,
         /// The pattern.
@@ -174,7 +178,7 @@ pub enum CompileError {
     #[error("{location}: invalid value `{value}`: {reason}")]
     InvalidValue {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// The value.
         value: String,
         /// What is wrong with it.
@@ -184,7 +188,7 @@ pub enum CompileError {
     #[error("{location}: {message}")]
     Contradiction {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// What contradicts what.
         message: String,
     },
@@ -192,7 +196,7 @@ pub enum CompileError {
     #[error("{location}: {what} exceeds the limit of {limit} (found {found})")]
     LimitExceeded {
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// What was counted.
         what: &'static str,
         /// The limit.
@@ -213,7 +217,7 @@ impl CompileError {
             | CompileError::InvalidPattern { location, .. }
             | CompileError::InvalidValue { location, .. }
             | CompileError::Contradiction { location, .. }
-            | CompileError::LimitExceeded { location, .. } => Some(location),
+            | CompileError::LimitExceeded { location, .. } => Some(&**location),
         }
     }
 
@@ -226,7 +230,7 @@ impl CompileError {
             | CompileError::InvalidPattern { location, .. }
             | CompileError::InvalidValue { location, .. }
             | CompileError::Contradiction { location, .. }
-            | CompileError::LimitExceeded { location, .. } => Some(location),
+            | CompileError::LimitExceeded { location, .. } => Some(&mut **location),
         }
     }
 }

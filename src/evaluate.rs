@@ -292,7 +292,7 @@ impl<'a> Evaluation<'a> {
         }
         self.record_deciding_permits();
         self.claims();
-        if let Err((denial, reason)) = self.ttl(purpose, parent) {
+        if let Some((denial, reason)) = self.ttl(purpose, parent) {
             return self.deny(denial, reason);
         }
         if self.excess {
@@ -1053,12 +1053,12 @@ impl<'a> Evaluation<'a> {
         best
     }
 
-    /// Step 7: the lifetime.
+    /// Step 11: the lifetime. Returns the denial, if the lifetime forces one.
     fn ttl(
         &mut self,
         purpose: Option<&Purpose>,
         parent: Option<&ParentGrant>,
-    ) -> Result<(), (Denial, Reason)> {
+    ) -> Option<(Denial, Reason)> {
         let policy = self.policy;
         let now = self.ctx.now;
         let requested = self.req.ttl;
@@ -1104,7 +1104,7 @@ impl<'a> Evaluation<'a> {
         let min = policy.min_ttl.unwrap_or(Duration::from_secs(1));
         if ttl < min {
             let cap = cap.map_or(TtlCap::PolicyMax, |(c, _)| c);
-            return Err((
+            return Some((
                 Denial::NotPermitted,
                 Reason::TtlBelowMinimum { ttl, min, cap },
             ));
@@ -1121,17 +1121,13 @@ impl<'a> Evaluation<'a> {
                 });
             }
         }
-        let expires_at = now.checked_add_signed(ttl.to_delta()).ok_or_else(|| {
-            (
-                Denial::InvalidRequest,
-                Reason::InvalidRequest {
-                    problem: "expiry time overflows".into(),
-                },
-            )
-        })?;
+        let Some(expires_at) = now.checked_add_signed(ttl.to_delta()) else {
+            let problem = "expiry time overflows".into();
+            return Some((Denial::InvalidRequest, Reason::InvalidRequest { problem }));
+        };
         self.grant.ttl = Some(ttl);
         self.grant.expires_at = Some(expires_at);
-        Ok(())
+        None
     }
 
     /// `on_excess = "deny"` on the policy, or on any matching permit,

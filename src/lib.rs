@@ -101,10 +101,6 @@
     clippy::unimplemented,
     clippy::unreachable
 )]
-// Compile errors carry their location and the offending value by value; they
-// are the cold path (evaluation never returns a `Result`), so their size is
-// not worth an allocation per error site.
-#![allow(clippy::result_large_err)]
 #![cfg_attr(
     test,
     allow(

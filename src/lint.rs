@@ -123,7 +123,7 @@ impl Lint {
     /// ```
     pub fn locate_in(&mut self, source: &str) {
         let carrier = CompileError::Contradiction {
-            location: self.location.clone(),
+            location: Box::new(self.location.clone()),
             message: String::new(),
         };
         if let Some(located) = crate::source::locate(carrier, source).location() {

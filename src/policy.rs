@@ -115,7 +115,7 @@ impl Compiler<'_> {
     ) -> Result<(), CompileError> {
         if found > limit {
             return Err(CompileError::LimitExceeded {
-                location: Location::new(section.clone(), field),
+                location: Location::boxed(section.clone(), field),
                 what,
                 limit,
                 found,
@@ -138,7 +138,7 @@ impl Compiler<'_> {
         value: &str,
     ) -> Result<(), CompileError> {
         let invalid = |reason: &str| CompileError::InvalidValue {
-            location: Location::new(
+            location: Location::boxed(
                 section.clone(),
                 match index {
                     Some(i) => format!("{field}[{i}]"),
@@ -178,7 +178,7 @@ impl Compiler<'_> {
         )?;
         if values.is_empty() {
             return Err(CompileError::InvalidValue {
-                location: Location::new(section.clone(), field),
+                location: Location::boxed(section.clone(), field),
                 value: "[]".into(),
                 reason: "must list at least one entry".into(),
             });
@@ -192,7 +192,7 @@ impl Compiler<'_> {
             &mut self.scopes
         };
         NameSet::new(values, interner).map_err(|(pattern, reason)| CompileError::InvalidPattern {
-            location: Location::new(section.clone(), field),
+            location: Location::boxed(section.clone(), field),
             kind: "glob",
             pattern: excerpt(&pattern),
             reason,
@@ -216,7 +216,7 @@ impl Compiler<'_> {
     ) -> Result<Option<Duration>, CompileError> {
         if d.is_some_and(|d| d.as_secs() == 0) {
             return Err(CompileError::InvalidValue {
-                location: Location::new(section.clone(), field),
+                location: Location::boxed(section.clone(), field),
                 value: "0s".into(),
                 reason: "a zero lifetime can never be granted".into(),
             });
@@ -226,7 +226,7 @@ impl Compiler<'_> {
 
     fn rule(&mut self, spec: &RuleSpec) -> Result<Rule, CompileError> {
         let section = Section::Rule(spec.id.clone());
-        let loc = |field: &str| Location::new(section.clone(), field);
+        let loc = |field: &str| Location::boxed(section.clone(), field);
         let mut parser = CondParser::new(&section, self.limits);
         let when = parser.parse_table(&spec.when, Field::root("when"), 0)?;
         self.limit(
@@ -381,7 +381,7 @@ impl IssuancePolicy {
         let min_ttl = c.ttl(&policy, "min_ttl", settings.min_ttl)?;
         let max_ttl = c.ttl(&policy, "max_ttl", settings.max_ttl)?;
         let contradiction = |field: &str, message: String| CompileError::Contradiction {
-            location: Location::new(Section::Policy, field),
+            location: Location::boxed(Section::Policy, field),
             message,
         };
         if let (Some(min), Some(max)) = (min_ttl, max_ttl) {
@@ -452,14 +452,14 @@ impl IssuancePolicy {
             c.name(&section, "id", &spec.id)?;
             if let Some(first) = seen.insert(spec.id.as_str(), i + 1) {
                 return Err(CompileError::DuplicateRuleId {
-                    location: Location::new(section, "id"),
+                    location: Location::boxed(section, "id"),
                     id: excerpt(&spec.id),
                     first,
                 });
             }
             let rule = c.rule(spec)?;
             let n = u32::try_from(i).map_err(|_| CompileError::LimitExceeded {
-                location: Location::new(Section::Document, "rule"),
+                location: Location::boxed(Section::Document, "rule"),
                 what: "rules",
                 limit: u32::MAX as usize,
                 found: doc.rules.len(),
@@ -505,7 +505,7 @@ impl IssuancePolicy {
                 c.name(&Section::Downgrade, field, v)?;
                 if crate::scopes::is_wildcard_request(v) || v.contains('[') {
                     return Err(CompileError::InvalidValue {
-                        location: Location::new(Section::Downgrade, field),
+                        location: Location::boxed(Section::Downgrade, field),
                         value: excerpt(v),
                         reason: "downgrades map concrete scopes, not patterns".into(),
                     });
@@ -521,7 +521,7 @@ impl IssuancePolicy {
                 match downgrade.get(cur) {
                     Some(next) if **next == *start => {
                         return Err(CompileError::Contradiction {
-                            location: Location::new(Section::Downgrade, start.as_str()),
+                            location: Location::boxed(Section::Downgrade, start.as_str()),
                             message: format!(
                                 "downgrade cycle: `{}` leads back to itself",
                                 excerpt(start)
