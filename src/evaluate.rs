@@ -914,33 +914,34 @@ impl<'a> Evaluation<'a> {
                 }),
             }
         }
-        // Keep audiences in order; compact the audience list and rows in place.
-        // The first audience is the primary: the token is for it, and the
-        // scopes are those it can carry. A later audience stays only if it
-        // can carry every asked-for scope the primary can, and every granted
-        // scope the primary carries.
-        let mut primary: Option<(usize, u64)> = None;
-        let mut kept = 0usize;
+        // The first audience is the primary: the token is for it. The
+        // scopes are fitted to it first, then later audiences are judged.
+        if self.grant.audience.is_empty() {
+            return false;
+        }
+        self.fit_scopes_to_primary(purpose);
+        if self.grant.scopes.is_empty() {
+            // The primary audience can carry none of the granted scopes.
+            if let Some(audience) = self.grant.audience.first_mut().map(std::mem::take) {
+                self.grant.reasons.push(Reason::AudienceRemoved {
+                    audience,
+                    cause: AudienceCause::NotPermitted,
+                });
+            }
+            return false;
+        }
+        // A later audience stays only if it can carry every asked-for scope
+        // the primary can, and every granted scope. Compact in place.
+        let all = u64::MAX >> (64 - self.grant.scopes.len().clamp(1, 64));
         let words = self.s.words;
-        for j in 0..self.grant.audience.len() {
+        let mut kept = 1usize;
+        for j in 1..self.grant.audience.len() {
             let row = self.s.audience_row(j);
+            let prow = self.s.audience_row(0);
             let asks = (0..self.s.asked()).any(|u| self.asked_covered(u, row));
-            let keep = match primary {
-                None => {
-                    primary = Some((j, self.coverage(j)));
-                    true
-                }
-                Some((p, mask)) => {
-                    let prow = self.s.audience_row(p);
-                    let carries_asked = (0..self.s.asked())
-                        .all(|u| !self.asked_covered(u, prow) || self.asked_covered(u, row));
-                    mask != 0 && carries_asked && self.coverage(j) & mask == mask
-                }
-            };
-            if keep {
-                if let Some((p, _)) = primary.as_mut().filter(|(p, _)| *p == j) {
-                    *p = kept;
-                }
+            let carries_asked = (0..self.s.asked())
+                .all(|u| !self.asked_covered(u, prow) || self.asked_covered(u, row));
+            if carries_asked && self.coverage(j) & all == all {
                 self.grant.audience.swap(kept, j);
                 self.s
                     .audience_rows
@@ -960,43 +961,70 @@ impl<'a> Evaluation<'a> {
                     .push(Reason::AudienceRemoved { audience, cause });
             }
         }
-        let mask = primary.map(|(_, mask)| mask);
         self.grant.audience.truncate(kept);
         self.s.audience_rows.truncate(kept * words);
-        let Some(mask) = mask.filter(|m| *m != 0) else {
-            // The primary audience carries none of the granted scopes.
-            if let Some(audience) = self.grant.audience.first_mut().map(std::mem::take) {
-                self.grant.reasons.push(Reason::AudienceRemoved {
-                    audience,
-                    cause: AudienceCause::NotPermitted,
-                });
+        true
+    }
+
+    /// Keep the granted scopes the primary audience (the first) can carry.
+    /// One it cannot carry is replaced by its downgrade when the primary can
+    /// carry that and it passes every check; otherwise it is removed.
+    fn fit_scopes_to_primary(&mut self, purpose: Option<&'a Purpose>) {
+        let parent = self.req.delegation.as_ref().and_then(|d| d.parent.as_ref());
+        let table = &self.policy.downgrade;
+        let words = self.s.words;
+        let mut i = 0;
+        while i < self.grant.scopes.len() {
+            if intersects(self.s.scope_row(i), self.s.audience_row(0)) {
+                i += 1;
+                continue;
             }
-            return false;
-        };
-        // Keep the scopes the primary audience carries; compact likewise.
-        let mut kept = 0usize;
-        for i in 0..self.grant.scopes.len() {
-            if mask & (1u64 << i) != 0 {
-                self.grant.scopes.swap(kept, i);
-                self.s
-                    .scope_rows
-                    .copy_within(i * words..(i + 1) * words, kept * words);
-                kept += 1;
-            } else {
-                self.excess = true;
-                let scope =
-                    std::mem::take(self.grant.scopes.get_mut(i).unwrap_or(&mut String::new()));
-                self.grant.reasons.push(Reason::ScopeRemoved {
-                    scope,
-                    cause: ScopeCause::NotForAudience,
-                    rule: None,
-                    condition: None,
-                });
+            self.excess = true;
+            let from = self.grant.scopes.get(i).cloned().unwrap_or_default();
+            let mut cur = table.get(from.as_str());
+            let mut to = None;
+            for _ in 0..=table.len() {
+                let Some(d) = cur else { break };
+                if self.grant.scopes.iter().any(|g| **g == **d) {
+                    break;
+                }
+                if self.check(self.scope_name(d), purpose, parent).is_ok()
+                    && intersects(&self.s.row, self.s.audience_row(0))
+                {
+                    to = Some(d);
+                    break;
+                }
+                cur = table.get(&**d);
+            }
+            match to {
+                Some(d) => {
+                    if let Some(slot) = self.grant.scopes.get_mut(i) {
+                        *slot = d.to_string();
+                    }
+                    let s = &mut *self.s;
+                    if let Some(dst) = s.scope_rows.get_mut(i * words..(i + 1) * words) {
+                        dst.copy_from_slice(&s.row);
+                    }
+                    self.grant.reasons.push(Reason::ScopeDowngraded {
+                        from,
+                        to: d.to_string(),
+                        cause: ScopeCause::NotForAudience,
+                        rule: None,
+                    });
+                    i += 1;
+                }
+                None => {
+                    self.grant.scopes.remove(i);
+                    self.s.scope_rows.drain(i * words..(i + 1) * words);
+                    self.grant.reasons.push(Reason::ScopeRemoved {
+                        scope: from,
+                        cause: ScopeCause::NotForAudience,
+                        rule: None,
+                        condition: None,
+                    });
+                }
             }
         }
-        self.grant.scopes.truncate(kept);
-        self.s.scope_rows.truncate(kept * words);
-        true
     }
 
     /// Permits that grant a granted scope and match a granted audience

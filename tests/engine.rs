@@ -589,11 +589,7 @@ fn the_first_audience_is_the_primary_and_is_never_silently_replaced() {
         &[],
         &[],
         None,
-        &[
-            "audience_removed",
-            "audience_removed",
-            "no_audience_grantable",
-        ],
+        &["scope_removed", "audience_removed", "no_audience_grantable"],
     );
     assert_eq!(g.denial, Some(Denial::NotPermitted));
 }
@@ -615,17 +611,17 @@ fn first_audience_fixes_scopes_and_later_audience_that_cannot_carry_them_is_remo
         &["docs:read"],
         &["https://docs.example.org"],
         Some(900),
-        &["audience_removed", "scope_removed"],
+        &["scope_removed", "audience_removed"],
+    );
+    assert!(
+        matches!(&g.reasons[0], Reason::ScopeRemoved { scope, cause: ScopeCause::NotForAudience, .. } if scope == "search:query")
     );
     assert_eq!(
-        g.reasons[0],
+        g.reasons[1],
         Reason::AudienceRemoved {
             audience: "https://search.example.org".into(),
             cause: AudienceCause::CannotCarryScopes,
         }
-    );
-    assert!(
-        matches!(&g.reasons[1], Reason::ScopeRemoved { scope, cause: ScopeCause::NotForAudience, .. } if scope == "search:query")
     );
 }
 
@@ -1167,7 +1163,7 @@ grant = { scopes = ["search:query"], audience = ["https://search.example.org"] }
         &["docs:read"],
         &["https://docs.example.org"],
         Some(3600),
-        &["audience_removed", "scope_removed"],
+        &["scope_removed", "audience_removed"],
     );
     let with_forbid = format!(
         "{text}[[rule]]\nid = \"no-docs\"\neffect = \"forbid\"\nscopes = [\"docs:read\"]\n"
@@ -1181,7 +1177,7 @@ grant = { scopes = ["search:query"], audience = ["https://search.example.org"] }
         None,
         &[
             "scope_removed",
-            "audience_removed",
+            "scope_removed",
             "audience_removed",
             "no_audience_grantable",
         ],

@@ -15,6 +15,8 @@ use mintgate::{Decision, Grant, IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+mod reference;
+
 const SCOPES: [&str; 6] = [
     "docs:read",
     "docs:write",
@@ -49,10 +51,10 @@ fn now() -> DateTime<Utc> {
 
 fn when() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(prop::sample::select(&KINDS[..])),
-        prop::option::of(prop::sample::select(&SUBJECTS[..])),
-        prop::option::of(prop::sample::select(&["prod", "dev"][..])),
-        prop::option::of(any::<bool>()),
+        prop::option::weighted(0.4, prop::sample::select(&KINDS[..])),
+        prop::option::weighted(0.2, prop::sample::select(&SUBJECTS[..])),
+        prop::option::weighted(0.3, prop::sample::select(&["prod", "dev"][..])),
+        prop::option::weighted(0.3, any::<bool>()),
     )
         .prop_map(|(kind, subject, env, trusted)| {
             let mut m = serde_json::Map::new();
@@ -75,10 +77,10 @@ fn when() -> impl Strategy<Value = Value> {
 fn permit(i: usize) -> impl Strategy<Value = Value> {
     (
         when(),
-        prop::sample::subsequence(&RULE_SCOPES[..], 1..4),
+        prop::sample::subsequence(&RULE_SCOPES[..], 1..6),
         prop::sample::subsequence(&AUDIENCES[..], 1..3),
         prop::option::of(prop::sample::select(&["5m", "10m", "30m"][..])),
-        prop::option::of(prop::sample::select(&["narrow", "deny"][..])),
+        prop::option::weighted(0.2, prop::sample::select(&["narrow", "deny"][..])),
     )
         .prop_map(move |(when, scopes, audience, max_ttl, on_excess)| {
             let mut grant = json!({ "scopes": scopes, "audience": audience });
@@ -96,10 +98,10 @@ fn permit(i: usize) -> impl Strategy<Value = Value> {
 fn forbid(id: String) -> impl Strategy<Value = Value> {
     (
         when(),
-        prop::option::of(prop::sample::subsequence(
-            &["docs:write", "mail:read", "*:write", "docs:*"][..],
-            1..3,
-        )),
+        prop::option::weighted(
+            0.85,
+            prop::sample::subsequence(&["docs:write", "mail:read", "*:write", "docs:*"][..], 1..3),
+        ),
     )
         .prop_map(move |(when, scopes)| {
             let mut rule = json!({ "id": id, "effect": "forbid", "when": when });
@@ -118,11 +120,14 @@ fn policy() -> impl Strategy<Value = Value> {
                 .map(|i| forbid(format!("forbid-{i}")))
                 .collect::<Vec<_>>()
         }),
-        prop::sample::select(&["narrow", "deny"][..]),
-        prop::option::of((
-            prop::sample::subsequence(&RULE_SCOPES[..], 1..5),
-            prop::option::of(prop::sample::select(&["2m", "20m"][..])),
-        )),
+        prop::sample::select(&["narrow", "narrow", "narrow", "deny"][..]),
+        prop::option::weighted(
+            0.4,
+            (
+                prop::sample::subsequence(&RULE_SCOPES[..], 2..8),
+                prop::option::of(prop::sample::select(&["2m", "20m"][..])),
+            ),
+        ),
         any::<bool>(),
     )
         .prop_map(|(permits, forbids, on_excess, purpose, downgrades)| {
@@ -153,21 +158,21 @@ fn request() -> impl Strategy<Value = Value> {
             prop::sample::select(&KINDS[..]),
         ),
         (
-            prop::sample::subsequence(&SCOPES[..], 1..5),
-            prop::option::of(prop::sample::select(&["docs:*", "*:read"][..])),
+            prop::sample::subsequence(&SCOPES[..], 1..4),
+            prop::option::weighted(0.2, prop::sample::select(&["docs:*", "*:read"][..])),
         ),
         (
             prop::sample::subsequence(&AUDIENCES[..], 0..3),
-            any::<bool>(),
+            prop::bool::weighted(0.2),
         ),
         prop::option::of(prop::sample::select(&[60u64, 600, 3600, 7200][..])),
         (
-            prop::option::of(prop::sample::select(&["prod", "dev"][..])),
-            prop::option::of(any::<bool>()),
+            prop::option::weighted(0.85, prop::sample::select(&["prod", "dev"][..])),
+            prop::option::weighted(0.85, any::<bool>()),
         ),
-        prop::option::of(prop::sample::select(&["task", "other"][..])),
-        prop::option::of((prop::sample::subsequence(&SCOPES[..], 0..5), 30i64..7200)),
-        prop::option::of(30i64..7200),
+        prop::option::weighted(0.9, prop::sample::select(&["task", "task", "task", "other"][..])),
+        prop::option::weighted(0.3, (prop::sample::subsequence(&SCOPES[..], 0..5), 30i64..7200)),
+        prop::option::weighted(0.3, 30i64..7200),
     )
         .prop_map(
             |((subject, kind), (scopes, wild), (audience, broad), ttl, (env, trusted), purpose, parent, cred)| {
@@ -484,5 +489,31 @@ proptest! {
         let p_back = IssuancePolicy::compile(&d_back).unwrap();
         let original = compile(&doc);
         prop_assert_eq!(&p_back.policy_ref().digest, &original.policy_ref().digest);
+    }
+
+    /// The compiled engine agrees with the reference model (written from
+    /// docs/semantics.md without indexes or interning) on decision, denial,
+    /// scopes, audience, ttl and the kinds of the reasons, in order.
+    #[test]
+    fn engine_agrees_with_the_reference_model(doc in policy(), req in request()) {
+        let req: MintRequest = serde_json::from_value(req).unwrap();
+        let g = compile(&doc).evaluate(&req, now());
+        let model = reference::evaluate(&doc, &req, now());
+        let engine = reference::Outcome {
+            decision: match g.decision { Decision::Allow => "allow", Decision::Narrow => "narrow", Decision::Deny => "deny" },
+            denial: g.denial.map(|d| match d {
+                mintgate::Denial::Forbidden => "forbidden",
+                mintgate::Denial::NotPermitted => "not_permitted",
+                mintgate::Denial::Ineligible => "ineligible",
+                mintgate::Denial::Excess => "excess",
+                mintgate::Denial::InvalidRequest => "invalid_request",
+                _ => "other",
+            }),
+            scopes: g.scopes.clone(),
+            audience: g.audience.clone(),
+            ttl: g.ttl.map(|t| t.as_secs()),
+            reasons: g.reasons.iter().map(|r| r.kind()).collect(),
+        };
+        prop_assert_eq!(&engine, &model, "engine grant:\n{}", g);
     }
 }
