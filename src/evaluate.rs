@@ -861,7 +861,16 @@ impl<'a> Evaluation<'a> {
     /// in request order, the first audience that can carry a granted scope
     /// fixes the scopes; later audiences stay only if they carry all of them.
     fn audiences(&mut self, purpose: Option<&'a Purpose>) -> bool {
-        self.build_asked(purpose);
+        // The asked-for rows only matter when there is an audience to choose
+        // or a later audience to judge: not for one concrete audience.
+        let single = match self.req.audience.as_slice() {
+            [only] => !is_wildcard_request(only),
+            _ => false,
+        };
+        self.s.asked_rows.clear();
+        if !single {
+            self.build_asked(purpose);
+        }
         let max = self.policy.limits.max_request_audiences.max(1);
         if self.req.audience.is_empty() {
             let Some(rule) = self.best_audience_rule(None) else {
