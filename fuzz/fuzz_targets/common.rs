@@ -1,0 +1,76 @@
+//! Policies the request targets evaluate against.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use mintgate::IssuancePolicy;
+
+pub fn now() -> DateTime<Utc> {
+    "2026-11-28T12:00:00Z".parse().expect("fixed time")
+}
+
+const OWN: &str = r#"
+[policy]
+id = "fuzz-a"
+revision = "1"
+default_ttl = "15m"
+max_ttl = "1h"
+on_excess = "narrow"
+[downgrade]
+"docs:write" = "docs:read"
+"docs:admin" = "docs:write"
+[[rule]]
+id = "agents"
+when = { "identity.kind" = "agent", "identity.subject" = { glob = "spiffe://prod/**" }, "posture.source_ip" = { cidr = "10.0.0.0/8" } }
+grant = { scopes = ["docs:*", "mail:read"], audience = ["https://docs", "https://mail"], max_ttl = "10m" }
+[[rule]]
+id = "workloads"
+when = { any = [ { "identity.claims.tier" = { min = 2 } }, { "identity.auth_age" = { max = "5m" } } ], "delegation.depth" = { max = 2 } }
+grant = { scopes = ["docs:read", "inv:read", "inv:write"], audience = ["https://inv", "https://docs"], claims = ["tenant"] }
+[[rule]]
+id = "no-admin-offsite"
+effect = "forbid"
+when = { "posture.site" = { not = "hq" } }
+scopes = ["docs:admin", "inv:write"]
+[[rule]]
+id = "no-bad"
+effect = "forbid"
+when = { "identity.claims.bad" = true }
+"#;
+
+const PURPOSES: &str = r#"
+[policy]
+id = "fuzz-b"
+revision = "1"
+max_ttl = "30m"
+min_ttl = "30s"
+on_excess = "deny"
+enforce_lifecycle = false
+[purposes.read]
+scopes = ["a:read", "b:*"]
+max_ttl = "5m"
+[purposes.write]
+scopes = ["a:write", "a:read"]
+requires = { "purpose.ticket" = { regex = "CHG-[0-9]{1,6}" } }
+[downgrade]
+"a:write" = "a:read"
+[[rule]]
+id = "r1"
+when = { "identity.subject" = { glob = "svc-*" }, "request.time" = { hours = "8-18" } }
+grant = { scopes = ["a:*", "b:x", "b:y"], audience = ["aud-1", "aud-*"], max_ttl = "20m" }
+[[rule]]
+id = "r2"
+on_excess = "narrow"
+when = { "delegation.actors" = { any = { glob = "agent-*" } } }
+grant = { scopes = ["b:x"], audience = ["aud-2"] }
+"#;
+
+pub fn policies() -> Vec<IssuancePolicy> {
+    [
+        include_str!("../../examples/policies/quickstart.toml"),
+        OWN,
+        PURPOSES,
+    ]
+    .iter()
+    .map(|t| IssuancePolicy::from_toml_str(t).expect("fuzz policies compile"))
+    .collect()
+}
