@@ -16,10 +16,30 @@ use libfuzzer_sys::fuzz_target;
 use mintgate::{Decision, Denial, IssuancePolicy, MintRequest};
 use serde_json::{Value, json};
 
-const SCOPES: [&str; 6] = ["docs:read", "docs:write", "docs:list", "mail:read", "mail:write", "mail:list"];
-const RULE_SCOPES: [&str; 8] = ["docs:read", "docs:write", "docs:list", "mail:read", "mail:write", "mail:list", "docs:*", "mail:*"];
+const SCOPES: [&str; 6] = [
+    "docs:read",
+    "docs:write",
+    "docs:list",
+    "mail:read",
+    "mail:write",
+    "mail:list",
+];
+const RULE_SCOPES: [&str; 8] = [
+    "docs:read",
+    "docs:write",
+    "docs:list",
+    "mail:read",
+    "mail:write",
+    "mail:list",
+    "docs:*",
+    "mail:*",
+];
 const FORBID_SCOPES: [&str; 4] = ["docs:write", "mail:read", "*:write", "docs:*"];
-const AUDIENCES: [&str; 3] = ["https://docs.example.org", "https://mail.example.org", "https://other.example.org"];
+const AUDIENCES: [&str; 3] = [
+    "https://docs.example.org",
+    "https://mail.example.org",
+    "https://other.example.org",
+];
 const SUBJECTS: [&str; 3] = ["agent:a", "agent:b", "svc:c"];
 const KINDS: [&str; 2] = ["agent", "workload"];
 
@@ -69,7 +89,12 @@ struct Input {
 
 /// The members of `all` whose bit is set in `mask`, at least `min`.
 fn subset(all: &[&str], mask: u8, min: usize) -> Vec<String> {
-    let mut v: Vec<String> = all.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, s)| s.to_string()).collect();
+    let mut v: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, s)| s.to_string())
+        .collect();
     for s in all {
         if v.len() >= min {
             break;
@@ -87,7 +112,10 @@ fn when(w: &When) -> Value {
         m.insert("identity.kind".into(), json!(KINDS[usize::from(k) % 2]));
     }
     if let Some(s) = w.subject {
-        m.insert("identity.subject".into(), json!(SUBJECTS[usize::from(s) % 3]));
+        m.insert(
+            "identity.subject".into(),
+            json!(SUBJECTS[usize::from(s) % 3]),
+        );
     }
     if let Some(e) = w.env {
         m.insert("posture.env".into(), json!(if e { "prod" } else { "dev" }));
@@ -108,14 +136,16 @@ fuzz_target!(|input: Input| {
         if let Some(t) = p.max_ttl {
             grant["max_ttl"] = json!(["5m", "10m", "30m"][usize::from(t) % 3]);
         }
-        let mut rule = json!({ "id": format!("permit-{i}"), "when": when(&p.when), "grant": grant });
+        let mut rule =
+            json!({ "id": format!("permit-{i}"), "when": when(&p.when), "grant": grant });
         if let Some(d) = p.on_excess {
             rule["on_excess"] = json!(if d { "deny" } else { "narrow" });
         }
         rules.push(rule);
     }
     for (i, f) in input.forbids.iter().take(2).enumerate() {
-        let mut rule = json!({ "id": format!("forbid-{i}"), "effect": "forbid", "when": when(&f.when) });
+        let mut rule =
+            json!({ "id": format!("forbid-{i}"), "effect": "forbid", "when": when(&f.when) });
         if let Some(s) = f.scopes {
             rule["scopes"] = json!(subset(&FORBID_SCOPES, s, 1));
         }
@@ -170,9 +200,11 @@ fuzz_target!(|input: Input| {
         });
     }
     if let Some(secs) = input.cred {
-        req["identity"]["credential_expires_at"] = json!((now + TimeDelta::seconds(30 + i64::from(secs) % 7170)).to_rfc3339());
+        req["identity"]["credential_expires_at"] =
+            json!((now + TimeDelta::seconds(30 + i64::from(secs) % 7170)).to_rfc3339());
     }
-    let policy = IssuancePolicy::from_json_str(&doc.to_string()).expect("generated policies compile");
+    let policy =
+        IssuancePolicy::from_json_str(&doc.to_string()).expect("generated policies compile");
     let req: MintRequest = serde_json::from_value(req).expect("generated requests parse");
     let g = policy.evaluate(&req, now);
     let model = reference::evaluate(&doc, &req, now);
@@ -195,5 +227,10 @@ fuzz_target!(|input: Input| {
         ttl: g.ttl.map(|t| t.as_secs()),
         reasons: g.reasons.iter().map(|r| r.kind()).collect(),
     };
-    assert_eq!(engine, model, "policy: {doc}\nrequest: {}\nengine grant:\n{g}", serde_json::to_string(&req).unwrap_or_default());
+    assert_eq!(
+        engine,
+        model,
+        "policy: {doc}\nrequest: {}\nengine grant:\n{g}",
+        serde_json::to_string(&req).unwrap_or_default()
+    );
 });

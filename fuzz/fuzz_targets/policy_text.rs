@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
             ..MintRequest::default()
         };
         let g = policy.evaluate(&req, common::now());
-        assert!(g.scopes.iter().all(|s| !s.contains('*') && !s.contains('?')));
+        assert!(
+            g.scopes
+                .iter()
+                .all(|s| !s.contains('*') && !s.contains('?'))
+        );
         let _ = g.to_json();
     }
 });

@@ -20,7 +20,12 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(g.scopes, req.scopes);
         }
         if g.decision != Decision::Deny {
-            assert!(g.scopes.iter().all(|s| req.scopes.iter().any(|r| r == s || r.contains('*') || r.contains('?')) || g.reasons.iter().any(|r| r.kind() == "scope_downgraded")));
+            assert!(g.scopes.iter().all(|s| {
+                req.scopes
+                    .iter()
+                    .any(|r| r == s || r.contains('*') || r.contains('?'))
+                    || g.reasons.iter().any(|r| r.kind() == "scope_downgraded")
+            }));
             assert!(!g.scopes.is_empty() && !g.audience.is_empty());
         }
         let _ = g.to_json();

@@ -16,10 +16,48 @@ use mintgate::{
 
 static POLICIES: OnceLock<Vec<IssuancePolicy>> = OnceLock::new();
 
-const SUBJECTS: &[&str] = &["svc-a", "spiffe://prod/ns/x", "spiffe://prod.example.org/ns/reports/sa/s", "agent-1", ""];
-const SCOPES: &[&str] = &["docs:read", "docs:write", "docs:admin", "docs:*", "a:read", "a:write", "a:*", "b:x", "*", "reports:write", "reports:read", "inv:write", "deploy:write", "?"];
-const AUDS: &[&str] = &["https://docs", "https://inv", "aud-1", "aud-2", "aud-*", "*", "https://reports.example.org"];
-const PURPOSES: &[&str] = &["read", "write", "summarize-reports", "publish-report", "nope"];
+const SUBJECTS: &[&str] = &[
+    "svc-a",
+    "spiffe://prod/ns/x",
+    "spiffe://prod.example.org/ns/reports/sa/s",
+    "agent-1",
+    "",
+];
+const SCOPES: &[&str] = &[
+    "docs:read",
+    "docs:write",
+    "docs:admin",
+    "docs:*",
+    "a:read",
+    "a:write",
+    "a:*",
+    "b:x",
+    "*",
+    "reports:write",
+    "reports:read",
+    "inv:write",
+    "deploy:write",
+    "?",
+];
+const AUDS: &[&str] = &[
+    "https://docs",
+    "https://inv",
+    "aud-1",
+    "aud-2",
+    "aud-*",
+    "*",
+    "https://reports.example.org",
+];
+const PURPOSES: &[&str] = &[
+    "read",
+    "write",
+    "summarize-reports",
+    "publish-report",
+    "nope",
+];
+
+/// Parent grant: scope picks and seconds from now until it expires.
+type ParentSpec = Option<(Vec<u8>, i64)>;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -36,7 +74,7 @@ struct Input {
     ip: Option<String>,
     site: Option<String>,
     bad: Option<bool>,
-    delegation: Option<(Vec<u8>, Option<(Vec<u8>, i64)>)>,
+    delegation: Option<(Vec<u8>, ParentSpec)>,
     now_offset: i64,
 }
 
@@ -48,12 +86,29 @@ fuzz_target!(|input: Input| {
     let now: DateTime<Utc> = common::now()
         .checked_add_signed(Delta::seconds(input.now_offset % 400_000_000_000))
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let kinds = [IdentityKind::Workload, IdentityKind::Agent, IdentityKind::ServiceAccount, IdentityKind::CiJob, IdentityKind::User];
-    let states = [LifecycleState::Active, LifecycleState::Suspended, LifecycleState::Offboarded];
-    let mut identity = Identity::new(pick(SUBJECTS, input.subject), kinds[usize::from(input.kind) % 5]);
+    let kinds = [
+        IdentityKind::Workload,
+        IdentityKind::Agent,
+        IdentityKind::ServiceAccount,
+        IdentityKind::CiJob,
+        IdentityKind::User,
+    ];
+    let states = [
+        LifecycleState::Active,
+        LifecycleState::Suspended,
+        LifecycleState::Offboarded,
+    ];
+    let mut identity = Identity::new(
+        pick(SUBJECTS, input.subject),
+        kinds[usize::from(input.kind) % 5],
+    );
     identity.state = states[usize::from(input.state) % 3];
-    identity.authenticated_at = input.auth_age.and_then(|s| now.checked_sub_signed(Delta::try_seconds(s)?));
-    identity.credential_expires_at = input.cred.and_then(|s| now.checked_add_signed(Delta::try_seconds(s)?));
+    identity.authenticated_at = input
+        .auth_age
+        .and_then(|s| now.checked_sub_signed(Delta::try_seconds(s)?));
+    identity.credential_expires_at = input
+        .cred
+        .and_then(|s| now.checked_add_signed(Delta::try_seconds(s)?));
     if let Some(t) = input.tier {
         identity.claims.insert("tier".into(), AttrValue::Number(t));
     }
@@ -62,17 +117,31 @@ fuzz_target!(|input: Input| {
     }
     let mut posture = std::collections::BTreeMap::new();
     if let Some(ip) = input.ip {
-        let v = ip.parse().map(AttrValue::Ip).unwrap_or(AttrValue::String(ip));
+        let v = ip
+            .parse()
+            .map(AttrValue::Ip)
+            .unwrap_or(AttrValue::String(ip));
         posture.insert("source_ip".to_string(), v);
     }
     if let Some(s) = input.site {
         posture.insert("site".to_string(), AttrValue::String(s));
     }
     let delegation = input.delegation.map(|(actors, parent)| Delegation {
-        actors: actors.iter().map(|&a| Actor { subject: pick(SUBJECTS, a).to_string(), ..Actor::default() }).collect(),
+        actors: actors
+            .iter()
+            .map(|&a| Actor {
+                subject: pick(SUBJECTS, a).to_string(),
+                ..Actor::default()
+            })
+            .collect(),
         parent: parent.map(|(scopes, secs)| ParentGrant {
-            scopes: scopes.iter().map(|&s| pick(SCOPES, s).to_string()).collect(),
-            expires_at: now.checked_add_signed(Delta::try_seconds(secs).unwrap_or_default()).unwrap_or(now),
+            scopes: scopes
+                .iter()
+                .map(|&s| pick(SCOPES, s).to_string())
+                .collect(),
+            expires_at: now
+                .checked_add_signed(Delta::try_seconds(secs).unwrap_or_default())
+                .unwrap_or(now),
         }),
         ..Delegation::default()
     });
@@ -83,8 +152,16 @@ fuzz_target!(|input: Input| {
             p.ticket = ticket;
             p
         }),
-        scopes: input.scopes.iter().map(|&s| pick(SCOPES, s).to_string()).collect(),
-        audience: input.audience.iter().map(|&a| pick(AUDS, a).to_string()).collect(),
+        scopes: input
+            .scopes
+            .iter()
+            .map(|&s| pick(SCOPES, s).to_string())
+            .collect(),
+        audience: input
+            .audience
+            .iter()
+            .map(|&a| pick(AUDS, a).to_string())
+            .collect(),
         ttl: input.ttl.map(|s| Duration::from_secs(u64::from(s))),
         posture,
         delegation,
@@ -93,8 +170,18 @@ fuzz_target!(|input: Input| {
     for policy in POLICIES.get_or_init(common::policies) {
         let g = policy.evaluate(&req, now);
         if g.decision != Decision::Deny {
-            assert!(g.scopes.iter().all(|s| !s.contains('*') && !s.contains('?')), "{g}");
-            assert!(g.audience.iter().all(|s| !s.contains('*') && !s.contains('?')), "{g}");
+            assert!(
+                g.scopes
+                    .iter()
+                    .all(|s| !s.contains('*') && !s.contains('?')),
+                "{g}"
+            );
+            assert!(
+                g.audience
+                    .iter()
+                    .all(|s| !s.contains('*') && !s.contains('?')),
+                "{g}"
+            );
             if let Some(p) = req.delegation.as_ref().and_then(|d| d.parent.as_ref()) {
                 assert!(g.scopes.iter().all(|s| p.scopes.contains(s)), "{g}");
                 assert!(g.expires_at.is_some_and(|e| e <= p.expires_at), "{g}");
