@@ -55,7 +55,7 @@ requires = { "purpose.ticket" = { regex = "CHG-[0-9]{1,6}" } }
 "a:write" = "a:read"
 [[rule]]
 id = "r1"
-when = { "identity.subject" = { glob = "svc-*" }, "request.time" = { hours = "8-18" } }
+when = { "identity.subject" = { glob = "svc-*" }, "request.time" = { hours = "08:00-18:00" } }
 grant = { scopes = ["a:*", "b:x", "b:y"], audience = ["aud-1", "aud-*"], max_ttl = "20m" }
 [[rule]]
 id = "r2"
