@@ -219,19 +219,7 @@ fn request() -> impl Strategy<Value = Value> {
 
 // ---------------------------------------------------------------- helpers
 
-/// The glob subset the generators use: exact, `prefix*`, `*suffix`,
-/// `prefix*suffix`, with `*` not crossing `/`.
-fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((pre, suf)) => {
-            text.len() >= pre.len() + suf.len()
-                && text.starts_with(pre)
-                && text.ends_with(suf)
-                && !text[pre.len()..text.len() - suf.len()].contains('/')
-        }
-    }
-}
+use reference::glob;
 
 fn list(v: &Value) -> Vec<String> {
     v.as_array()
@@ -263,16 +251,7 @@ fn allowed_scopes(doc: &Value, req: &MintRequest) -> BTreeSet<String> {
             out.insert(s.clone());
         }
     }
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for s in out.clone() {
-            if let Some(to) = doc["downgrade"][&s].as_str() {
-                changed |= out.insert(to.into());
-            }
-        }
-    }
-    out
+    downgrades_of(doc, &out)
 }
 
 fn compile(doc: &Value) -> IssuancePolicy {
@@ -284,6 +263,7 @@ fn set(v: &[String]) -> BTreeSet<&str> {
     v.iter().map(String::as_str).collect()
 }
 
+/// `scopes` and everything reachable from them through `[downgrade]`.
 fn downgrades_of(doc: &Value, scopes: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = scopes.clone();
     let mut changed = true;

@@ -8,6 +8,9 @@ use mintgate::{
 };
 use serde_json::{Value, json};
 
+#[path = "../benches/support/policy_gen.rs"]
+mod policy_gen;
+
 fn now() -> DateTime<Utc> {
     "2026-11-28T12:00:00Z".parse().unwrap()
 }
@@ -297,32 +300,7 @@ fn request_string_length() {
 /// `adversarial` group in benches/mint_path.rs measures it.
 #[test]
 fn maximal_adversarial_policy_compiles_and_decides() {
-    let long_glob = format!("spiffe://prod.example.org/{}**", "*a".repeat(100));
-    let any_group: Vec<Value> = (0..60)
-        .map(|k| json!({ "identity.claims.group": format!("g{k}") }))
-        .collect();
-    let big_regex = format!(
-        "({})",
-        (0..80)
-            .map(|k| format!("t{k}[a-z]*"))
-            .collect::<Vec<_>>()
-            .join("|")
-    );
-    let rules: Vec<Value> = (0..100)
-        .map(|i| {
-            json!({
-                "id": format!("adversarial-{i}"),
-                "when": {
-                    "identity.kind": "workload",
-                    "identity.subject": { "glob": long_glob },
-                    "any": any_group,
-                    "identity.issuer": { "regex": big_regex },
-                },
-                "grant": { "scopes": ["x:*"], "audience": ["https://x.example.org"] },
-            })
-        })
-        .collect();
-    let policy = IssuancePolicy::compile(&doc(base(rules))).unwrap();
+    let policy = IssuancePolicy::compile(&policy_gen::adversarial_policy(100)).unwrap();
     let req = request(json!({
         "identity": {
             "subject": format!("spiffe://prod.example.org/{}", "a".repeat(3000)),

@@ -28,7 +28,9 @@ enum Tri {
     U,
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
+/// The glob subset the generators use: exact, `a*`, `*b`, `a*b`, with `*`
+/// not crossing `/`.
+pub fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((pre, suf)) => {
