@@ -76,8 +76,9 @@ pub struct PolicySettings {
     /// `true`).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enforce_lifecycle: bool,
-    /// Deny identities whose credential has expired at evaluation time
-    /// (default `true`).
+    /// Deny identities whose credential has expired at evaluation time, and
+    /// cap the lifetime at the credential's remaining lifetime (default
+    /// `true`). `false` takes the credential's expiry out of the decision.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enforce_credential_expiry: bool,
 }

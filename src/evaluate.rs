@@ -1131,7 +1131,14 @@ impl<'a> Evaluation<'a> {
                 None,
             );
         }
-        if let Some(exp) = self.req.identity.credential_expires_at.filter(|e| *e > now) {
+        // With `enforce_credential_expiry = false` the credential's expiry
+        // is not consulted at all: neither the gate nor this cap.
+        let credential = self
+            .req
+            .identity
+            .credential_expires_at
+            .filter(|_| policy.enforce_credential_expiry);
+        if let Some(exp) = credential {
             apply(
                 Duration::from_delta(exp - now).unwrap_or_default(),
                 TtlCap::CredentialExpiry,
