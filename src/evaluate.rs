@@ -314,6 +314,16 @@ impl<'a> Evaluation<'a> {
         if self.req.scopes.is_empty() {
             return Err("a request must ask for at least one scope".into());
         }
+        // JSON requests cannot carry a longer ttl (the parser rejects it);
+        // one built in Rust is refused the same way, so every duration a
+        // grant records parses back.
+        if let Some(ttl) = self
+            .req
+            .ttl
+            .filter(|t| t.as_secs() > crate::duration::MAX_SECS)
+        {
+            return Err(format!("ttl `{}s` is longer than 100 years", ttl.as_secs()));
+        }
         if let Some(bad) = self.req.scopes.iter().find(|s| s.trim().is_empty()) {
             return Err(format!("scope `{bad}` is empty"));
         }

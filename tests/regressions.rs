@@ -109,20 +109,26 @@ fn downgrade_cycle_terminates() {
 
 /// Found by `fuzz/` (`grant_invariants_structured`): a request built through
 /// the Rust API may carry a ttl longer than the 100 years that
-/// `Duration`'s parser accepts. The grant clamps it and records the requested
-/// value in its `ttl_clamped` reason, so `to_json()` writes a duration that
-/// `Grant`'s own deserializer then rejects ("longer than 100 years"): the
-/// audit record does not parse back. The vector is the request without its
-/// ttl (JSON cannot carry one this long); the ttl is the fuzzer's.
+/// `Duration`'s parser accepts. The grant used to clamp it and record the
+/// requested value in its `ttl_clamped` reason, so `to_json()` wrote a
+/// duration that `Grant`'s own deserializer rejected: the audit record did
+/// not parse back. Now such a request is refused as invalid, exactly like
+/// the same request in JSON. The vector is the request without its ttl
+/// (JSON cannot carry one this long); the ttl is the fuzzer's.
 #[test]
-#[ignore = "engine bug, reported to the lead: a grant whose reason records a >100-year requested ttl does not parse back from to_json()"]
 fn grant_with_requested_ttl_beyond_100_years_parses_back_from_json() {
     let text =
         std::fs::read_to_string("testdata/regressions/ttl-beyond-100-years.request.json").unwrap();
     let mut req: MintRequest = serde_json::from_str(&text).unwrap();
     req.ttl = Some(mintgate::Duration::from_secs(12_284_258_997_424_715_873));
     let g = quickstart().evaluate(&req, now());
-    assert_ne!(g.decision, Decision::Deny, "{g}");
+    // Refused like the same request in JSON: a deny naming the ttl.
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(mintgate::Denial::InvalidRequest), "{g}");
+    assert!(
+        matches!(&g.reasons[0], mintgate::Reason::InvalidRequest { problem } if problem.contains("longer than 100 years")),
+        "{g}"
+    );
     let json = g.to_json();
     let back: mintgate::Grant = serde_json::from_str(&json).unwrap();
     assert_eq!(back, g);
