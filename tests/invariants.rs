@@ -219,17 +219,7 @@ fn request() -> impl Strategy<Value = Value> {
 
 // ---------------------------------------------------------------- helpers
 
-use reference::glob;
-
-fn list(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use reference::{glob, strings as list};
 
 fn rule<'d>(doc: &'d Value, id: &str) -> &'d Value {
     doc["rule"]

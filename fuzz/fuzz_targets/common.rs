@@ -74,3 +74,33 @@ pub fn policies() -> Vec<IssuancePolicy> {
     .map(|t| IssuancePolicy::from_toml_str(t).expect("fuzz policies compile"))
     .collect()
 }
+
+/// What holds for every grant: a deny owns nothing; anything else has a
+/// ttl of at least a second, `expires_at == issued_at + ttl`, no pattern
+/// among its scopes; and its JSON parses back into an equal grant.
+pub fn check_grant(g: &mintgate::Grant) {
+    if g.decision == mintgate::Decision::Deny {
+        assert!(g.scopes.is_empty(), "deny with scopes: {g}");
+        assert!(g.audience.is_empty(), "deny with audience: {g}");
+        assert!(g.ttl.is_none(), "deny with ttl: {g}");
+        assert!(g.expires_at.is_none(), "deny with expiry: {g}");
+    } else {
+        let ttl = g.ttl.expect("a non-deny grant has a ttl");
+        assert!(ttl.as_secs() >= 1, "ttl below 1s: {g}");
+        let secs = i64::try_from(ttl.as_secs()).expect("ttl fits i64");
+        let expected = g
+            .issued_at
+            .checked_add_signed(chrono::TimeDelta::try_seconds(secs).expect("ttl fits TimeDelta"));
+        assert!(expected.is_some(), "issued_at + ttl overflows: {g}");
+        assert_eq!(g.expires_at, expected, "expires_at != issued_at + ttl: {g}");
+        assert!(
+            g.scopes
+                .iter()
+                .all(|s| !s.contains('*') && !s.contains('?')),
+            "pattern granted: {g}"
+        );
+    }
+    let json = g.to_json();
+    let back: mintgate::Grant = serde_json::from_str(&json).expect("grant JSON parses back");
+    assert_eq!(&back, g, "round trip changed the grant: {json}");
+}

@@ -7,16 +7,18 @@
 //! of `grant_invariants`.
 #![no_main]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use mintgate::{
-    Actor, AttrValue, Decision, Delegation, Duration, Grant, Identity, IdentityKind,
-    IssuancePolicy, LifecycleState, MintRequest, ParentGrant, Purpose,
+    Actor, AttrValue, Delegation, Duration, Identity, IdentityKind, IssuancePolicy, LifecycleState,
+    MintRequest, ParentGrant, Purpose,
 };
 
 static POLICY: OnceLock<IssuancePolicy> = OnceLock::new();
@@ -156,33 +158,6 @@ fn attrs(v: &[(u8, Value)]) -> BTreeMap<String, AttrValue> {
     v.iter().map(|(k, x)| (pick(KEYS, *k), value(x))).collect()
 }
 
-fn check(g: &Grant) {
-    if g.decision == Decision::Deny {
-        assert!(g.scopes.is_empty(), "deny with scopes: {g}");
-        assert!(g.audience.is_empty(), "deny with audience: {g}");
-        assert!(g.ttl.is_none(), "deny with ttl: {g}");
-        assert!(g.expires_at.is_none(), "deny with expiry: {g}");
-    } else {
-        let ttl = g.ttl.expect("a non-deny grant has a ttl");
-        assert!(ttl.as_secs() >= 1, "ttl below 1s: {g}");
-        let secs = i64::try_from(ttl.as_secs()).expect("ttl fits i64");
-        let expected = g
-            .issued_at
-            .checked_add_signed(TimeDelta::try_seconds(secs).expect("ttl fits TimeDelta"));
-        assert!(expected.is_some(), "issued_at + ttl overflows: {g}");
-        assert_eq!(g.expires_at, expected, "expires_at != issued_at + ttl: {g}");
-        assert!(
-            g.scopes
-                .iter()
-                .all(|s| !s.contains('*') && !s.contains('?')),
-            "pattern granted: {g}"
-        );
-    }
-    let json = g.to_json();
-    let back: Grant = serde_json::from_str(&json).expect("grant JSON parses back");
-    assert_eq!(&back, g, "round trip changed the grant: {json}");
-}
-
 fuzz_target!(|input: Input| {
     let mut identity = Identity::new(text(SUBJECTS, &input.subject), kind(input.kind));
     identity.issuer = input.issuer.as_ref().map(|t| text(ISSUERS, t));
@@ -206,9 +181,7 @@ fuzz_target!(|input: Input| {
         // Capped at the 100-year parse bound: a longer requested ttl makes
         // `to_json()` unparseable (known engine bug, see
         // tests/regressions.rs::grant_with_requested_ttl_beyond_100_years_…).
-        ttl: input
-            .ttl
-            .map(Duration::from_secs),
+        ttl: input.ttl.map(Duration::from_secs),
         posture: attrs(&input.posture),
         delegation: input.delegation.as_ref().map(|d| Delegation {
             subject: text(SUBJECTS, &d.subject),
@@ -232,5 +205,5 @@ fuzz_target!(|input: Input| {
         IssuancePolicy::from_toml_str(include_str!("../../examples/policies/quickstart.toml"))
             .expect("quickstart compiles")
     });
-    check(&policy.evaluate(&req, time(input.now)));
+    common::check_grant(&policy.evaluate(&req, time(input.now)));
 });
