@@ -17,31 +17,7 @@ use serde_json::{Value, json};
 
 mod reference;
 
-const SCOPES: [&str; 6] = [
-    "docs:read",
-    "docs:write",
-    "docs:list",
-    "mail:read",
-    "mail:write",
-    "mail:list",
-];
-const RULE_SCOPES: [&str; 8] = [
-    "docs:read",
-    "docs:write",
-    "docs:list",
-    "mail:read",
-    "mail:write",
-    "mail:list",
-    "docs:*",
-    "mail:*",
-];
-const AUDIENCES: [&str; 3] = [
-    "https://docs.example.org",
-    "https://mail.example.org",
-    "https://other.example.org",
-];
-const SUBJECTS: [&str; 3] = ["agent:a", "agent:b", "svc:c"];
-const KINDS: [&str; 2] = ["agent", "workload"];
+use reference::vocab::{AUDIENCES, FORBID_SCOPES, KINDS, RULE_SCOPES, SCOPES, SUBJECTS};
 
 fn now() -> DateTime<Utc> {
     "2026-11-28T12:00:00Z".parse().unwrap()
@@ -98,10 +74,7 @@ fn permit(i: usize) -> impl Strategy<Value = Value> {
 fn forbid(id: String) -> impl Strategy<Value = Value> {
     (
         when(),
-        prop::option::weighted(
-            0.85,
-            prop::sample::subsequence(&["docs:write", "mail:read", "*:write", "docs:*"][..], 1..3),
-        ),
+        prop::option::weighted(0.85, prop::sample::subsequence(&FORBID_SCOPES[..], 1..3)),
     )
         .prop_map(move |(when, scopes)| {
             let mut rule = json!({ "id": id, "effect": "forbid", "when": when });

@@ -10,38 +10,13 @@ mod common;
 #[allow(dead_code)]
 mod reference;
 
+use reference::vocab::{AUDIENCES, FORBID_SCOPES, KINDS, RULE_SCOPES, SCOPES, SUBJECTS};
+
 use arbitrary::Arbitrary;
 use chrono::TimeDelta;
 use libfuzzer_sys::fuzz_target;
 use mintgate::{Decision, Denial, IssuancePolicy, MintRequest};
 use serde_json::{Value, json};
-
-const SCOPES: [&str; 6] = [
-    "docs:read",
-    "docs:write",
-    "docs:list",
-    "mail:read",
-    "mail:write",
-    "mail:list",
-];
-const RULE_SCOPES: [&str; 8] = [
-    "docs:read",
-    "docs:write",
-    "docs:list",
-    "mail:read",
-    "mail:write",
-    "mail:list",
-    "docs:*",
-    "mail:*",
-];
-const FORBID_SCOPES: [&str; 4] = ["docs:write", "mail:read", "*:write", "docs:*"];
-const AUDIENCES: [&str; 3] = [
-    "https://docs.example.org",
-    "https://mail.example.org",
-    "https://other.example.org",
-];
-const SUBJECTS: [&str; 3] = ["agent:a", "agent:b", "svc:c"];
-const KINDS: [&str; 2] = ["agent", "workload"];
 
 #[derive(Arbitrary, Debug)]
 struct When {

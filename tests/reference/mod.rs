@@ -11,6 +11,38 @@ use chrono::{DateTime, Utc};
 use mintgate::MintRequest;
 use serde_json::Value;
 
+/// The vocabulary the property generators and the differential fuzz target
+/// draw from: small, so that rules match often.
+#[allow(dead_code)]
+pub mod vocab {
+    pub const SCOPES: [&str; 6] = [
+        "docs:read",
+        "docs:write",
+        "docs:list",
+        "mail:read",
+        "mail:write",
+        "mail:list",
+    ];
+    pub const RULE_SCOPES: [&str; 8] = [
+        "docs:read",
+        "docs:write",
+        "docs:list",
+        "mail:read",
+        "mail:write",
+        "mail:list",
+        "docs:*",
+        "mail:*",
+    ];
+    pub const FORBID_SCOPES: [&str; 4] = ["docs:write", "mail:read", "*:write", "docs:*"];
+    pub const AUDIENCES: [&str; 3] = [
+        "https://docs.example.org",
+        "https://mail.example.org",
+        "https://other.example.org",
+    ];
+    pub const SUBJECTS: [&str; 3] = ["agent:a", "agent:b", "svc:c"];
+    pub const KINDS: [&str; 2] = ["agent", "workload"];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub decision: &'static str,
