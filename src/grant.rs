@@ -310,6 +310,118 @@ impl Reason {
             Reason::NoAudienceGrantable => "no_audience_grantable",
         }
     }
+
+    /// The rule the reason names: the rule that decided (`rule`), or for
+    /// `not_permitted` the permit that came closest (`nearest_rule`).
+    ///
+    /// ```
+    /// use mintgate::Reason;
+    ///
+    /// let r = Reason::Forbidden { rule: "no-prod".into(), undecided: None };
+    /// assert_eq!(r.rule(), Some("no-prod"));
+    /// assert_eq!(Reason::PurposeRequired.rule(), None);
+    /// ```
+    pub fn rule(&self) -> Option<&str> {
+        match self {
+            Reason::Forbidden { rule, .. } | Reason::AudienceNarrowed { rule, .. } => Some(rule),
+            Reason::NotPermitted { nearest_rule, .. } => nearest_rule.as_deref(),
+            Reason::ScopeRemoved { rule, .. }
+            | Reason::ScopeDowngraded { rule, .. }
+            | Reason::TtlClamped { rule, .. }
+            | Reason::ExcessDenied { rule } => rule.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Why a scope or audience fell out, or what capped the lifetime;
+    /// `None` for reasons without a cause.
+    ///
+    /// ```
+    /// use mintgate::{Cause, Reason, ScopeCause};
+    ///
+    /// let r = Reason::ScopeRemoved {
+    ///     scope: "reports:write".into(),
+    ///     cause: ScopeCause::Forbidden,
+    ///     rule: Some("no-writes".into()),
+    ///     condition: None,
+    /// };
+    /// assert_eq!(r.cause(), Some(Cause::Scope(ScopeCause::Forbidden)));
+    /// assert_eq!(r.cause().unwrap().as_str(), "forbidden");
+    /// ```
+    pub fn cause(&self) -> Option<Cause> {
+        match self {
+            Reason::ScopeRemoved { cause, .. } | Reason::ScopeDowngraded { cause, .. } => {
+                Some(Cause::Scope(*cause))
+            }
+            Reason::AudienceRemoved { cause, .. } => Some(Cause::Audience(*cause)),
+            Reason::TtlClamped { cap, .. } | Reason::TtlBelowMinimum { cap, .. } => {
+                Some(Cause::Ttl(*cap))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The cause a [`Reason`] carries, whatever the reason's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cause {
+    /// Why a scope fell out.
+    Scope(ScopeCause),
+    /// Why an audience fell out.
+    Audience(AudienceCause),
+    /// What capped the lifetime.
+    Ttl(TtlCap),
+}
+
+impl Cause {
+    /// The cause as it appears in JSON (`cause` or `cap`), e.g. `forbidden`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Cause::Scope(c) => c.as_str(),
+            Cause::Audience(c) => c.as_str(),
+            Cause::Ttl(c) => c.as_str(),
+        }
+    }
+}
+
+impl ScopeCause {
+    /// The cause as it appears in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ScopeCause::NotPermitted => "not_permitted",
+            ScopeCause::NotJustifiedByPurpose => "not_justified_by_purpose",
+            ScopeCause::ExceedsParent => "exceeds_parent",
+            ScopeCause::Forbidden => "forbidden",
+            ScopeCause::Wildcard => "wildcard",
+            ScopeCause::NotForAudience => "not_for_audience",
+            ScopeCause::TooMany => "too_many",
+        }
+    }
+}
+
+impl AudienceCause {
+    /// The cause as it appears in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AudienceCause::NotPermitted => "not_permitted",
+            AudienceCause::CannotCarryScopes => "cannot_carry_scopes",
+            AudienceCause::Wildcard => "wildcard",
+        }
+    }
+}
+
+impl TtlCap {
+    /// The cap as it appears in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TtlCap::PolicyMax => "policy_max",
+            TtlCap::Rule => "rule",
+            TtlCap::Purpose => "purpose",
+            TtlCap::ParentExpiry => "parent_expiry",
+            TtlCap::CredentialExpiry => "credential_expiry",
+        }
+    }
 }
 
 impl fmt::Display for ScopeCause {
@@ -563,5 +675,43 @@ impl fmt::Display for Grant {
             "  policy:    {} @ {} ({})",
             self.policy.id, self.policy.revision, self.policy.digest
         )
+    }
+}
+
+#[cfg(test)]
+mod cause_names {
+    use super::*;
+
+    /// `as_str` is the serde name, for every cause.
+    #[test]
+    fn as_str_matches_json() {
+        let json = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        for c in [
+            ScopeCause::NotPermitted,
+            ScopeCause::NotJustifiedByPurpose,
+            ScopeCause::ExceedsParent,
+            ScopeCause::Forbidden,
+            ScopeCause::Wildcard,
+            ScopeCause::NotForAudience,
+            ScopeCause::TooMany,
+        ] {
+            assert_eq!(json(serde_json::to_value(c).unwrap()), c.as_str());
+        }
+        for c in [
+            AudienceCause::NotPermitted,
+            AudienceCause::CannotCarryScopes,
+            AudienceCause::Wildcard,
+        ] {
+            assert_eq!(json(serde_json::to_value(c).unwrap()), c.as_str());
+        }
+        for c in [
+            TtlCap::PolicyMax,
+            TtlCap::Rule,
+            TtlCap::Purpose,
+            TtlCap::ParentExpiry,
+            TtlCap::CredentialExpiry,
+        ] {
+            assert_eq!(json(serde_json::to_value(c).unwrap()), c.as_str());
+        }
     }
 }

@@ -137,7 +137,8 @@ pub use document::{
 pub use duration::{Duration, DurationError};
 pub use error::{CompileError, Location, Section, SourceFormat};
 pub use grant::{
-    AudienceCause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause, TtlCap,
+    AudienceCause, Cause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause,
+    TtlCap,
 };
 pub use limits::Limits;
 pub use policy::IssuancePolicy;

@@ -52,6 +52,33 @@ pub struct Limits {
     pub max_delegation_depth: usize,
     /// Longest string anywhere in a request, in bytes.
     pub max_request_string_len: usize,
+    /// Longest glob, regex or CIDR source in a policy, in bytes.
+    pub max_pattern_len: usize,
+    /// Compiled-size limit handed to the regex crate for each regex and
+    /// each glob that needs one, in bytes.
+    pub max_regex_size: usize,
+    /// Deepest nesting the regex parser accepts.
+    pub max_regex_nesting: u32,
+    /// Glob tests compile time may spend, in all, resolving policy globs
+    /// against the names the policy mentions (beyond it, globs are matched
+    /// at evaluation: slower, same decisions).
+    pub max_glob_resolve_work: usize,
+    /// Glob tests compile time may spend resolving one glob.
+    pub max_glob_resolve_work_per_glob: usize,
+    /// Most scopes one grant may hold (after wildcard expansion and
+    /// downgrades); scopes beyond it are removed with a reason.
+    pub max_granted_scopes: usize,
+    /// Most asked-for scopes (requested, their downgrades and the exact
+    /// names a requested wildcard covers) that audience selection weighs.
+    pub max_asked_scopes: usize,
+    /// Most rules, beyond the candidates, that explaining a removal or a
+    /// denial looks at to name the nearest rule.
+    pub max_explained_rules: usize,
+    /// Longest request string a grant, reason or explanation repeats, in
+    /// characters; longer ones are cut, with an ellipsis and the length.
+    pub max_echo_len: usize,
+    /// Longest piece of policy text an error message quotes, in characters.
+    pub max_error_excerpt_len: usize,
 }
 
 impl Default for Limits {
@@ -70,6 +97,16 @@ impl Default for Limits {
             max_request_attributes: 128,
             max_delegation_depth: 16,
             max_request_string_len: 4096,
+            max_pattern_len: 1024,
+            max_regex_size: 256 * 1024,
+            max_regex_nesting: 32,
+            max_glob_resolve_work: 2_000_000,
+            max_glob_resolve_work_per_glob: 100_000,
+            max_granted_scopes: 256,
+            max_asked_scopes: 256,
+            max_explained_rules: 64,
+            max_echo_len: 256,
+            max_error_excerpt_len: 120,
         }
     }
 }
