@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
+use crate::echo::{Bounded, DISPLAY_ITEM_LEN, DISPLAY_ITEMS, Thousands, echo};
 use crate::request::LifecycleState;
 use crate::value::AttrValue;
 
@@ -209,6 +210,9 @@ pub enum Reason {
         /// For `not_permitted`: the condition of that rule that failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         condition: Option<ConditionFailure>,
+        /// For `not_justified_by_purpose`: the stated purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
     },
     /// A requested scope was replaced by its downgrade.
     ScopeDowngraded {
@@ -221,6 +225,9 @@ pub enum Reason {
         /// The forbid rule, when a forbid removed `from`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<Arc<str>>,
+        /// For `not_justified_by_purpose`: the stated purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
     },
     /// A wildcard scope was answered with the concrete scopes it covers.
     ScopeExpanded {
@@ -344,6 +351,7 @@ impl Reason {
     ///     cause: ScopeCause::Forbidden,
     ///     rule: Some("no-writes".into()),
     ///     condition: None,
+    ///     purpose: None,
     /// };
     /// assert_eq!(r.cause(), Some(Cause::Scope(ScopeCause::Forbidden)));
     /// assert_eq!(r.cause().unwrap().as_str(), "forbidden");
@@ -450,6 +458,32 @@ impl fmt::Display for TtlCap {
     }
 }
 
+fn purpose_suffix(f: &mut fmt::Formatter<'_>, purpose: Option<&str>) -> fmt::Result {
+    match purpose {
+        Some(p) => write!(f, " (purpose `{p}`)"),
+        None => Ok(()),
+    }
+}
+
+/// A list as `{:?}` shows it, without the brackets, at most
+/// [`DISPLAY_ITEMS`] items.
+fn quoted(items: &[String]) -> Bounded<'_, String> {
+    Bounded {
+        items,
+        sep: ", ",
+        quoted: true,
+    }
+}
+
+/// A list joined by `sep`, at most [`DISPLAY_ITEMS`] items.
+fn joined<'a, T: AsRef<str>>(items: &'a [T], sep: &'a str) -> Bounded<'a, T> {
+    Bounded {
+        items,
+        sep,
+        quoted: false,
+    }
+}
+
 fn rule_suffix(f: &mut fmt::Formatter<'_>, rule: Option<&Arc<str>>) -> fmt::Result {
     match rule {
         Some(r) => write!(f, " (rule `{r}`)"),
@@ -502,8 +536,10 @@ impl fmt::Display for Reason {
                 cause,
                 rule,
                 condition,
+                purpose,
             } => {
                 write!(f, "scope `{scope}` removed: {cause}")?;
+                purpose_suffix(f, purpose.as_deref())?;
                 rule_suffix(f, rule.as_ref())?;
                 if let Some(c) = condition {
                     write!(f, ": {c}")?;
@@ -515,22 +551,29 @@ impl fmt::Display for Reason {
                 to,
                 cause,
                 rule,
+                purpose,
             } => {
                 write!(f, "scope `{from}` downgraded to `{to}`: {cause}")?;
+                purpose_suffix(f, purpose.as_deref())?;
                 rule_suffix(f, rule.as_ref())
             }
             Reason::ScopeExpanded { requested, granted } => {
-                write!(f, "wildcard scope `{requested}` narrowed to {granted:?}")
+                write!(f, "wildcard scope `{requested}` narrowed to [{}]", quoted(granted))
             }
             Reason::AudienceNarrowed {
                 requested,
                 granted,
                 rule,
             } => match requested {
-                Some(a) => write!(f, "audience `{a}` narrowed to {granted:?} (rule `{rule}`)"),
+                Some(a) => write!(
+                    f,
+                    "audience `{a}` narrowed to [{}] (rule `{rule}`)",
+                    quoted(granted)
+                ),
                 None => write!(
                     f,
-                    "no audience requested: narrowed to {granted:?} (rule `{rule}`)"
+                    "no audience requested: narrowed to [{}] (rule `{rule}`)",
+                    quoted(granted)
                 ),
             },
             Reason::AudienceRemoved { audience, cause } => {
@@ -636,16 +679,19 @@ impl Grant {
     }
 }
 
+/// The human explanation: one screen, whatever the request. Each list
+/// shows at most [`DISPLAY_ITEMS`] items (then how many more), and each item
+/// at most [`DISPLAY_ITEM_LEN`] characters.
 impl fmt::Display for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.decision.to_string().to_uppercase())?;
         if let Some(d) = self.denial {
             write!(f, " ({d})")?;
         }
-        writeln!(f, " for `{}`", self.subject)?;
+        writeln!(f, " for `{}`", echo(&self.subject, DISPLAY_ITEM_LEN))?;
         if self.decision != Decision::Deny {
-            writeln!(f, "  scopes:    {}", self.scopes.join(" "))?;
-            writeln!(f, "  audience:  {}", self.audience.join(" "))?;
+            writeln!(f, "  scopes:    {}", joined(&self.scopes, " "))?;
+            writeln!(f, "  audience:  {}", joined(&self.audience, " "))?;
             if let (Some(ttl), Some(exp)) = (self.ttl, self.expires_at) {
                 writeln!(f, "  ttl:       {ttl} (expires {})", exp.to_rfc3339())?;
             }
@@ -653,28 +699,43 @@ impl fmt::Display for Grant {
                 let claims: Vec<String> = self
                     .claims
                     .iter()
+                    .take(DISPLAY_ITEMS)
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                writeln!(f, "  claims:    {}", claims.join(" "))?;
+                write!(f, "  claims:    {}", joined(&claims, " "))?;
+                more(f, self.claims.len())?;
+                writeln!(f)?;
             }
         }
         if !self.reasons.is_empty() {
             writeln!(f, "  because:")?;
-            for r in &self.reasons {
+            for r in self.reasons.iter().take(DISPLAY_ITEMS) {
                 writeln!(f, "    - {r}")?;
+            }
+            if self.reasons.len() > DISPLAY_ITEMS {
+                let more = Thousands(self.reasons.len() - DISPLAY_ITEMS);
+                writeln!(f, "    … and {more} more")?;
             }
         }
         if !self.matched_rules.is_empty() {
-            writeln!(f, "  matched:   {}", self.matched_rules.join(", "))?;
+            writeln!(f, "  matched:   {}", joined(&self.matched_rules, ", "))?;
         }
         if !self.controls.is_empty() {
-            writeln!(f, "  controls:  {}", self.controls.join(", "))?;
+            writeln!(f, "  controls:  {}", joined(&self.controls, ", "))?;
         }
         write!(
             f,
             "  policy:    {} @ {} ({})",
             self.policy.id, self.policy.revision, self.policy.digest
         )
+    }
+}
+
+/// After a list cut to [`DISPLAY_ITEMS`] of `len` items: how many more.
+fn more(f: &mut fmt::Formatter<'_>, len: usize) -> fmt::Result {
+    match len.checked_sub(DISPLAY_ITEMS) {
+        Some(n) if n > 0 => write!(f, " … and {} more", Thousands(n)),
+        _ => Ok(()),
     }
 }
 

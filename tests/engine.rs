@@ -1,4 +1,4 @@
-//! The decision engine, rule by rule of DESIGN.md §4, with exact grants:
+//! The decision engine, rule by rule of docs/semantics.md §2, with exact grants:
 //! decision, denial, scopes, audience, ttl and reason kinds.
 
 use chrono::{DateTime, Utc};
@@ -90,6 +90,7 @@ fn quickstart_agent_read_write_is_narrowed_to_read_because_purpose_does_not_just
             cause: ScopeCause::NotJustifiedByPurpose,
             rule: None,
             condition: None,
+            purpose: Some("summarize-reports".into()),
         }
     );
     assert_eq!(&*g.matched_rules[0], "reporting-agents");
@@ -340,6 +341,7 @@ fn forbid_with_scopes_removes_them_and_downgrade_substitutes() {
             to: "docs:read".into(),
             cause: ScopeCause::Forbidden,
             rule: Some("no-writes-offsite".into()),
+            purpose: None,
         }
     );
     // The forbid decided too: its controls are listed.
@@ -443,6 +445,7 @@ fn scopes_no_rule_permits_are_removed_with_nearest_rule() {
             cause: ScopeCause::NotPermitted,
             rule: None,
             condition: None,
+            purpose: None,
         }
     );
 }
