@@ -10,10 +10,10 @@ use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
+use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
-use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
 
 /// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share

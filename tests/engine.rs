@@ -1198,8 +1198,9 @@ fn policy_with(toml: &str, limits: &Limits) -> IssuancePolicy {
 /// A policy with `n` permits, permit `i` granting `svc:{i:03}` at one
 /// audience; the last one caps the lifetime at 5 minutes.
 fn many_permits(n: usize) -> String {
-    let mut text =
-        String::from("[policy]\nid = \"many\"\nrevision = \"1\"\ndefault_ttl = \"15m\"\nmax_ttl = \"1h\"\n");
+    let mut text = String::from(
+        "[policy]\nid = \"many\"\nrevision = \"1\"\ndefault_ttl = \"15m\"\nmax_ttl = \"1h\"\n",
+    );
     for i in 0..n {
         let cap = if i + 1 == n { ", max_ttl = \"5m\"" } else { "" };
         text.push_str(&format!(
@@ -1316,7 +1317,10 @@ fn any_audience_is_not_excess() {
         &["audience_narrowed"],
     );
     // A partial wildcard is still excess under `on_excess = "deny"`.
-    let g = eval(&text, base_request(&["search:query"], &["https://*.example.org"]));
+    let g = eval(
+        &text,
+        base_request(&["search:query"], &["https://*.example.org"]),
+    );
     assert_grant(
         &g,
         Decision::Deny,

@@ -252,7 +252,8 @@ impl<'a> Evaluation<'a> {
         };
         let g = &mut self.grant;
         g.scopes.extend(self.s.scopes.drain(..).map(|s| s.name));
-        g.audience.extend(self.s.audiences.drain(..).map(|a| a.name));
+        g.audience
+            .extend(self.s.audiences.drain(..).map(|a| a.name));
         self.set_controls();
         self.grant
     }
@@ -446,13 +447,13 @@ impl<'a> Evaluation<'a> {
                 purpose: self.echo(&stated.name),
             })?;
         if all_true(&purpose.requires, &self.ctx) != Tri::True {
-            let condition = self.failure(&purpose.requires).unwrap_or_else(|| {
-                crate::grant::ConditionFailure {
-                    path: "requires".into(),
-                    expected: "all requirements".into(),
-                    actual: "unmet".into(),
-                }
-            });
+            let condition =
+                self.failure(&purpose.requires)
+                    .unwrap_or_else(|| crate::grant::ConditionFailure {
+                        path: "requires".into(),
+                        expected: "all requirements".into(),
+                        actual: "unmet".into(),
+                    });
             return Err(Reason::PurposeRequirementUnmet {
                 purpose: self.echo(&stated.name),
                 condition,
@@ -477,9 +478,12 @@ impl<'a> Evaluation<'a> {
     /// Step 10: extra claims stay only when a deciding permit lists them.
     fn claims(&mut self) {
         for (name, value) in &self.req.claims {
-            let allowed = self.s.acted.iter().map(|&i| self.rule(i)).any(|r| {
-                r.effect == Effect::Permit && r.claims.iter().any(|c| **c == **name)
-            });
+            let allowed = self
+                .s
+                .acted
+                .iter()
+                .map(|&i| self.rule(i))
+                .any(|r| r.effect == Effect::Permit && r.claims.iter().any(|c| **c == **name));
             if allowed {
                 self.grant.claims.insert(name.clone(), value.clone());
             } else {

@@ -47,18 +47,13 @@ impl PermitSet {
 
     /// Whether some position is in both sets.
     pub(super) fn intersects(&self, other: &PermitSet) -> bool {
-        self.head & other.head != 0
-            || self.tail.iter().zip(&other.tail).any(|(a, b)| a & b != 0)
+        self.head & other.head != 0 || self.tail.iter().zip(&other.tail).any(|(a, b)| a & b != 0)
     }
 
     /// The positions in both sets, ascending.
     pub(super) fn both<'s>(&'s self, other: &'s PermitSet) -> impl Iterator<Item = usize> + 's {
-        let words = std::iter::once(self.head & other.head).chain(
-            self.tail
-                .iter()
-                .zip(&other.tail)
-                .map(|(a, b)| a & b),
-        );
+        let words = std::iter::once(self.head & other.head)
+            .chain(self.tail.iter().zip(&other.tail).map(|(a, b)| a & b));
         words.enumerate().flat_map(|(w, mut bits)| {
             std::iter::from_fn(move || {
                 if bits == 0 {

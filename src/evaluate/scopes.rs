@@ -96,8 +96,7 @@ impl<'a> Evaluation<'a> {
         let mut forbidden = 0usize;
         let req = self.req;
         for (n, scope) in req.scopes.iter().enumerate() {
-            if req.scopes.iter().take(n).any(|earlier| earlier == scope) || self.is_granted(scope)
-            {
+            if req.scopes.iter().take(n).any(|earlier| earlier == scope) || self.is_granted(scope) {
                 continue;
             }
             if is_wildcard_request(scope) {
