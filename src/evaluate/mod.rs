@@ -434,6 +434,10 @@ impl<'a> Evaluation<'a> {
 
     /// Step 5: with a purpose catalogue, the request must name a purpose in
     /// it and meet its requirements.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the error is the denial's reason, moved once into the grant; boxing it would allocate"
+    )]
     fn purpose(&self) -> Result<Option<&'a Purpose>, Reason> {
         if self.policy.purposes.is_empty() {
             return Ok(None);
