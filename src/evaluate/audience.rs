@@ -262,10 +262,7 @@ impl<'a> Evaluation<'a> {
                         name: to.to_owned(),
                         permits,
                     };
-                    let Some(slot) = self.s.scopes.get_mut(i) else {
-                        return;
-                    };
-                    let from = std::mem::replace(slot, replaced).name;
+                    let from = self.replace_scope(i, replaced).name;
                     self.cut(Reason::ScopeDowngraded {
                         from: echo_owned(from, max),
                         to: to.to_owned(),
@@ -287,6 +284,15 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
+    }
+
+    /// Replace granted scope `i` by `with`; the scope replaced.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "called only with the index of a granted scope just read"
+    )]
+    fn replace_scope(&mut self, i: usize, with: Granted) -> Granted {
+        std::mem::replace(&mut self.s.scopes[i], with)
     }
 
     /// The first downgrade in the chain from `from` that is not granted,

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use crate::condition::{Cond, Tri};
 use crate::document::{Effect, OnExcess};
 use crate::echo::echo;
-use crate::grant::{Decision, Denial, Grant, Reason};
+use crate::grant::{ConditionFailure, Decision, Denial, Grant, Reason};
 use crate::ids::{Id, RuleId};
 use crate::path::Ctx;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
@@ -451,13 +451,13 @@ impl<'a> Evaluation<'a> {
                 purpose: self.echo(&stated.name),
             })?;
         if all_true(&purpose.requires, &self.ctx) != Tri::True {
-            let condition =
-                self.failure(&purpose.requires)
-                    .unwrap_or_else(|| crate::grant::ConditionFailure {
-                        path: "requires".into(),
-                        expected: "all requirements".into(),
-                        actual: "unmet".into(),
-                    });
+            let condition = self
+                .failure(&purpose.requires)
+                .unwrap_or_else(|| ConditionFailure {
+                    path: "requires".into(),
+                    expected: "all requirements".into(),
+                    actual: "unmet".into(),
+                });
             return Err(Reason::PurposeRequirementUnmet {
                 purpose: self.echo(&stated.name),
                 condition,
