@@ -1460,11 +1460,6 @@ fn not_justified_by_purpose_names_the_purpose_in_json() {
     );
     let back: Grant = serde_json::from_str(&g.to_json()).unwrap();
     assert_eq!(back, g);
-    assert!(
-        g.to_string()
-            .contains("the purpose does not justify it (purpose `summarize-reports`)"),
-        "{g}"
-    );
 }
 
 #[test]

@@ -34,13 +34,6 @@ impl fmt::Display for TtlCap {
     }
 }
 
-fn purpose_suffix(f: &mut fmt::Formatter<'_>, purpose: Option<&str>) -> fmt::Result {
-    match purpose {
-        Some(p) => write!(f, " (purpose `{p}`)"),
-        None => Ok(()),
-    }
-}
-
 /// A list as `{:?}` shows it, without the brackets, at most
 /// [`DISPLAY_ITEMS`] items.
 fn quoted(items: &[String]) -> Bounded<'_, String> {
@@ -112,10 +105,9 @@ impl fmt::Display for Reason {
                 cause,
                 rule,
                 condition,
-                purpose,
+                purpose: _,
             } => {
                 write!(f, "scope `{scope}` removed: {cause}")?;
-                purpose_suffix(f, purpose.as_deref())?;
                 rule_suffix(f, rule.as_ref())?;
                 if let Some(c) = condition {
                     write!(f, ": {c}")?;
@@ -127,10 +119,9 @@ impl fmt::Display for Reason {
                 to,
                 cause,
                 rule,
-                purpose,
+                purpose: _,
             } => {
                 write!(f, "scope `{from}` downgraded to `{to}`: {cause}")?;
-                purpose_suffix(f, purpose.as_deref())?;
                 rule_suffix(f, rule.as_ref())
             }
             Reason::ScopeExpanded { requested, granted } => {
