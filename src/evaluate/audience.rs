@@ -15,7 +15,7 @@ use super::{Evaluation, Granted};
 
 /// Whether a requested audience means "any audience": a wildcard with no
 /// literal text (`*`, `**`). It is treated like a missing audience.
-pub(crate) fn is_any_audience(audience: &str) -> bool {
+fn is_any_audience(audience: &str) -> bool {
     !audience.is_empty() && audience.bytes().all(|b| b == b'*')
 }
 
@@ -318,5 +318,18 @@ impl<'a> Evaluation<'a> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_any_audience;
+
+    #[test]
+    fn any_audience_is_stars_only() {
+        assert!(is_any_audience("*") && is_any_audience("**"));
+        for not_any in ["", "*?", "https://*", "*.example.org", "?"] {
+            assert!(!is_any_audience(not_any), "{not_any}");
+        }
     }
 }
