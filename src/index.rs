@@ -19,6 +19,7 @@ use crate::fastmap::HashMap;
 
 use crate::condition::{Cond, StrTest, Test};
 use crate::document::Effect;
+use crate::ids::RuleId;
 use crate::path::Attr;
 use crate::request::{IdentityKind, MintRequest};
 use crate::value::AttrValue;
@@ -27,13 +28,13 @@ use crate::value::AttrValue;
 /// each distinct prefix length once.
 #[derive(Debug, Default)]
 pub(crate) struct PrefixMap {
-    by_prefix: HashMap<Box<str>, Vec<u32>>,
+    by_prefix: HashMap<Box<str>, Vec<RuleId>>,
     /// Distinct prefix lengths, ascending.
     lens: Vec<usize>,
 }
 
 impl PrefixMap {
-    pub(crate) fn insert(&mut self, prefix: &str, rule: u32) {
+    pub(crate) fn insert(&mut self, prefix: &str, rule: RuleId) {
         if let Err(pos) = self.lens.binary_search(&prefix.len()) {
             self.lens.insert(pos, prefix.len());
         }
@@ -44,7 +45,7 @@ impl PrefixMap {
     }
 
     /// Every bucket whose prefix starts `text`.
-    pub(crate) fn buckets<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a [u32]> + 'a {
+    pub(crate) fn buckets<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a [RuleId]> + 'a {
         self.lens
             .iter()
             .take_while(move |len| **len <= text.len())
@@ -55,18 +56,18 @@ impl PrefixMap {
 }
 
 /// Rules by an exact key.
-type Buckets = HashMap<Box<str>, Vec<u32>>;
+type Buckets = HashMap<Box<str>, Vec<RuleId>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct RuleIndex {
-    by_subject: HashMap<Box<str>, Vec<u32>>,
+    by_subject: HashMap<Box<str>, Vec<RuleId>>,
     by_subject_prefix: PrefixMap,
     /// Claim name → claim value → rules.
     by_claim: Vec<(Box<str>, Buckets)>,
-    by_issuer: HashMap<Box<str>, Vec<u32>>,
-    by_purpose: HashMap<Box<str>, Vec<u32>>,
-    by_kind: [Vec<u32>; 5],
-    always: Vec<u32>,
+    by_issuer: HashMap<Box<str>, Vec<RuleId>>,
+    by_purpose: HashMap<Box<str>, Vec<RuleId>>,
+    by_kind: [Vec<RuleId>; 5],
+    always: Vec<RuleId>,
 }
 
 enum Key {
@@ -137,7 +138,7 @@ fn key_for(conds: &[Cond], effect: Effect) -> Key {
         .unwrap_or(Key::Always)
 }
 
-fn push(map: &mut HashMap<Box<str>, Vec<u32>>, keys: Vec<Box<str>>, rule: u32) {
+fn push(map: &mut HashMap<Box<str>, Vec<RuleId>>, keys: Vec<Box<str>>, rule: RuleId) {
     for k in keys {
         let bucket = map.entry(k).or_default();
         if bucket.last() != Some(&rule) {
@@ -147,7 +148,7 @@ fn push(map: &mut HashMap<Box<str>, Vec<u32>>, keys: Vec<Box<str>>, rule: u32) {
 }
 
 impl RuleIndex {
-    pub(crate) fn insert(&mut self, rule: u32, conds: &[Cond], effect: Effect) {
+    pub(crate) fn insert(&mut self, rule: RuleId, conds: &[Cond], effect: Effect) {
         match key_for(conds, effect) {
             Key::Subjects(k) => push(&mut self.by_subject, k, rule),
             Key::Prefixes(k) => {
@@ -181,7 +182,7 @@ impl RuleIndex {
     }
 
     /// The candidate rules for a request, ascending (policy order), into `out`.
-    pub(crate) fn candidates(&self, req: &MintRequest, out: &mut Vec<u32>) {
+    pub(crate) fn candidates(&self, req: &MintRequest, out: &mut Vec<RuleId>) {
         out.clear();
         let id = &req.identity;
         let subject = id.subject.as_str();

@@ -10,10 +10,11 @@ use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
+use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
-use crate::scopes::{Interner, Name, NameSet};
+use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
 
 /// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share
 /// it behind an [`Arc`], and swap the `Arc` to reload.
@@ -57,11 +58,11 @@ pub struct IssuancePolicy {
     pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
     pub(crate) index: RuleIndex,
     /// Every concrete scope the policy mentions, interned.
-    pub(crate) scope_ids: Interner,
+    pub(crate) scope_ids: Interner<ScopeId>,
     /// Every concrete audience the policy mentions, interned.
-    pub(crate) audience_ids: Interner,
+    pub(crate) audience_ids: Interner<AudienceId>,
     /// Permits by an exact scope they grant, for explaining removals.
-    pub(crate) scope_rules: HashMap<u32, Vec<u32>>,
+    pub(crate) scope_rules: HashMap<ScopeId, Vec<RuleId>>,
     /// Permits granting scopes by glob, by the glob's literal prefix.
     pub(crate) glob_scope_rules: PrefixMap,
     pub(crate) limits: Limits,
@@ -75,8 +76,8 @@ pub(crate) struct Rule {
     pub(crate) controls: Vec<Arc<str>>,
     pub(crate) when: Vec<Cond>,
     /// Permit: the scopes granted. Forbid: the scopes removed (`None`: all).
-    pub(crate) scopes: Option<NameSet>,
-    pub(crate) audience: NameSet,
+    pub(crate) scopes: Option<NameSet<ScopeId>>,
+    pub(crate) audience: NameSet<AudienceId>,
     pub(crate) max_ttl: Option<Duration>,
     pub(crate) claims: Vec<Box<str>>,
     pub(crate) on_excess: Option<OnExcess>,
@@ -84,22 +85,22 @@ pub(crate) struct Rule {
 
 #[derive(Debug)]
 pub(crate) struct Purpose {
-    pub(crate) scopes: NameSet,
+    pub(crate) scopes: NameSet<ScopeId>,
     pub(crate) max_ttl: Option<Duration>,
     pub(crate) requires: Vec<Cond>,
 }
 
 impl Rule {
     /// For a permit: does it grant this scope? For a forbid: does it remove it?
-    pub(crate) fn covers(&self, scope: Name<'_>) -> bool {
+    pub(crate) fn covers(&self, scope: Name<'_, ScopeId>) -> bool {
         self.scopes.as_ref().is_some_and(|s| s.matches(scope))
     }
 }
 
 struct Compiler<'a> {
     limits: &'a Limits,
-    scopes: Interner,
-    audiences: Interner,
+    scopes: Interner<ScopeId>,
+    audiences: Interner<AudienceId>,
     /// Control references, shared: policies repeat the same few.
     controls: HashMap<Box<str>, Arc<str>>,
 }
@@ -160,15 +161,15 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// A list of scope (or, with `audience`, audience) patterns: non-empty,
-    /// valid names, valid globs, interned.
-    fn names(
-        &mut self,
+    /// A list of scope or audience patterns: non-empty, valid names, valid
+    /// globs, interned in `interner`.
+    fn names<I: Id>(
+        &self,
         section: &Section,
         field: &str,
         values: &[String],
-        audience: bool,
-    ) -> Result<NameSet, CompileError> {
+        interner: &mut Interner<I>,
+    ) -> Result<NameSet<I>, CompileError> {
         self.limit(
             section,
             field,
@@ -186,17 +187,38 @@ impl Compiler<'_> {
         for (i, v) in values.iter().enumerate() {
             self.name_at(section, field, Some(i), v)?;
         }
-        let interner = if audience {
-            &mut self.audiences
-        } else {
-            &mut self.scopes
-        };
         NameSet::new(values, interner).map_err(|(pattern, reason)| CompileError::InvalidPattern {
             location: Location::boxed(section.clone(), field),
             kind: "glob",
             pattern: excerpt(&pattern),
             reason,
         })
+    }
+
+    /// A list of scope patterns, interned among the policy's scopes.
+    fn scope_names(
+        &mut self,
+        section: &Section,
+        field: &str,
+        values: &[String],
+    ) -> Result<NameSet<ScopeId>, CompileError> {
+        let mut interner = std::mem::take(&mut self.scopes);
+        let set = self.names(section, field, values, &mut interner);
+        self.scopes = interner;
+        set
+    }
+
+    /// A list of audience patterns, interned among the policy's audiences.
+    fn audience_names(
+        &mut self,
+        section: &Section,
+        field: &str,
+        values: &[String],
+    ) -> Result<NameSet<AudienceId>, CompileError> {
+        let mut interner = std::mem::take(&mut self.audiences);
+        let set = self.names(section, field, values, &mut interner);
+        self.audiences = interner;
+        set
     }
 
     fn control(&mut self, text: &str) -> Arc<str> {
@@ -258,8 +280,8 @@ impl Compiler<'_> {
                                 .into(),
                     });
                 };
-                let scopes = self.names(&section, "grant.scopes", &grant.scopes, false)?;
-                let audience = self.names(&section, "grant.audience", &grant.audience, true)?;
+                let scopes = self.scope_names(&section, "grant.scopes", &grant.scopes)?;
+                let audience = self.audience_names(&section, "grant.audience", &grant.audience)?;
                 let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
                 self.limit(
                     &section,
@@ -299,7 +321,7 @@ impl Compiler<'_> {
                     });
                 }
                 let scopes = match &spec.scopes {
-                    Some(list) => Some(self.names(&section, "scopes", list, false)?),
+                    Some(list) => Some(self.scope_names(&section, "scopes", list)?),
                     None => None,
                 };
                 Ok(Rule {
@@ -441,7 +463,7 @@ impl IssuancePolicy {
             HashMap::with_capacity_and_hasher(doc.rules.len(), Default::default());
         let mut rules = Vec::with_capacity(doc.rules.len());
         let mut index = RuleIndex::default();
-        let mut scope_rules: HashMap<u32, Vec<u32>> = HashMap::default();
+        let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> = HashMap::default();
         let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
             let section = Section::Rule(if spec.id.is_empty() {
@@ -458,7 +480,7 @@ impl IssuancePolicy {
                 });
             }
             let rule = c.rule(spec)?;
-            let n = u32::try_from(i).map_err(|_| CompileError::LimitExceeded {
+            let n = RuleId::from_index(i).ok_or_else(|| CompileError::LimitExceeded {
                 location: Location::boxed(Section::Document, "rule"),
                 what: "rules",
                 limit: u32::MAX as usize,
@@ -481,7 +503,7 @@ impl IssuancePolicy {
         for (name, spec) in &doc.purposes {
             let section = Section::Purpose(name.clone());
             c.name(&section, "", name)?;
-            let scopes = c.names(&section, "scopes", &spec.scopes, false)?;
+            let scopes = c.scope_names(&section, "scopes", &spec.scopes)?;
             let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
             let requires = CondParser::new(&section, limits).parse_table(
                 &spec.requires,
@@ -511,8 +533,9 @@ impl IssuancePolicy {
                     });
                 }
             }
-            c.scopes.intern(from);
-            c.scopes.intern(to);
+            // Past `u32::MAX` names a downgrade is simply not interned: it
+            // is then matched by text, like any name the policy never lists.
+            let _ = (c.scopes.intern(from), c.scopes.intern(to));
             downgrade.insert(from.as_str().into(), to.as_str().into());
         }
         for start in doc.downgrade.keys() {
@@ -536,7 +559,10 @@ impl IssuancePolicy {
 
         // Resolve globs against every name the policy mentions, so that
         // evaluation decides known names with integer comparisons.
-        let mut budget = crate::scopes::RESOLVE_BUDGET;
+        let mut budget = ResolveBudget {
+            left: limits.max_glob_resolve_work,
+            per_glob: limits.max_glob_resolve_work_per_glob,
+        };
         let scope_names = c.scopes.sorted();
         let audience_names = c.audiences.sorted();
         // Forbids are only consulted when they match, so their globs stay

@@ -5,50 +5,66 @@ use std::sync::Arc;
 
 use crate::fastmap::HashMap;
 
+use crate::ids::Id;
 use crate::pattern::Glob;
 
 /// Interned names: every concrete scope (or audience) a policy mentions gets
-/// a small integer, so evaluation compares integers instead of strings.
-#[derive(Debug, Default)]
-pub(crate) struct Interner {
-    ids: HashMap<Arc<str>, u32>,
+/// a small typed id, so evaluation compares integers instead of strings.
+#[derive(Debug)]
+pub(crate) struct Interner<I> {
+    ids: HashMap<Arc<str>, I>,
     /// The names, by id.
     names: Vec<Arc<str>>,
 }
 
-impl Interner {
-    pub(crate) fn intern(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
+impl<I> Default for Interner<I> {
+    fn default() -> Self {
+        Interner {
+            ids: HashMap::default(),
+            names: Vec::new(),
         }
-        let next = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+    }
+}
+
+impl<I: Id> Interner<I> {
+    /// The id of `name`, interning it; `None` once ids run out (past
+    /// `u32::MAX` names, far beyond any `Limits`).
+    pub(crate) fn intern(&mut self, name: &str) -> Option<I> {
+        if let Some(id) = self.ids.get(name) {
+            return Some(*id);
+        }
+        let next = I::from_index(self.names.len())?;
         let shared: Arc<str> = Arc::from(name);
         self.names.push(Arc::clone(&shared));
         self.ids.insert(shared, next);
-        next
+        Some(next)
     }
 
     /// The name of an id.
-    pub(crate) fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map_or("", |n| n)
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids are only made by `intern`, as positions in `names`, which only grows"
+    )]
+    pub(crate) fn name(&self, id: I) -> &str {
+        &self.names[id.index()]
     }
 
     /// The id of a name the policy mentions; `None` for any other name,
     /// which can then only match a glob.
-    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+    pub(crate) fn get(&self, name: &str) -> Option<I> {
         self.ids.get(name).copied()
     }
 
     /// The names sorted forwards and backwards, for resolving globs.
-    pub(crate) fn sorted(&self) -> SortedNames<'_> {
-        let mut forward: Vec<(&str, u32)> = self
+    pub(crate) fn sorted(&self) -> SortedNames<'_, I> {
+        let mut forward: Vec<(&str, I)> = self
             .names
             .iter()
-            .zip(0u32..)
-            .map(|(k, v)| (&**k, v))
+            .enumerate()
+            .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
             .collect();
         forward.sort_unstable();
-        let mut backward: Vec<(String, &str, u32)> = forward
+        let mut backward: Vec<(String, &str, I)> = forward
             .iter()
             .map(|(k, v)| (k.chars().rev().collect(), *k, *v))
             .collect();
@@ -59,15 +75,15 @@ impl Interner {
 
 /// Interned names sorted by text and by reversed text: the names with a
 /// given prefix (or suffix) form one contiguous range.
-pub(crate) struct SortedNames<'a> {
-    forward: Vec<(&'a str, u32)>,
-    backward: Vec<(String, &'a str, u32)>,
+pub(crate) struct SortedNames<'a, I> {
+    forward: Vec<(&'a str, I)>,
+    backward: Vec<(String, &'a str, I)>,
 }
 
-impl SortedNames<'_> {
+impl<I: Id> SortedNames<'_, I> {
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<Vec<(&str, u32)>> {
+    fn candidates(&self, glob: &Glob) -> Option<Vec<(&str, I)>> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
             let start = self.forward.partition_point(|(n, _)| *n < prefix);
@@ -94,17 +110,23 @@ impl SortedNames<'_> {
 }
 
 /// How many glob tests compile time may spend resolving globs against
-/// interned names, in all and per glob. Beyond them, globs are simply
+/// interned names (`Limits::max_glob_resolve_work`, and per glob
+/// `Limits::max_glob_resolve_work_per_glob`). Beyond them, globs are simply
 /// matched at evaluation.
-pub(crate) const RESOLVE_BUDGET: usize = 2_000_000;
-const RESOLVE_PER_GLOB: usize = 100_000;
+#[derive(Debug)]
+pub(crate) struct ResolveBudget {
+    /// Glob tests left, in all.
+    pub(crate) left: usize,
+    /// Most glob tests for one glob.
+    pub(crate) per_glob: usize,
+}
 
 /// A name as evaluation sees it: the text and, when the policy knows it,
 /// its interned id.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Name<'a> {
+pub(crate) struct Name<'a, I> {
     pub(crate) text: &'a str,
-    pub(crate) id: Option<u32>,
+    pub(crate) id: Option<I>,
 }
 
 /// Exact names (interned, sorted for binary search) plus globs.
@@ -112,27 +134,40 @@ pub(crate) struct Name<'a> {
 /// After [`NameSet::resolve`], `ids` also holds every interned name a glob
 /// matches, so a name the policy knows is decided by one binary search over
 /// integers; only names the policy never mentions are matched against globs.
-#[derive(Debug, Default)]
-pub(crate) struct NameSet {
-    ids: Vec<u32>,
+#[derive(Debug)]
+pub(crate) struct NameSet<I> {
+    ids: Vec<I>,
     /// Every interned name matching a glob is in `ids`.
     resolved: bool,
     globs: Vec<Glob>,
     /// The exact names in the order written, for narrowing to concrete ones.
-    written: Vec<u32>,
+    written: Vec<I>,
 }
 
-impl NameSet {
+impl<I> Default for NameSet<I> {
+    fn default() -> Self {
+        NameSet {
+            ids: Vec::new(),
+            resolved: false,
+            globs: Vec::new(),
+            written: Vec::new(),
+        }
+    }
+}
+
+impl<I: Id> NameSet<I> {
     pub(crate) fn new(
         patterns: &[String],
-        interner: &mut Interner,
-    ) -> Result<NameSet, (String, String)> {
+        interner: &mut Interner<I>,
+    ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
         for p in patterns {
             let glob = Glob::new(p).map_err(|e| (p.clone(), e))?;
             match glob.exact() {
                 Some(exact) => {
-                    let id = interner.intern(exact);
+                    let id = interner
+                        .intern(exact)
+                        .ok_or_else(|| (p.clone(), "too many distinct names".to_owned()))?;
                     if !set.written.contains(&id) {
                         set.written.push(id);
                         set.ids.push(id);
@@ -147,8 +182,8 @@ impl NameSet {
     }
 
     /// Add the ids of the interned names (`sorted` by name) the globs
-    /// match, spending at most `budget` glob tests.
-    pub(crate) fn resolve(&mut self, sorted: &SortedNames<'_>, budget: &mut usize) {
+    /// match, spending at most the budget's glob tests.
+    pub(crate) fn resolve(&mut self, sorted: &SortedNames<'_, I>, budget: &mut ResolveBudget) {
         if self.resolved {
             return;
         }
@@ -157,10 +192,10 @@ impl NameSet {
             let Some(candidates) = sorted.candidates(glob) else {
                 return;
             };
-            if candidates.len() > RESOLVE_PER_GLOB || candidates.len() > *budget {
+            if candidates.len() > budget.per_glob || candidates.len() > budget.left {
                 return;
             }
-            *budget -= candidates.len();
+            budget.left -= candidates.len();
             found.extend(
                 candidates
                     .iter()
@@ -174,7 +209,7 @@ impl NameSet {
         self.resolved = true;
     }
 
-    pub(crate) fn matches(&self, name: Name<'_>) -> bool {
+    pub(crate) fn matches(&self, name: Name<'_, I>) -> bool {
         match name.id {
             Some(id) if self.ids.binary_search(&id).is_ok() => true,
             Some(_) if self.resolved => false,
@@ -185,14 +220,14 @@ impl NameSet {
     /// Exact names, in the order written.
     pub(crate) fn concrete<'s>(
         &'s self,
-        interner: &'s Interner,
+        interner: &'s Interner<I>,
     ) -> impl Iterator<Item = &'s str> + 's {
         self.written.iter().map(move |id| interner.name(*id))
     }
 
     /// The ids of the exact names written (before resolution adds glob
     /// matches, the only ids).
-    pub(crate) fn exact_ids(&self) -> &[u32] {
+    pub(crate) fn exact_ids(&self) -> &[I] {
         &self.ids
     }
 
@@ -300,7 +335,7 @@ mod tests {
 
     #[test]
     fn name_sets() {
-        let mut interner = Interner::default();
+        let mut interner = Interner::<crate::ids::ScopeId>::default();
         let set = NameSet::new(&["b".into(), "a".into(), "x:*".into()], &mut interner).unwrap();
         let name = |text| Name {
             text,

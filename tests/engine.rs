@@ -1,9 +1,10 @@
-//! The decision engine, rule by rule of DESIGN.md §4, with exact grants:
+//! The decision engine, rule by rule of docs/semantics.md §2, with exact grants:
 //! decision, denial, scopes, audience, ttl and reason kinds.
 
 use chrono::{DateTime, Utc};
 use mintgate::{
-    AudienceCause, Decision, Denial, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause, TtlCap,
+    AudienceCause, Decision, Denial, Grant, IssuancePolicy, Limits, MintRequest, PolicyDocument,
+    Reason, ScopeCause, TtlCap,
 };
 use serde_json::{Value, json};
 
@@ -90,6 +91,7 @@ fn quickstart_agent_read_write_is_narrowed_to_read_because_purpose_does_not_just
             cause: ScopeCause::NotJustifiedByPurpose,
             rule: None,
             condition: None,
+            purpose: Some("summarize-reports".into()),
         }
     );
     assert_eq!(&*g.matched_rules[0], "reporting-agents");
@@ -340,6 +342,7 @@ fn forbid_with_scopes_removes_them_and_downgrade_substitutes() {
             to: "docs:read".into(),
             cause: ScopeCause::Forbidden,
             rule: Some("no-writes-offsite".into()),
+            purpose: None,
         }
     );
     // The forbid decided too: its controls are listed.
@@ -443,6 +446,7 @@ fn scopes_no_rule_permits_are_removed_with_nearest_rule() {
             cause: ScopeCause::NotPermitted,
             rule: None,
             condition: None,
+            purpose: None,
         }
     );
 }
@@ -1182,4 +1186,323 @@ grant = { scopes = ["search:query"], audience = ["https://search.example.org"] }
             "no_audience_grantable",
         ],
     );
+}
+
+// ------------------------------------------------ limits, not a 64-scope cap
+
+fn policy_with(toml: &str, limits: &Limits) -> IssuancePolicy {
+    let doc = PolicyDocument::from_toml_str(toml).unwrap();
+    IssuancePolicy::compile_with_limits(&doc, limits).unwrap()
+}
+
+/// A policy with `n` permits, permit `i` granting `svc:{i:03}` at one
+/// audience; the last one caps the lifetime at 5 minutes.
+fn many_permits(n: usize) -> String {
+    let mut text = String::from(
+        "[policy]\nid = \"many\"\nrevision = \"1\"\ndefault_ttl = \"15m\"\nmax_ttl = \"1h\"\n",
+    );
+    for i in 0..n {
+        let cap = if i + 1 == n { ", max_ttl = \"5m\"" } else { "" };
+        text.push_str(&format!(
+            "[[rule]]\nid = \"svc-{i:03}\"\nwhen = {{ \"identity.kind\" = \"workload\" }}\n\
+             grant = {{ scopes = [\"svc:{i:03}\"], audience = [\"https://svc.example.org\"]{cap} }}\n"
+        ));
+    }
+    text
+}
+
+fn hundred_scope_request() -> (Vec<String>, MintRequest) {
+    let scopes: Vec<String> = (0..100).map(|i| format!("svc:{i:03}")).collect();
+    let req = request(json!({
+        "identity": { "subject": "svc-a", "kind": "workload" },
+        "scopes": scopes,
+        "audience": ["https://svc.example.org"]
+    }));
+    (scopes, req)
+}
+
+/// 100 matching permits (permit sets past one word) and 100 granted scopes
+/// (past the old 64-scope cap): bounded only by `Limits`.
+#[test]
+fn raised_limits_grant_exactly_100_scopes() {
+    let mut limits = Limits::default();
+    limits.max_request_scopes = 100;
+    let policy = policy_with(&many_permits(100), &limits);
+    let (scopes, req) = hundred_scope_request();
+    let g = policy.evaluate(&req, now());
+    let expected: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    // The last permit's 5m cap applies to its (scope, audience) pair.
+    assert_grant(
+        &g,
+        Decision::Allow,
+        &expected,
+        &["https://svc.example.org"],
+        Some(300),
+        &[],
+    );
+    assert_eq!(g.matched_rules.len(), 100);
+    assert_eq!(&*g.matched_rules[99], "svc-099");
+}
+
+#[test]
+fn scopes_beyond_max_granted_scopes_are_removed_as_too_many() {
+    let mut limits = Limits::default();
+    limits.max_request_scopes = 100;
+    limits.max_granted_scopes = 70;
+    let policy = policy_with(&many_permits(100), &limits);
+    let (scopes, req) = hundred_scope_request();
+    let g = policy.evaluate(&req, now());
+    let expected: Vec<&str> = scopes.iter().take(70).map(String::as_str).collect();
+    let removed = vec!["scope_removed"; 30];
+    // The capped permit's scope (svc:099) is not granted: no 5m cap.
+    assert_grant(
+        &g,
+        Decision::Narrow,
+        &expected,
+        &["https://svc.example.org"],
+        Some(900),
+        &removed,
+    );
+    assert_eq!(
+        g.reasons[0],
+        Reason::ScopeRemoved {
+            scope: "svc:070".into(),
+            cause: ScopeCause::TooMany,
+            rule: None,
+            condition: None,
+            purpose: None,
+        }
+    );
+}
+
+// ------------------------------------- an any-audience request (`*`, `**`)
+
+/// `*` and `**` mean "any audience": narrowed like a missing audience to
+/// the concrete audiences of the permit carrying the most asked-for scopes.
+#[test]
+fn any_audience_is_narrowed_like_a_missing_audience() {
+    for any in ["*", "**"] {
+        let g = eval(BASE, base_request(&["docs:read"], &[any]));
+        assert_grant(
+            &g,
+            Decision::Narrow,
+            &["docs:read"],
+            &["https://docs.example.org"],
+            Some(900),
+            &["audience_narrowed"],
+        );
+        assert_eq!(
+            g.reasons[0],
+            Reason::AudienceNarrowed {
+                requested: Some(any.into()),
+                granted: vec!["https://docs.example.org".into()],
+                rule: "docs-agents".into(),
+            }
+        );
+    }
+}
+
+/// Like a missing audience, `*` is filled in, not excess: `on_excess =
+/// "deny"` does not deny it.
+#[test]
+fn any_audience_is_not_excess() {
+    let text = BASE.replace("max_ttl = \"1h\"", "max_ttl = \"1h\"\non_excess = \"deny\"");
+    let g = eval(&text, base_request(&["search:query"], &["*"]));
+    assert_grant(
+        &g,
+        Decision::Narrow,
+        &["search:query"],
+        &["https://search.example.org"],
+        Some(300),
+        &["audience_narrowed"],
+    );
+    // A partial wildcard is still excess under `on_excess = "deny"`.
+    let g = eval(
+        &text,
+        base_request(&["search:query"], &["https://*.example.org"]),
+    );
+    assert_grant(
+        &g,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &["audience_narrowed", "excess_denied"],
+    );
+    assert_eq!(g.denial, Some(Denial::Excess));
+}
+
+/// `*` before a concrete audience: filled in at its place, so the filled-in
+/// audience is the primary.
+#[test]
+fn any_audience_is_filled_in_at_its_place() {
+    let g = eval(
+        BASE,
+        base_request(&["docs:read"], &["*", "https://docs.example.org"]),
+    );
+    assert_grant(
+        &g,
+        Decision::Narrow,
+        &["docs:read"],
+        &["https://docs.example.org"],
+        Some(900),
+        &["audience_narrowed"],
+    );
+}
+
+// ------------------------------------------- bounded echoes of the request
+
+/// A 1 MiB subject is rightly invalid, and its record stays small: the
+/// subject is cut to `Limits::max_echo_len` characters with its length.
+#[test]
+fn a_huge_subject_is_cut_in_the_decision_record() {
+    let subject = "a".repeat(1 << 20);
+    let req = request(json!({
+        "identity": { "subject": subject, "kind": "agent" },
+        "scopes": ["docs:read"],
+        "audience": ["https://docs.example.org"]
+    }));
+    let g = policy(BASE).evaluate(&req, now());
+    assert_grant(&g, Decision::Deny, &[], &[], None, &["invalid_request"]);
+    assert_eq!(g.denial, Some(Denial::InvalidRequest));
+    assert_eq!(g.subject, format!("{}…(1048576 bytes)", "a".repeat(256)));
+    let json = g.to_json();
+    assert!(json.len() < 4096, "{} bytes", json.len());
+    let back: Grant = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, g);
+    assert!(g.to_string().len() < 4096);
+}
+
+/// A cut string stays valid UTF-8: multi-byte characters are cut whole.
+#[test]
+fn a_long_multibyte_scope_is_cut_on_a_character_boundary() {
+    let scope = "é".repeat(2000);
+    let g = eval(BASE, base_request(&[&scope], &["https://docs.example.org"]));
+    assert_grant(
+        &g,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &["scope_removed", "no_scope_grantable"],
+    );
+    let Reason::ScopeRemoved { scope: echoed, .. } = &g.reasons[0] else {
+        panic!("{g}")
+    };
+    assert_eq!(*echoed, format!("{}…(4000 bytes)", "é".repeat(256)));
+    let back: Grant = serde_json::from_str(&g.to_json()).unwrap();
+    assert_eq!(back, g);
+}
+
+const WIDE: &str = r#"
+[policy]
+id = "wide"
+revision = "1"
+max_ttl = "1h"
+
+[[rule]]
+id = "svc"
+when = { "identity.kind" = "workload" }
+grant = { scopes = ["svc:*"], audience = ["https://svc.example.org"] }
+"#;
+
+fn ten_thousand_scopes() -> MintRequest {
+    let scopes: Vec<String> = (0..10_000).map(|i| format!("svc:{i:05}")).collect();
+    request(json!({
+        "identity": { "subject": "svc-a", "kind": "workload" },
+        "scopes": scopes,
+        "audience": ["https://svc.example.org"]
+    }))
+}
+
+/// A 10,000-scope request under raised limits: 256 scopes granted (the
+/// default `max_granted_scopes`), and an explanation that lists at most 20
+/// items of each list.
+#[test]
+fn the_explanation_of_a_10000_scope_request_is_bounded() {
+    let mut limits = Limits::default();
+    limits.max_request_scopes = 10_000;
+    let g = policy_with(WIDE, &limits).evaluate(&ten_thousand_scopes(), now());
+    assert_eq!(g.decision, Decision::Narrow);
+    assert_eq!(g.scopes.len(), 256);
+    assert_eq!(g.scopes[255], "svc:00255");
+    assert_eq!(g.reasons.len(), 10_000 - 256);
+    let text = g.to_string();
+    assert!(text.len() < 8 * 1024, "{} bytes:\n{text}", text.len());
+    assert!(text.contains("svc:00019 … and 236 more"), "{text}");
+    assert!(text.contains("    … and 9,724 more"), "{text}");
+}
+
+#[test]
+fn a_10000_scope_request_under_default_limits_is_invalid_and_small() {
+    let g = policy(WIDE).evaluate(&ten_thousand_scopes(), now());
+    assert_grant(&g, Decision::Deny, &[], &[], None, &["invalid_request"]);
+    assert!(g.to_string().len() < 8 * 1024);
+    assert!(g.to_json().len() < 4096);
+}
+
+// ----------------------------------------- the purpose in the JSON record
+
+/// `not_justified_by_purpose` names the purpose in JSON, and the record
+/// still parses back (`deny_unknown_fields`).
+#[test]
+fn not_justified_by_purpose_names_the_purpose_in_json() {
+    let g = quickstart("1-agent-read-write.json");
+    let json: Value = serde_json::from_str(&g.to_json()).unwrap();
+    assert_eq!(
+        json["reasons"][0],
+        json!({
+            "kind": "scope_removed",
+            "scope": "reports:write",
+            "cause": "not_justified_by_purpose",
+            "purpose": "summarize-reports"
+        })
+    );
+    let back: Grant = serde_json::from_str(&g.to_json()).unwrap();
+    assert_eq!(back, g);
+}
+
+#[test]
+fn a_downgrade_for_the_purpose_names_the_purpose_in_json() {
+    let text = r#"
+[policy]
+id = "p"
+revision = "1"
+max_ttl = "1h"
+[purposes.summarize]
+scopes = ["reports:read"]
+[downgrade]
+"reports:write" = "reports:read"
+[[rule]]
+id = "reports"
+when = { "identity.kind" = "agent" }
+grant = { scopes = ["reports:*"], audience = ["https://reports.example.org"] }
+"#;
+    let req = json!({
+        "identity": { "subject": "a", "kind": "agent" },
+        "purpose": { "name": "summarize" },
+        "scopes": ["reports:write"],
+        "audience": ["https://reports.example.org"]
+    });
+    let g = eval(text, req);
+    assert_grant(
+        &g,
+        Decision::Narrow,
+        &["reports:read"],
+        &["https://reports.example.org"],
+        Some(3600),
+        &["scope_downgraded"],
+    );
+    assert_eq!(
+        g.reasons[0],
+        Reason::ScopeDowngraded {
+            from: "reports:write".into(),
+            to: "reports:read".into(),
+            cause: ScopeCause::NotJustifiedByPurpose,
+            rule: None,
+            purpose: Some("summarize".into()),
+        }
+    );
+    let back: Grant = serde_json::from_str(&g.to_json()).unwrap();
+    assert_eq!(back, g);
 }

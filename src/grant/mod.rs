@@ -1,5 +1,7 @@
 //! The grant: the decision, what may be minted, and why.
 
+mod explain;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -209,6 +211,9 @@ pub enum Reason {
         /// For `not_permitted`: the condition of that rule that failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         condition: Option<ConditionFailure>,
+        /// For `not_justified_by_purpose`: the stated purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
     },
     /// A requested scope was replaced by its downgrade.
     ScopeDowngraded {
@@ -221,6 +226,9 @@ pub enum Reason {
         /// The forbid rule, when a forbid removed `from`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<Arc<str>>,
+        /// For `not_justified_by_purpose`: the stated purpose.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
     },
     /// A wildcard scope was answered with the concrete scopes it covers.
     ScopeExpanded {
@@ -344,6 +352,7 @@ impl Reason {
     ///     cause: ScopeCause::Forbidden,
     ///     rule: Some("no-writes".into()),
     ///     condition: None,
+    ///     purpose: None,
     /// };
     /// assert_eq!(r.cause(), Some(Cause::Scope(ScopeCause::Forbidden)));
     /// assert_eq!(r.cause().unwrap().as_str(), "forbidden");
@@ -424,155 +433,6 @@ impl TtlCap {
     }
 }
 
-impl fmt::Display for ScopeCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ScopeCause::NotPermitted => "no matching rule permits it",
-            ScopeCause::NotJustifiedByPurpose => "the purpose does not justify it",
-            ScopeCause::ExceedsParent => "the parent grant does not hold it",
-            ScopeCause::Forbidden => "forbidden",
-            ScopeCause::Wildcard => "a wildcard is never granted by pattern",
-            ScopeCause::NotForAudience => "not permitted for the granted audience",
-            ScopeCause::TooMany => "the grant holds the most scopes allowed",
-        })
-    }
-}
-
-impl fmt::Display for TtlCap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TtlCap::PolicyMax => "the policy's max_ttl",
-            TtlCap::Rule => "the rule's max_ttl",
-            TtlCap::Purpose => "the purpose's max_ttl",
-            TtlCap::ParentExpiry => "the parent grant's expiry",
-            TtlCap::CredentialExpiry => "the identity credential's expiry",
-        })
-    }
-}
-
-fn rule_suffix(f: &mut fmt::Formatter<'_>, rule: Option<&Arc<str>>) -> fmt::Result {
-    match rule {
-        Some(r) => write!(f, " (rule `{r}`)"),
-        None => Ok(()),
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::InvalidRequest { problem } => write!(f, "invalid request: {problem}"),
-            Reason::IdentityIneligible { state } => write!(f, "identity is {state}"),
-            Reason::CredentialExpired { expired_at } => {
-                write!(
-                    f,
-                    "identity credential expired at {}",
-                    expired_at.to_rfc3339()
-                )
-            }
-            Reason::ParentExpired { expired_at } => {
-                write!(f, "parent grant expired at {}", expired_at.to_rfc3339())
-            }
-            Reason::Forbidden { rule, undecided } => {
-                write!(f, "forbidden by rule `{rule}`")?;
-                if let Some(c) = undecided {
-                    write!(f, " (fail closed: {c})")?;
-                }
-                Ok(())
-            }
-            Reason::NotPermitted {
-                nearest_rule,
-                condition,
-            } => {
-                f.write_str("no permit rule matched")?;
-                if let Some(r) = nearest_rule {
-                    write!(f, "; nearest rule `{r}`")?;
-                }
-                if let Some(c) = condition {
-                    write!(f, ": {c}")?;
-                }
-                Ok(())
-            }
-            Reason::PurposeRequired => f.write_str("the policy requires a stated purpose"),
-            Reason::UnknownPurpose { purpose } => write!(f, "unknown purpose `{purpose}`"),
-            Reason::PurposeRequirementUnmet { purpose, condition } => {
-                write!(f, "purpose `{purpose}` requirement unmet: {condition}")
-            }
-            Reason::ScopeRemoved {
-                scope,
-                cause,
-                rule,
-                condition,
-            } => {
-                write!(f, "scope `{scope}` removed: {cause}")?;
-                rule_suffix(f, rule.as_ref())?;
-                if let Some(c) = condition {
-                    write!(f, ": {c}")?;
-                }
-                Ok(())
-            }
-            Reason::ScopeDowngraded {
-                from,
-                to,
-                cause,
-                rule,
-            } => {
-                write!(f, "scope `{from}` downgraded to `{to}`: {cause}")?;
-                rule_suffix(f, rule.as_ref())
-            }
-            Reason::ScopeExpanded { requested, granted } => {
-                write!(f, "wildcard scope `{requested}` narrowed to {granted:?}")
-            }
-            Reason::AudienceNarrowed {
-                requested,
-                granted,
-                rule,
-            } => match requested {
-                Some(a) => write!(f, "audience `{a}` narrowed to {granted:?} (rule `{rule}`)"),
-                None => write!(
-                    f,
-                    "no audience requested: narrowed to {granted:?} (rule `{rule}`)"
-                ),
-            },
-            Reason::AudienceRemoved { audience, cause } => {
-                write!(f, "audience `{audience}` removed: ")?;
-                f.write_str(match cause {
-                    AudienceCause::NotPermitted => {
-                        "no matching rule permits a granted scope for it"
-                    }
-                    AudienceCause::CannotCarryScopes => {
-                        "it cannot carry every scope the first audience carries"
-                    }
-                    AudienceCause::Wildcard => "no concrete audience to narrow it to",
-                })
-            }
-            Reason::TtlClamped {
-                requested,
-                granted,
-                cap,
-                rule,
-            } => {
-                write!(f, "ttl {requested} clamped to {granted} by {cap}")?;
-                rule_suffix(f, rule.as_ref())
-            }
-            Reason::TtlBelowMinimum { ttl, min, cap } => {
-                write!(
-                    f,
-                    "grantable ttl {ttl} (capped by {cap}) is below the minimum {min}"
-                )
-            }
-            Reason::ClaimRemoved { claim } => {
-                write!(f, "claim `{claim}` removed: no rule allows it")
-            }
-            Reason::ExcessDenied { rule } => {
-                f.write_str("the request asks for more than allowed and on_excess is deny")?;
-                rule_suffix(f, rule.as_ref())
-            }
-            Reason::NoScopeGrantable => f.write_str("no requested scope can be granted"),
-            Reason::NoAudienceGrantable => f.write_str("no requested audience can be granted"),
-        }
-    }
-}
-
 /// Which policy decided: recorded on every grant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -633,48 +493,6 @@ impl Grant {
     /// The grant as one line of JSON, for decision logs.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-    }
-}
-
-impl fmt::Display for Grant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.decision.to_string().to_uppercase())?;
-        if let Some(d) = self.denial {
-            write!(f, " ({d})")?;
-        }
-        writeln!(f, " for `{}`", self.subject)?;
-        if self.decision != Decision::Deny {
-            writeln!(f, "  scopes:    {}", self.scopes.join(" "))?;
-            writeln!(f, "  audience:  {}", self.audience.join(" "))?;
-            if let (Some(ttl), Some(exp)) = (self.ttl, self.expires_at) {
-                writeln!(f, "  ttl:       {ttl} (expires {})", exp.to_rfc3339())?;
-            }
-            if !self.claims.is_empty() {
-                let claims: Vec<String> = self
-                    .claims
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                writeln!(f, "  claims:    {}", claims.join(" "))?;
-            }
-        }
-        if !self.reasons.is_empty() {
-            writeln!(f, "  because:")?;
-            for r in &self.reasons {
-                writeln!(f, "    - {r}")?;
-            }
-        }
-        if !self.matched_rules.is_empty() {
-            writeln!(f, "  matched:   {}", self.matched_rules.join(", "))?;
-        }
-        if !self.controls.is_empty() {
-            writeln!(f, "  controls:  {}", self.controls.join(", "))?;
-        }
-        write!(
-            f,
-            "  policy:    {} @ {} ({})",
-            self.policy.id, self.policy.revision, self.policy.digest
-        )
     }
 }
 

@@ -1,0 +1,124 @@
+//! Explanations: the nearest rule of `docs/semantics.md` §4, the condition
+//! that failed, and bounded echoes of the request (`Limits::max_echo_len`).
+
+use std::sync::Arc;
+
+use crate::condition::{Cond, Tri};
+use crate::document::Effect;
+use crate::echo::{echo, echo_owned};
+use crate::grant::{ConditionFailure, Reason};
+use crate::ids::{RuleId, ScopeId};
+use crate::scopes::Name;
+
+use super::Evaluation;
+
+impl<'a> Evaluation<'a> {
+    /// A request string as a reason repeats it: cut to the echo limit.
+    pub(super) fn echo(&self, text: &str) -> String {
+        echo(text, self.policy.limits.max_echo_len)
+    }
+
+    /// The first condition of `conds` that is not true, with the request's
+    /// value cut to the echo limit.
+    pub(super) fn failure(&self, conds: &[Cond]) -> Option<ConditionFailure> {
+        let max = self.policy.limits.max_echo_len;
+        conds
+            .iter()
+            .find_map(|c| c.explain(&self.ctx, false))
+            .map(|f| ConditionFailure {
+                path: f.path,
+                expected: f.expected,
+                actual: echo_owned(f.actual, max),
+            })
+    }
+
+    /// A scope as the policy's tables see it: its text and interned id.
+    pub(super) fn scope_name<'n>(&self, text: &'n str) -> Name<'n, ScopeId> {
+        Name {
+            text,
+            id: self.policy.scope_ids.get(text),
+        }
+    }
+
+    /// The permit that came closest: most top-level conditions true, ties
+    /// to the first in policy order. Looked for among the candidate rules and
+    /// the rules granting `scope` (or any requested scope), at most
+    /// `Limits::max_explained_rules` of the latter, so explaining stays
+    /// bounded.
+    pub(super) fn nearest(
+        &self,
+        scope: Option<&str>,
+    ) -> Option<(Arc<str>, Option<ConditionFailure>)> {
+        let mut best: Option<(usize, RuleId)> = None;
+        let only = scope.map(|s| self.scope_name(s));
+        let mut consider = |i: RuleId| {
+            let rule = self.rule(i);
+            if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
+                return;
+            }
+            let score = rule
+                .when
+                .iter()
+                .filter(|c| c.eval(&self.ctx) == Tri::True)
+                .count();
+            let better = match best {
+                None => true,
+                Some((b, bi)) => score > b || (score == b && i < bi),
+            };
+            if better {
+                best = Some((score, i));
+            }
+        };
+        for &i in &self.s.candidates {
+            consider(i);
+        }
+        let requested = self
+            .req
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|_| scope.is_none());
+        let mut budget = self.policy.limits.max_explained_rules;
+        'outer: for s in scope.into_iter().chain(requested) {
+            let exact = self
+                .policy
+                .scope_ids
+                .get(s)
+                .and_then(|id| self.policy.scope_rules.get(&id))
+                .map_or(&[][..], Vec::as_slice);
+            let globbed = self.policy.glob_scope_rules.buckets(s).flatten();
+            for &i in exact.iter().chain(globbed) {
+                if budget == 0 {
+                    break 'outer;
+                }
+                budget -= 1;
+                consider(i);
+            }
+        }
+        let (_, i) = best?;
+        let rule = self.rule(i);
+        Some((Arc::clone(&rule.id), self.failure(&rule.when)))
+    }
+
+    /// The reason for step 6 (deny by default), naming the nearest rule.
+    pub(super) fn not_permitted(&self) -> Reason {
+        let (nearest_rule, condition) = match self.nearest(None) {
+            Some((rule, condition)) => (Some(rule), condition),
+            None => (None, None),
+        };
+        Reason::NotPermitted {
+            nearest_rule,
+            condition,
+        }
+    }
+
+    /// When a forbid applied only because a condition could not be decided
+    /// (fail closed), that condition.
+    pub(super) fn undecided_forbid(&self, forbid: RuleId) -> Option<ConditionFailure> {
+        let undecided = self.s.forbids.iter().any(|&(i, u)| i == forbid && u);
+        if !undecided {
+            return None;
+        }
+        self.failure(&self.rule(forbid).when)
+    }
+}

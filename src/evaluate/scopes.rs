@@ -1,0 +1,234 @@
+//! Step 7 of `docs/semantics.md` §2: the requested scopes, narrowed by
+//! forbids, permits, the purpose and the parent grant, with downgrades and
+//! wildcard expansion.
+
+use std::sync::Arc;
+
+use crate::echo::echo_owned;
+use crate::grant::{Reason, ScopeCause};
+use crate::ids::{RuleId, ScopeId};
+use crate::policy::Purpose;
+use crate::request::ParentGrant;
+use crate::scopes::{Name, is_wildcard_request, wildcard_match};
+
+use super::permits::PermitSet;
+use super::{Evaluation, Granted};
+
+/// Why a scope fails [`Evaluation::check`], and the forbid that removed it.
+pub(super) type Failed = (ScopeCause, Option<RuleId>);
+
+impl<'a> Evaluation<'a> {
+    /// The matching permits that grant `scope`.
+    pub(super) fn granting(&self, scope: Name<'_, ScopeId>) -> PermitSet {
+        let mut set = PermitSet::default();
+        for (k, &p) in self.s.permits.iter().enumerate() {
+            if self.rule(p).covers(scope) {
+                set.insert(k);
+            }
+        }
+        set
+    }
+
+    /// Whether a concrete scope survives every filter of step 7, in the
+    /// documented order; on success, the permits granting it.
+    pub(super) fn check(
+        &self,
+        scope: Name<'_, ScopeId>,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Result<PermitSet, Failed> {
+        for &(f, _) in &self.s.forbids {
+            if self.rule(f).covers(scope) {
+                return Err((ScopeCause::Forbidden, Some(f)));
+            }
+        }
+        let permits = self.granting(scope);
+        if permits.is_empty() {
+            return Err((ScopeCause::NotPermitted, None));
+        }
+        if purpose.is_some_and(|p| !p.scopes.matches(scope)) {
+            return Err((ScopeCause::NotJustifiedByPurpose, None));
+        }
+        if parent.is_some_and(|p| !p.scopes.iter().any(|s| *s == scope.text)) {
+            return Err((ScopeCause::ExceedsParent, None));
+        }
+        Ok(permits)
+    }
+
+    /// Whether the grant already holds `scope`.
+    pub(super) fn is_granted(&self, scope: &str) -> bool {
+        self.s.scopes.iter().any(|g| g.name == scope)
+    }
+
+    /// The purpose a reason with `cause` names: the stated one, for
+    /// `not_justified_by_purpose`.
+    fn purpose_named(&self, cause: ScopeCause) -> Option<String> {
+        let stated = self.req.purpose.as_ref()?;
+        (cause == ScopeCause::NotJustifiedByPurpose).then(|| self.echo(&stated.name))
+    }
+
+    /// Grant a scope that passed [`Self::check`], with its permits; beyond
+    /// `Limits::max_granted_scopes` it is removed instead.
+    fn push_scope(&mut self, name: String, permits: PermitSet) {
+        let limits = &self.policy.limits;
+        if self.s.scopes.len() >= limits.max_granted_scopes {
+            let scope = echo_owned(name, limits.max_echo_len);
+            self.cut(Reason::ScopeRemoved {
+                scope,
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+                purpose: None,
+            });
+            return;
+        }
+        self.s.scopes.push(Granted { name, permits });
+    }
+
+    /// Step 7: narrow the requested scopes. Returns whether every removal
+    /// was a forbid's doing (and there was one).
+    pub(super) fn scopes(
+        &mut self,
+        purpose: Option<&'a Purpose>,
+        parent: Option<&'a ParentGrant>,
+    ) -> bool {
+        let mut removed = 0usize;
+        let mut forbidden = 0usize;
+        let req = self.req;
+        for (n, scope) in req.scopes.iter().enumerate() {
+            if req.scopes.iter().take(n).any(|earlier| earlier == scope) || self.is_granted(scope) {
+                continue;
+            }
+            if is_wildcard_request(scope) {
+                if !self.expand_wildcard(scope, purpose, parent) {
+                    removed += 1;
+                }
+                continue;
+            }
+            let (cause, by) = match self.check(self.scope_name(scope), purpose, parent) {
+                Ok(permits) => {
+                    self.push_scope(scope.clone(), permits);
+                    continue;
+                }
+                Err(e) => e,
+            };
+            if let Some(i) = by {
+                self.s.acted.push(i);
+            }
+            let by_id = by.map(|i| Arc::clone(&self.rule(i).id));
+            if let Some((to, permits)) = self.downgrade_for(scope, purpose, parent) {
+                self.cut(Reason::ScopeDowngraded {
+                    from: self.echo(scope),
+                    to: to.to_owned(),
+                    cause,
+                    rule: by_id,
+                    purpose: self.purpose_named(cause),
+                });
+                self.push_scope(to.to_owned(), permits);
+                continue;
+            }
+            removed += 1;
+            if cause == ScopeCause::Forbidden {
+                forbidden += 1;
+            }
+            let (rule, condition) = match (cause, by) {
+                (ScopeCause::NotPermitted, _) => match self.nearest(Some(scope)) {
+                    Some((r, c)) => (Some(r), c),
+                    None => (None, None),
+                },
+                (ScopeCause::Forbidden, Some(f)) => (by_id, self.undecided_forbid(f)),
+                _ => (by_id, None),
+            };
+            self.cut(Reason::ScopeRemoved {
+                scope: self.echo(scope),
+                cause,
+                rule,
+                condition,
+                purpose: self.purpose_named(cause),
+            });
+        }
+        removed > 0 && removed == forbidden
+    }
+
+    /// The first downgrade in the chain from `scope` that survives and is
+    /// not already granted, with the permits granting it.
+    fn downgrade_for(
+        &self,
+        scope: &str,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Option<(&'a str, PermitSet)> {
+        let table = &self.policy.downgrade;
+        let mut cur: &'a str = table.get(scope)?;
+        for _ in 0..=table.len() {
+            if self.is_granted(cur) {
+                return None;
+            }
+            if let Ok(permits) = self.check(self.scope_name(cur), purpose, parent) {
+                return Some((cur, permits));
+            }
+            cur = table.get(cur)?;
+        }
+        None
+    }
+
+    /// A wildcard request is answered with the concrete scopes it covers
+    /// that the purpose names or a matching permit lists exactly. Returns
+    /// whether any was granted.
+    fn expand_wildcard(
+        &mut self,
+        pattern: &str,
+        purpose: Option<&'a Purpose>,
+        parent: Option<&'a ParentGrant>,
+    ) -> bool {
+        let first = self.s.scopes.len();
+        let policy = self.policy;
+        // Purpose scopes first, then each matching permit's exact scopes, in
+        // policy order.
+        let names = &policy.scope_ids;
+        for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
+            self.try_expansion(pattern, c, purpose, parent);
+        }
+        for k in 0..self.s.permits.len() {
+            let rule = policy.rule(self.permit(k));
+            for c in rule.scopes.iter().flat_map(|s| s.concrete(names)) {
+                self.try_expansion(pattern, c, purpose, parent);
+            }
+        }
+        let granted: Vec<String> = match self.s.scopes.get(first..) {
+            Some(new) => new.iter().map(|g| g.name.clone()).collect(),
+            None => Vec::new(),
+        };
+        let requested = self.echo(pattern);
+        if granted.is_empty() {
+            self.cut(Reason::ScopeRemoved {
+                scope: requested,
+                cause: ScopeCause::Wildcard,
+                rule: None,
+                condition: None,
+                purpose: None,
+            });
+            return false;
+        }
+        self.cut(Reason::ScopeExpanded { requested, granted });
+        true
+    }
+
+    fn try_expansion(
+        &mut self,
+        pattern: &str,
+        candidate: &str,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) {
+        if !wildcard_match(pattern, candidate)
+            || self.s.scopes.len() >= self.policy.limits.max_granted_scopes
+            || self.is_granted(candidate)
+        {
+            return;
+        }
+        if let Ok(permits) = self.check(self.scope_name(candidate), purpose, parent) {
+            self.push_scope(candidate.to_owned(), permits);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Step 11 of `docs/semantics.md` §2: the lifetime, the smallest of every
+//! cap that applies.
+
+use std::sync::Arc;
+
+use crate::duration::Duration;
+use crate::grant::{Denial, Reason, TtlCap};
+use crate::ids::RuleId;
+use crate::policy::Purpose;
+use crate::request::ParentGrant;
+
+use super::{Evaluation, Granted};
+
+impl Evaluation<'_> {
+    /// The most generous rule cap for a granted (scope, audience) pair;
+    /// `None` when some permit allowing the pair has no cap.
+    fn pair_cap(&self, scope: &Granted, audience: &Granted) -> Option<(Duration, RuleId)> {
+        let mut best: Option<(Duration, RuleId)> = None;
+        for k in scope.permits.both(&audience.permits) {
+            let p = self.permit(k);
+            let cap = self.rule(p).max_ttl?;
+            if best.is_none_or(|(b, _)| cap > b) {
+                best = Some((cap, p));
+            }
+        }
+        best
+    }
+
+    /// The smallest rule cap over every granted pair, with its rule.
+    fn rule_cap(&self) -> Option<(Duration, RuleId)> {
+        let mut smallest: Option<(Duration, RuleId)> = None;
+        for scope in &self.s.scopes {
+            for audience in &self.s.audiences {
+                if let Some((cap, rule)) = self.pair_cap(scope, audience) {
+                    if smallest.is_none_or(|(s, _)| cap < s) {
+                        smallest = Some((cap, rule));
+                    }
+                }
+            }
+        }
+        smallest
+    }
+
+    /// Step 11: the lifetime. Returns the denial, if the lifetime forces one.
+    pub(super) fn ttl(
+        &mut self,
+        purpose: Option<&Purpose>,
+        parent: Option<&ParentGrant>,
+    ) -> Option<(Denial, Reason)> {
+        let policy = self.policy;
+        let now = self.ctx.now;
+        let requested = self.req.ttl;
+        let base = requested
+            .or(policy.default_ttl)
+            .or(policy.max_ttl)
+            .unwrap_or(Duration::from_secs(0));
+        let mut ttl = base;
+        let mut cap: Option<(TtlCap, Option<RuleId>)> = None;
+        // Caps in the documented order; a tie goes to the cap listed first.
+        let mut apply = |limit: Duration, c: TtlCap, rule: Option<RuleId>| {
+            if limit < ttl {
+                ttl = limit;
+                cap = Some((c, rule));
+            }
+        };
+        if let Some(max) = policy.max_ttl {
+            apply(max, TtlCap::PolicyMax, None);
+        }
+        if let Some((limit, rule)) = self.rule_cap() {
+            apply(limit, TtlCap::Rule, Some(rule));
+        }
+        if let Some(max) = purpose.and_then(|p| p.max_ttl) {
+            apply(max, TtlCap::Purpose, None);
+        }
+        if let Some(p) = parent {
+            apply(
+                Duration::from_delta(p.expires_at - now).unwrap_or_default(),
+                TtlCap::ParentExpiry,
+                None,
+            );
+        }
+        // With `enforce_credential_expiry = false` the credential's expiry
+        // is not consulted at all: neither the gate nor this cap.
+        let credential = self
+            .req
+            .identity
+            .credential_expires_at
+            .filter(|_| policy.enforce_credential_expiry);
+        if let Some(exp) = credential {
+            apply(
+                Duration::from_delta(exp - now).unwrap_or_default(),
+                TtlCap::CredentialExpiry,
+                None,
+            );
+        }
+        let min = policy.min_ttl.unwrap_or(Duration::from_secs(1));
+        if ttl < min {
+            let cap = cap.map_or(TtlCap::PolicyMax, |(c, _)| c);
+            return Some((
+                Denial::NotPermitted,
+                Reason::TtlBelowMinimum { ttl, min, cap },
+            ));
+        }
+        if let (Some(asked), Some((c, rule))) = (requested, cap) {
+            if ttl < asked {
+                let rule = rule.map(|i| Arc::clone(&self.rule(i).id));
+                self.cut(Reason::TtlClamped {
+                    requested: asked,
+                    granted: ttl,
+                    cap: c,
+                    rule,
+                });
+            }
+        }
+        let Some(expires_at) = now.checked_add_signed(ttl.to_delta()) else {
+            let problem = "expiry time overflows".into();
+            return Some((Denial::InvalidRequest, Reason::InvalidRequest { problem }));
+        };
+        self.grant.ttl = Some(ttl);
+        self.grant.expires_at = Some(expires_at);
+        None
+    }
+}
