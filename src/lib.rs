@@ -135,7 +135,7 @@ pub use document::{
     Effect, GrantSpec, OnExcess, PolicyDocument, PolicySettings, PurposeSpec, RuleSpec,
 };
 pub use duration::{Duration, DurationError};
-pub use error::{CompileError, Location, Section, SourceFormat};
+pub use error::{CompileError, ErrorKind, Location, Section, SourceFormat};
 pub use grant::{
     AudienceCause, Cause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause,
     TtlCap,

@@ -1,388 +1,17 @@
-//! Conditions: parsed and type-checked at compile time, evaluated with
-//! three-valued logic at evaluation time.
-//!
-//! A condition on an attribute the request does not supply (or supplies with
-//! the wrong type, or malformed) is *unknown*, not false. A permit whose
-//! conditions are unknown does not apply; a forbid whose conditions are
-//! unknown does apply. That is what makes evaluation fail closed.
+//! Parsing and type-checking the conditions of one `when` / `requires`
+//! table into [`Cond`]s, with errors that name the field path and the value.
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
-use regex::Regex;
+use chrono::{DateTime, FixedOffset, Offset, Utc};
 use serde_json::{Map, Value};
 
-use crate::error::{CompileError, Location, Section, excerpt};
+use super::{Cond, Leaf, NumTest, StrTest, Test, TimeTest, kind_bit, state_bit};
+use crate::error::{CompileError, Location, excerpt};
 use crate::limits::Limits;
-use crate::path::{Attr, AttrType, Ctx, Val, with_ip_str};
-use crate::pattern::{Cidr, Glob, MAX_PATTERN_LEN, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
+use crate::path::{Attr, AttrType};
+use crate::pattern::{Cidr, Glob};
 
-/// Kleene three-valued truth.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Tri {
-    True,
-    False,
-    Unknown,
-}
-
-impl Tri {
-    fn from_bool(b: bool) -> Tri {
-        if b { Tri::True } else { Tri::False }
-    }
-
-    fn not(self) -> Tri {
-        match self {
-            Tri::True => Tri::False,
-            Tri::False => Tri::True,
-            Tri::Unknown => Tri::Unknown,
-        }
-    }
-}
-
-/// A compiled condition.
-#[derive(Debug)]
-pub(crate) enum Cond {
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
-    Not {
-        inner: Box<Cond>,
-        path: Box<str>,
-        expected: Box<str>,
-    },
-    Leaf(Box<Leaf>),
-}
-
-#[derive(Debug)]
-pub(crate) struct Leaf {
-    pub(crate) attr: Attr,
-    pub(crate) test: Test,
-    /// The path as written.
-    pub(crate) path: Box<str>,
-    /// The condition as written, for explanations.
-    pub(crate) expected: Box<str>,
-}
-
-#[derive(Debug)]
-pub(crate) enum Test {
-    Exists(bool),
-    Str(StrTest),
-    Bool(bool),
-    Num(NumTest),
-    Dur { min: Option<i64>, max: Option<i64> },
-    Time(Box<TimeTest>),
-    Cidr(Vec<Cidr>),
-    Kinds(u8),
-    States(u8),
-    ListAny(StrTest),
-    ListAll(StrTest),
-}
-
-#[derive(Debug)]
-pub(crate) enum StrTest {
-    /// The literal, and the literal as an address when it is one.
-    Eq(Box<str>, Option<IpAddr>),
-    OneOf(Vec<(Box<str>, Option<IpAddr>)>),
-    Glob(Vec<Glob>),
-    Regex(Box<Regex>),
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct NumTest {
-    pub(crate) one_of: Vec<f64>,
-    pub(crate) min: Option<f64>,
-    pub(crate) max: Option<f64>,
-}
-
-#[derive(Debug)]
-pub(crate) struct TimeTest {
-    offset: FixedOffset,
-    pub(crate) not_before: Option<DateTime<Utc>>,
-    pub(crate) not_after: Option<DateTime<Utc>>,
-    /// Bit n set: weekday n (Monday = 0) allowed; 0 means any day.
-    weekdays: u8,
-    /// Minutes of the day, `[start, end)`; wraps past midnight when start > end.
-    pub(crate) hours: Option<(u32, u32)>,
-}
-
-// ---------------------------------------------------------------- evaluation
-
-impl StrTest {
-    fn matches(&self, s: &str) -> bool {
-        match self {
-            StrTest::Eq(lit, _) => **lit == *s,
-            StrTest::OneOf(items) => items.iter().any(|(lit, _)| **lit == *s),
-            StrTest::Glob(globs) => globs.iter().any(|g| g.is_match(s)),
-            StrTest::Regex(re) => re.is_match(s),
-        }
-    }
-
-    fn matches_ip(&self, ip: IpAddr) -> bool {
-        match self {
-            StrTest::Eq(_, lit) => *lit == Some(ip),
-            StrTest::OneOf(items) => items.iter().any(|(_, lit)| *lit == Some(ip)),
-            StrTest::Glob(_) | StrTest::Regex(_) => with_ip_str(ip, |s| self.matches(s)),
-        }
-    }
-
-    /// Against an open attribute: strings and addresses; lists match when any
-    /// element does; other types are unknown.
-    fn matches_open(&self, v: &crate::AttrValue) -> Tri {
-        use crate::AttrValue as A;
-        match v {
-            A::String(s) => Tri::from_bool(self.matches(s)),
-            A::Ip(ip) => Tri::from_bool(self.matches_ip(*ip)),
-            A::List(items) => any_tri(items.iter().map(|i| self.matches_open(i))),
-            A::Bool(_) | A::Number(_) => Tri::Unknown,
-        }
-    }
-
-    fn matches_val(&self, v: Val<'_>) -> Tri {
-        match v {
-            Val::Str(s) => Tri::from_bool(self.matches(s)),
-            Val::Kind(k) => Tri::from_bool(self.matches(k.as_str())),
-            Val::State(s) => Tri::from_bool(self.matches(s.as_str())),
-            Val::Open(a) => self.matches_open(a),
-            Val::Strings(_) | Val::Actors(_) | Val::ActorKinds(_) => self.list(v, false),
-            Val::Time(_) | Val::Dur(_) | Val::Num(_) => Tri::Unknown,
-        }
-    }
-
-    /// Any (or all) elements of a list value.
-    fn list(&self, v: Val<'_>, all: bool) -> Tri {
-        let fold = |it: &mut dyn Iterator<Item = bool>| fold_bools(all, it);
-        match v {
-            Val::Strings(items) => Tri::from_bool(fold(&mut items.iter().map(|s| self.matches(s)))),
-            Val::Actors(actors) => {
-                Tri::from_bool(fold(&mut actors.iter().map(|a| self.matches(&a.subject))))
-            }
-            Val::ActorKinds(actors) => Tri::from_bool(fold(
-                &mut actors
-                    .iter()
-                    .map(|a| a.kind.is_some_and(|k| self.matches(k.as_str()))),
-            )),
-            Val::Open(crate::AttrValue::List(items)) => {
-                let results = items.iter().map(|i| self.matches_open(i));
-                if all {
-                    all_tri(results)
-                } else {
-                    any_tri(results)
-                }
-            }
-            other => self.matches_val(other),
-        }
-    }
-}
-
-fn fold_bools(all: bool, it: &mut dyn Iterator<Item = bool>) -> bool {
-    for b in it {
-        if b != all {
-            return b;
-        }
-    }
-    all
-}
-
-fn any_tri(it: impl Iterator<Item = Tri>) -> Tri {
-    let mut unknown = false;
-    for t in it {
-        match t {
-            Tri::True => return Tri::True,
-            Tri::Unknown => unknown = true,
-            Tri::False => {}
-        }
-    }
-    if unknown { Tri::Unknown } else { Tri::False }
-}
-
-fn all_tri(it: impl Iterator<Item = Tri>) -> Tri {
-    let mut unknown = false;
-    for t in it {
-        match t {
-            Tri::False => return Tri::False,
-            Tri::Unknown => unknown = true,
-            Tri::True => {}
-        }
-    }
-    if unknown { Tri::Unknown } else { Tri::True }
-}
-
-impl NumTest {
-    fn matches(&self, n: f64) -> bool {
-        (self.one_of.is_empty() || self.one_of.contains(&n))
-            && self.min.is_none_or(|m| n >= m)
-            && self.max.is_none_or(|m| n <= m)
-    }
-}
-
-impl TimeTest {
-    fn matches(&self, t: DateTime<Utc>) -> bool {
-        if self.not_before.is_some_and(|nb| t < nb) || self.not_after.is_some_and(|na| t > na) {
-            return false;
-        }
-        let local = t.with_timezone(&self.offset);
-        if self.weekdays != 0 {
-            let bit = 1u8 << local.weekday().num_days_from_monday();
-            if self.weekdays & bit == 0 {
-                return false;
-            }
-        }
-        if let Some((start, end)) = self.hours {
-            let minute = local.hour() * 60 + local.minute();
-            let inside = if start <= end {
-                minute >= start && minute < end
-            } else {
-                minute >= start || minute < end
-            };
-            if !inside {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-impl Test {
-    fn eval(&self, v: Val<'_>) -> Tri {
-        use crate::AttrValue as A;
-        match (self, v) {
-            (Test::Exists(b), _) => Tri::from_bool(*b),
-            (Test::Str(t), v) => t.matches_val(v),
-            (Test::ListAny(t), v) => t.list(v, false),
-            (Test::ListAll(t), v) => t.list(v, true),
-            (Test::Bool(b), Val::Open(A::Bool(x))) => Tri::from_bool(b == x),
-            (Test::Num(t), Val::Num(n)) => Tri::from_bool(t.matches(n)),
-            (Test::Num(t), Val::Open(A::Number(n))) => Tri::from_bool(t.matches(*n)),
-            (Test::Bool(_) | Test::Num(_) | Test::Cidr(_), Val::Open(A::List(items))) => {
-                any_tri(items.iter().map(|i| self.eval(Val::Open(i))))
-            }
-            // A negative age means a timestamp in the future: undecidable.
-            (Test::Dur { .. }, Val::Dur(secs)) if secs < 0 => Tri::Unknown,
-            (Test::Dur { min, max }, Val::Dur(secs)) => {
-                Tri::from_bool(min.is_none_or(|m| secs >= m) && max.is_none_or(|m| secs <= m))
-            }
-            (Test::Time(t), Val::Time(at)) => Tri::from_bool(t.matches(at)),
-            (Test::Cidr(nets), Val::Open(A::Ip(ip))) => {
-                Tri::from_bool(nets.iter().any(|n| n.contains(*ip)))
-            }
-            (Test::Cidr(nets), Val::Str(s)) => cidr_text(nets, s),
-            (Test::Cidr(nets), Val::Open(A::String(s))) => cidr_text(nets, s),
-            (Test::Kinds(mask), Val::Kind(k)) => Tri::from_bool(mask & kind_bit(k) != 0),
-            (Test::States(mask), Val::State(s)) => Tri::from_bool(mask & state_bit(s) != 0),
-            // A request attribute of the wrong type cannot be decided.
-            _ => Tri::Unknown,
-        }
-    }
-}
-
-/// An address written as text: unknown when it is not an address.
-fn cidr_text(nets: &[Cidr], s: &str) -> Tri {
-    match s.parse::<IpAddr>() {
-        Ok(ip) => Tri::from_bool(nets.iter().any(|n| n.contains(ip))),
-        Err(_) => Tri::Unknown,
-    }
-}
-
-fn kind_bit(k: crate::IdentityKind) -> u8 {
-    let idx = crate::IdentityKind::ALL
-        .iter()
-        .position(|x| *x == k)
-        .unwrap_or(0);
-    1u8 << idx
-}
-
-fn state_bit(s: crate::LifecycleState) -> u8 {
-    let idx = crate::LifecycleState::ALL
-        .iter()
-        .position(|x| *x == s)
-        .unwrap_or(0);
-    1u8 << idx
-}
-
-impl Leaf {
-    fn eval(&self, ctx: &Ctx<'_>) -> Tri {
-        match ctx.get(&self.attr) {
-            Some(v) => self.test.eval(v),
-            None => match self.test {
-                Test::Exists(b) => Tri::from_bool(!b),
-                _ => Tri::Unknown,
-            },
-        }
-    }
-}
-
-/// Why a condition did not hold: the path, what the policy expected, what
-/// the request had.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Failure {
-    pub(crate) path: String,
-    pub(crate) expected: String,
-    pub(crate) actual: String,
-}
-
-impl Cond {
-    pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> Tri {
-        match self {
-            Cond::All(items) => all_tri(items.iter().map(|c| c.eval(ctx))),
-            Cond::Any(items) => any_tri(items.iter().map(|c| c.eval(ctx))),
-            Cond::Not { inner, .. } => inner.eval(ctx).not(),
-            Cond::Leaf(leaf) => leaf.eval(ctx),
-        }
-    }
-
-    /// Explain why this condition is not true (or, with `want_false`, why it
-    /// is not false). `None` when it is as wanted.
-    pub(crate) fn explain(&self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
-        let value = self.eval(ctx);
-        let ok = if want_false {
-            value == Tri::False
-        } else {
-            value == Tri::True
-        };
-        if ok {
-            return None;
-        }
-        match self {
-            Cond::All(items) if !want_false => items.iter().find_map(|c| c.explain(ctx, false)),
-            Cond::Any(items) if want_false => items.iter().find_map(|c| c.explain(ctx, true)),
-            Cond::All(items) | Cond::Any(items) => {
-                items.iter().find_map(|c| c.explain(ctx, want_false))
-            }
-            Cond::Not {
-                inner,
-                path,
-                expected,
-            } => {
-                let mut failure = inner.explain(ctx, !want_false)?;
-                failure.path = path.to_string();
-                failure.expected = format!("not {expected}");
-                Some(failure)
-            }
-            Cond::Leaf(leaf) => Some(Failure {
-                path: leaf.path.to_string(),
-                expected: if want_false {
-                    format!("not {}", leaf.expected)
-                } else {
-                    leaf.expected.to_string()
-                },
-                actual: match ctx.get(&leaf.attr) {
-                    Some(v) if value == Tri::Unknown => format!("{v} (cannot be compared)"),
-                    Some(v) => v.to_string(),
-                    None => "missing".to_owned(),
-                },
-            }),
-        }
-    }
-
-    /// The leaves' paths and attributes, for indexing and lints.
-    pub(crate) fn leaf(&self) -> Option<&Leaf> {
-        match self {
-            Cond::Leaf(l) => Some(l),
-            _ => None,
-        }
-    }
-}
-
-// ------------------------------------------------------------------- parsing
 
 /// A field path (`when.identity.kind.glob`, `when.any[2]`), built on the
 /// stack while parsing and only turned into text for an error message.
@@ -434,34 +63,36 @@ impl std::fmt::Display for Field<'_> {
 
 /// Parses the conditions of one `when` / `requires` table.
 pub(crate) struct CondParser<'a> {
-    pub(crate) section: &'a Section,
-    pub(crate) limits: &'a Limits,
+    /// The section (and the rule's position) errors point into.
+    base: &'a Location,
+    limits: &'a Limits,
     leaves: usize,
 }
 
 const TIME_OPS: &[&str] = &["weekdays", "hours", "not_before", "not_after", "utc_offset"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-fn show(v: &Value) -> String {
-    let text = v.to_string();
-    if text.chars().count() <= 120 {
-        text
-    } else {
-        excerpt(&text)
-    }
-}
 
 impl<'a> CondParser<'a> {
-    pub(crate) fn new(section: &'a Section, limits: &'a Limits) -> Self {
+    pub(crate) fn new(base: &'a Location, limits: &'a Limits) -> Self {
         CondParser {
-            section,
+            base,
             limits,
             leaves: 0,
         }
     }
 
-    fn loc(&self, field: Field<'_>) -> Box<Location> {
-        Location::boxed(self.section.clone(), field.to_string())
+    fn loc(&self, field: Field<'_>) -> Location {
+        Location {
+            field: field.to_string(),
+            ..self.base.clone()
+        }
+    }
+
+    /// A value as written (JSON), cut to the excerpt length: for error
+    /// messages and explanations.
+    fn show(&self, v: &Value) -> String {
+        excerpt(&v.to_string(), self.limits.max_error_excerpt_len)
     }
 
     fn mismatch(
@@ -471,20 +102,11 @@ impl<'a> CondParser<'a> {
         expected: &str,
         value: &Value,
     ) -> CompileError {
-        CompileError::TypeMismatch {
-            location: self.loc(field),
-            path: path.to_owned(),
-            expected: expected.to_owned(),
-            value: show(value),
-        }
+        CompileError::type_mismatch(self.loc(field), path, expected, self.show(value))
     }
 
     fn invalid(&self, field: Field<'_>, value: &Value, reason: impl Into<String>) -> CompileError {
-        CompileError::InvalidValue {
-            location: self.loc(field),
-            value: show(value),
-            reason: reason.into(),
-        }
+        CompileError::invalid_value(self.loc(field), &self.show(value), reason)
     }
 
     /// Parse a table of conditions (all must hold) found at `field`.
@@ -495,12 +117,12 @@ impl<'a> CondParser<'a> {
         depth: usize,
     ) -> Result<Vec<Cond>, CompileError> {
         if depth > self.limits.max_condition_depth {
-            return Err(CompileError::LimitExceeded {
-                location: self.loc(field),
-                what: "condition nesting depth",
-                limit: self.limits.max_condition_depth,
-                found: depth,
-            });
+            return Err(CompileError::limit_exceeded(
+                self.loc(field),
+                "condition nesting depth",
+                self.limits.max_condition_depth,
+                depth,
+            ));
         }
         let mut out = Vec::new();
         for (key, value) in table {
@@ -540,15 +162,12 @@ impl<'a> CondParser<'a> {
                     Cond::Not {
                         inner: Box::new(Cond::All(inner)),
                         path: "not".into(),
-                        expected: show(value).into(),
+                        expected: self.show(value).into(),
                     }
                 }
                 path => {
-                    let attr = Attr::parse(path).map_err(|hint| CompileError::UnknownPath {
-                        location: self.loc(here),
-                        path: excerpt(path),
-                        hint,
-                    })?;
+                    let attr = Attr::parse(path)
+                        .map_err(|hint| CompileError::unknown_path(self.loc(here), path, hint))?;
                     self.parse_entry(&attr, path, value, here, depth)?
                 }
             };
@@ -567,12 +186,12 @@ impl<'a> CondParser<'a> {
     ) -> Result<Cond, CompileError> {
         self.leaves += 1;
         if self.leaves > self.limits.max_conditions_per_rule {
-            return Err(CompileError::LimitExceeded {
-                location: self.loc(field),
-                what: "conditions in one rule",
-                limit: self.limits.max_conditions_per_rule,
-                found: self.leaves,
-            });
+            return Err(CompileError::limit_exceeded(
+                self.loc(field),
+                "conditions in one rule",
+                self.limits.max_conditions_per_rule,
+                self.leaves,
+            ));
         }
         Ok(Cond::Leaf(Box::new(Leaf {
             attr: attr.clone(),
@@ -593,7 +212,7 @@ impl<'a> CondParser<'a> {
     ) -> Result<Cond, CompileError> {
         let Value::Object(ops) = value else {
             let test = self.equality(attr, path, value, field)?;
-            return self.leaf(attr, path, test, show(value), field);
+            return self.leaf(attr, path, test, self.show(value), field);
         };
         if ops.is_empty() {
             return Err(self.invalid(field, value, "an empty operator table tests nothing"));
@@ -601,7 +220,7 @@ impl<'a> CondParser<'a> {
         let mut conds = Vec::new();
         if ops.keys().any(|k| TIME_OPS.contains(&k.as_str())) {
             let test = self.time_window(attr, path, ops, field)?;
-            conds.push(self.leaf(attr, path, test, show(value), field)?);
+            conds.push(self.leaf(attr, path, test, self.show(value), field)?);
         }
         for (op, arg) in ops {
             if TIME_OPS.contains(&op.as_str()) {
@@ -611,23 +230,26 @@ impl<'a> CondParser<'a> {
             let cond = match op.as_str() {
                 "not" => {
                     if depth >= self.limits.max_condition_depth {
-                        return Err(CompileError::LimitExceeded {
-                            location: self.loc(here),
-                            what: "condition nesting depth",
-                            limit: self.limits.max_condition_depth,
-                            found: depth + 1,
-                        });
+                        return Err(CompileError::limit_exceeded(
+                            self.loc(here),
+                            "condition nesting depth",
+                            self.limits.max_condition_depth,
+                            depth + 1,
+                        ));
                     }
                     let inner = self.parse_entry(attr, path, arg, here, depth + 1)?;
                     Cond::Not {
                         inner: Box::new(inner),
                         path: path.into(),
-                        expected: show(arg).into(),
+                        expected: self.show(arg).into(),
                     }
                 }
                 _ => {
                     let test = self.operator(attr, path, op, arg, here)?;
-                    let shown = excerpt(&format!("{{{}:{arg}}}", Value::from(op.as_str())));
+                    let shown = excerpt(
+                        &format!("{{{}:{arg}}}", Value::from(op.as_str())),
+                        self.limits.max_error_excerpt_len,
+                    );
                     self.leaf(attr, path, test, shown, here)?
                 }
             };
@@ -694,11 +316,8 @@ impl<'a> CondParser<'a> {
                     let Value::String(s) = item else {
                         return Err(self.mismatch(field, path, "a CIDR string such as `10.0.0.0/8`", item));
                     };
-                    nets.push(Cidr::parse(s).map_err(|reason| CompileError::InvalidPattern {
-                        location: self.loc(field),
-                        kind: "cidr",
-                        pattern: excerpt(s),
-                        reason,
+                    nets.push(Cidr::parse(s).map_err(|reason| {
+                        CompileError::invalid_pattern(self.loc(field), "cidr", s, reason)
                     })?);
                 }
                 if nets.is_empty() {
@@ -706,11 +325,11 @@ impl<'a> CondParser<'a> {
                 }
                 Ok(Test::Cidr(nets))
             }
-            _ => Err(CompileError::InvalidValue {
-                location: self.loc(field),
-                value: excerpt(op),
-                reason: "unknown operator; expected one of eq, in, glob, regex, not, exists, absent, min, max, cidr, any, all, weekdays, hours, not_before, not_after, utc_offset".into(),
-            }),
+            _ => Err(CompileError::invalid_value(
+                self.loc(field),
+                op,
+                "unknown operator; expected one of eq, in, glob, regex, not, exists, absent, min, max, cidr, any, all, weekdays, hours, not_before, not_after, utc_offset",
+            )),
         }
     }
 
@@ -822,12 +441,12 @@ impl<'a> CondParser<'a> {
 
     fn check_len(&self, field: Field<'_>, n: usize) -> Result<(), CompileError> {
         if n > self.limits.max_list_len {
-            return Err(CompileError::LimitExceeded {
-                location: self.loc(field),
-                what: "values in one list",
-                limit: self.limits.max_list_len,
-                found: n,
-            });
+            return Err(CompileError::limit_exceeded(
+                self.loc(field),
+                "values in one list",
+                self.limits.max_list_len,
+                n,
+            ));
         }
         Ok(())
     }
@@ -845,12 +464,9 @@ impl<'a> CondParser<'a> {
             let Value::String(s) = item else {
                 return Err(self.mismatch(field, path, "a string (or a list of strings)", item));
             };
-            if s.len() > MAX_PATTERN_LEN {
-                return Err(self.invalid(
-                    field,
-                    item,
-                    format!("longer than {MAX_PATTERN_LEN} bytes"),
-                ));
+            let max = self.limits.max_pattern_len;
+            if s.len() > max {
+                return Err(self.invalid(field, item, format!("longer than {max} bytes")));
             }
             out.push((Box::<str>::from(s.as_str()), s.parse::<IpAddr>().ok()));
         }
@@ -959,14 +575,17 @@ impl<'a> CondParser<'a> {
         if texts.is_empty() {
             return Err(self.invalid(field, arg, "an empty list matches nothing"));
         }
+        let max = self.limits.max_pattern_len;
         if op == "glob" {
             let mut globs = Vec::new();
             for s in texts {
-                globs.push(Glob::new(s).map_err(|reason| CompileError::InvalidPattern {
-                    location: self.loc(field),
-                    kind: "glob",
-                    pattern: excerpt(s),
-                    reason,
+                let glob = if s.len() > max {
+                    Err(format!("longer than {max} bytes"))
+                } else {
+                    Glob::new(s)
+                };
+                globs.push(glob.map_err(|reason| {
+                    CompileError::invalid_pattern(self.loc(field), "glob", s, reason)
                 })?);
             }
             return Ok(StrTest::Glob(globs));
@@ -976,25 +595,19 @@ impl<'a> CondParser<'a> {
             .map(|s| format!("(?:{s})"))
             .collect::<Vec<_>>()
             .join("|");
-        let pattern_error = |reason: String| CompileError::InvalidPattern {
-            location: self.loc(field),
-            kind: "regex",
-            pattern: excerpt(&texts.join(" | ")),
-            reason,
+        let pattern_error = |reason: String| {
+            let pattern = excerpt(&texts.join(" | "), self.limits.max_error_excerpt_len);
+            CompileError::invalid_pattern(self.loc(field), "regex", &pattern, reason)
         };
-        if joined.len() > MAX_PATTERN_LEN + 8 * texts.len() {
-            return Err(pattern_error(format!(
-                "longer than {MAX_PATTERN_LEN} bytes"
-            )));
+        if joined.len() > max + 8 * texts.len() {
+            return Err(pattern_error(format!("longer than {max} bytes")));
         }
         // Anchored: a regex must match the whole value, as a glob does.
         let re = regex::RegexBuilder::new(&format!("^(?:{joined})$"))
-            .size_limit(REGEX_SIZE_LIMIT)
-            .nest_limit(REGEX_NEST_LIMIT)
+            .size_limit(self.limits.max_regex_size)
+            .nest_limit(self.limits.max_regex_nesting)
             .build()
-            .map_err(|e| {
-                pattern_error(e.to_string().lines().last().unwrap_or("").trim().to_owned())
-            })?;
+            .map_err(|e| pattern_error(regex_reason(&e)))?;
         Ok(StrTest::Regex(Box::new(re)))
     }
 
@@ -1091,17 +704,15 @@ impl<'a> CondParser<'a> {
         }
         if let (Some(nb), Some(na)) = (t.not_before, t.not_after) {
             if nb > na {
-                return Err(CompileError::Contradiction {
-                    location: self.loc(field),
-                    message: format!("`not_before` {nb} is after `not_after` {na}"),
-                });
+                return Err(CompileError::contradiction(
+                    self.loc(field),
+                    format!("`not_before` {nb} is after `not_after` {na}"),
+                ));
             }
         }
         Ok(Test::Time(Box::new(t)))
     }
 }
-
-use chrono::Offset;
 
 fn parse_hours(s: &str) -> Option<(u32, u32)> {
     let (a, b) = s.split_once('-')?;
@@ -1111,4 +722,50 @@ fn parse_hours(s: &str) -> Option<(u32, u32)> {
         (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
     };
     Some((minute(a)?, minute(b)?))
+}
+
+/// The regex crate's error in the documented style: one line, lowercase,
+/// no trailing period. Its syntax errors quote the (anchored) pattern over
+/// several lines with a caret; the last line says what is wrong.
+fn regex_reason(e: &regex::Error) -> String {
+    let text = match e {
+        regex::Error::CompiledTooBig(limit) => {
+            return format!("compiled regex exceeds the size limit of {limit} bytes");
+        }
+        other => other.to_string(),
+    };
+    let last = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let what = last.strip_prefix("error:").unwrap_or(last).trim();
+    let what = what.trim_end_matches('.');
+    let mut chars = what.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_errors_read_in_the_documented_style() {
+        let too_big = regex::RegexBuilder::new("(a{1,100}){1,100}")
+            .size_limit(1000)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            regex_reason(&too_big),
+            "compiled regex exceeds the size limit of 1000 bytes"
+        );
+        let syntax = regex::Regex::new("refs/(heads").unwrap_err();
+        assert_eq!(regex_reason(&syntax), "unclosed group");
+        let nested = regex::RegexBuilder::new("((a))").nest_limit(1).build().unwrap_err();
+        let reason = regex_reason(&nested);
+        assert!(!reason.contains('\n') && reason.contains("nest"), "{reason}");
+    }
 }
