@@ -144,6 +144,7 @@ pub use limits::Limits;
 pub use policy::IssuancePolicy;
 pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
+    RequestError,
 };
 pub use value::AttrValue;
 
