@@ -338,7 +338,11 @@ impl CompileError {
         )
     }
 
-    pub(crate) fn invalid_value(location: Location, value: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid_value(
+        location: Location,
+        value: &str,
+        reason: impl Into<String>,
+    ) -> Self {
         let (value, reason) = (value.to_owned(), reason.into());
         CompileError::new(location, Detail::InvalidValue { value, reason })
     }

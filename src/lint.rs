@@ -123,7 +123,12 @@ impl Lint {
     /// ```
     pub fn locate_in(&mut self, source: &str) {
         let format = crate::source::sniff(source);
-        crate::source::locate(&mut self.location, source, format, crate::source::Target::Key);
+        crate::source::locate(
+            &mut self.location,
+            source,
+            format,
+            crate::source::Target::Key,
+        );
     }
 }
 

@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::condition::{Cond, CondParser, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
-use crate::error::{CompileError, Location, Section, excerpt};
 use crate::error::SourceFormat;
+use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
@@ -419,13 +419,7 @@ impl IssuancePolicy {
             ));
         }
 
-        c.limit(
-            &whole,
-            "rule",
-            "rules",
-            limits.max_rules,
-            doc.rules.len(),
-        )?;
+        c.limit(&whole, "rule", "rules", limits.max_rules, doc.rules.len())?;
         c.limit(
             &whole,
             "purposes",

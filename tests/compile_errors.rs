@@ -46,8 +46,9 @@ fn unknown_field_names_path_line_and_column() {
     let message = e.reason().unwrap();
     assert!(message.contains("unknown field `whenn`"), "{message}");
     assert!(
-        e.to_string()
-            .starts_with("rule `r`, field `whenn` (line 7, column 1): invalid toml: unknown field `whenn`"),
+        e.to_string().starts_with(
+            "rule `r`, field `whenn` (line 7, column 1): invalid toml: unknown field `whenn`"
+        ),
         "{e}"
     );
 }
@@ -292,14 +293,12 @@ fn policy_settings_are_found_after_a_rule_whose_id_contains_policy() {
 
 #[test]
 fn a_comment_or_another_field_with_the_bad_value_is_not_the_position() {
-    let e = err(
-        "[[rule]]\n\
+    let e = err("[[rule]]\n\
          id = \"r\"\n\
          # was: cidr = \"10.0.0.0/33\"\n\
          controls = [\"10.0.0.0/33\"]\n\
          when = { \"posture.source_ip\" = { cidr = \"10.0.0.0/33\" } }\n\
-         grant = { scopes = [\"a\"], audience = [\"b\"] }\n",
-    );
+         grant = { scopes = [\"a\"], audience = [\"b\"] }\n");
     assert_eq!(e.pattern_kind(), Some("cidr"), "{e}");
     assert_eq!(at(&e), (Some(9), Some(42)), "{e}");
 }
@@ -337,7 +336,10 @@ fn json_positions_come_from_the_text_not_a_search() {
     assert_eq!(e.location().section(), &Section::Rule("b".into()));
     assert_eq!(at(&e), (Some(3), Some(73)), "{e}");
 
-    let contradiction = text.replace("\"max_ttl\": \"1h\"", "\"min_ttl\": \"2h\", \"max_ttl\": \"1h\"");
+    let contradiction = text.replace(
+        "\"max_ttl\": \"1h\"",
+        "\"min_ttl\": \"2h\", \"max_ttl\": \"1h\"",
+    );
     let fixed = contradiction.replace("{\"glob\": \"x/[\"}", "\"x\"");
     let e = IssuancePolicy::from_json_str(&fixed).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Contradiction, "{e}");
@@ -404,13 +406,19 @@ fn errors_quote_bounded_user_text() {
         "[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subject\" = {{ glob = \"{long}[\" }} }}\n{GRANT}"
     ));
     assert_eq!(e.kind(), ErrorKind::InvalidPattern);
-    assert_eq!(e.value().unwrap().chars().count(), 121, "120 characters and an ellipsis");
+    assert_eq!(
+        e.value().unwrap().chars().count(),
+        121,
+        "120 characters and an ellipsis"
+    );
     assert!(e.to_string().len() < 400, "{e}");
 
     let mut limits = mintgate::Limits::default();
     limits.max_error_excerpt_len = 10;
     let e = IssuancePolicy::from_toml_str_with_limits(
-        &format!("{HEAD}[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subjekt.{long}\" = \"x\" }}\n{GRANT}"),
+        &format!(
+            "{HEAD}[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subjekt.{long}\" = \"x\" }}\n{GRANT}"
+        ),
         &limits,
     )
     .unwrap_err();
@@ -427,5 +435,8 @@ fn lints_locate_in_json_with_the_same_spans() {
     let lint = lints.iter_mut().find(|l| l.code == "MG003").unwrap();
     lint.locate_in(text);
     // `{"id": "policy", "grant": {"` is 28 characters.
-    assert_eq!((lint.location.line, lint.location.column), (Some(3), Some(29)));
+    assert_eq!(
+        (lint.location.line, lint.location.column),
+        (Some(3), Some(29))
+    );
 }

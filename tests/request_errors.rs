@@ -38,8 +38,16 @@ fn wrong_type_at_the_top_level_names_the_field() {
 fn an_unknown_nested_field_names_its_parent() {
     let e = err(r#"{"identity": {"subject": "a", "kidn": "agent"}}"#);
     assert_eq!(e.path(), "identity.kidn");
-    assert!(e.message().starts_with("unknown field `kidn`, expected one of"), "{e}");
-    assert!(e.to_string().starts_with("field `identity.kidn`: unknown field `kidn`"), "{e}");
+    assert!(
+        e.message()
+            .starts_with("unknown field `kidn`, expected one of"),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .starts_with("field `identity.kidn`: unknown field `kidn`"),
+        "{e}"
+    );
     assert_eq!((e.line(), e.column()), (1, 36), "{e}");
 }
 
@@ -47,7 +55,11 @@ fn an_unknown_nested_field_names_its_parent() {
 fn a_bad_enum_value_names_the_field() {
     let e = err(r#"{"identity": {"subject": "a", "kind": "robot"}}"#);
     assert_eq!(e.path(), "identity.kind");
-    assert!(e.message().starts_with("unknown variant `robot`, expected one of"), "{e}");
+    assert!(
+        e.message()
+            .starts_with("unknown variant `robot`, expected one of"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -90,7 +102,11 @@ fn user_text_is_bounded() {
     ));
     assert_eq!(e.path(), "scopes");
     assert!(e.to_string().len() < 600, "{} bytes", e.to_string().len());
-    assert!(e.message().ends_with("expected a sequence"), "{}", e.message());
+    assert!(
+        e.message().ends_with("expected a sequence"),
+        "{}",
+        e.message()
+    );
     let e = err(&format!("{{\"{long}\": 1}}"));
     assert!(e.to_string().len() < 1200, "{} bytes", e.to_string().len());
 }

@@ -3,15 +3,16 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Cond, Leaf, NumTest, StrTest, Test, TimeTest, kind_bit, state_bit};
+use super::{Cond, Leaf, NumTest, StrTest, Test, kind_bit, state_bit};
 use crate::error::{CompileError, Location, excerpt};
 use crate::limits::Limits;
 use crate::path::{Attr, AttrType};
-use crate::pattern::{Cidr, Glob};
+use crate::pattern::Cidr;
 
+mod strings;
+mod time;
 
 /// A field path (`when.identity.kind.glob`, `when.any[2]`), built on the
 /// stack while parsing and only turned into text for an error message.
@@ -71,7 +72,6 @@ pub(crate) struct CondParser<'a> {
 
 const TIME_OPS: &[&str] = &["weekdays", "hours", "not_before", "not_after", "utc_offset"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
 
 impl<'a> CondParser<'a> {
     pub(crate) fn new(base: &'a Location, limits: &'a Limits) -> Self {
@@ -293,14 +293,19 @@ impl<'a> CondParser<'a> {
             }
             "any" | "all" => {
                 if ty != AttrType::StrList && ty != AttrType::Open {
-                    let expected = format!("{}; `any` and `all` apply to lists only", ty.describe());
+                    let expected =
+                        format!("{}; `any` and `all` apply to lists only", ty.describe());
                     return Err(self.mismatch(field, path, &expected, arg));
                 }
                 let t = self.string_matcher(arg, field)?;
                 if *attr == Attr::DelegationActorKinds {
                     self.check_kinds(&t, field, arg)?;
                 }
-                Ok(if op == "any" { Test::ListAny(t) } else { Test::ListAll(t) })
+                Ok(if op == "any" {
+                    Test::ListAny(t)
+                } else {
+                    Test::ListAll(t)
+                })
             }
             "min" | "max" => self.bound(attr, path, op, arg, field),
             "cidr" => {
@@ -314,7 +319,12 @@ impl<'a> CondParser<'a> {
                 let mut nets = Vec::new();
                 for item in items {
                     let Value::String(s) = item else {
-                        return Err(self.mismatch(field, path, "a CIDR string such as `10.0.0.0/8`", item));
+                        return Err(self.mismatch(
+                            field,
+                            path,
+                            "a CIDR string such as `10.0.0.0/8`",
+                            item,
+                        ));
                     };
                     nets.push(Cidr::parse(s).map_err(|reason| {
                         CompileError::invalid_pattern(self.loc(field), "cidr", s, reason)
@@ -553,66 +563,6 @@ impl<'a> CondParser<'a> {
         }
     }
 
-    fn string_pattern(
-        &self,
-        op: &str,
-        arg: &Value,
-        field: Field<'_>,
-    ) -> Result<StrTest, CompileError> {
-        let items = self.list_of(arg);
-        self.check_len(field, items.len())?;
-        let mut texts = Vec::new();
-        for item in items {
-            let Value::String(s) = item else {
-                return Err(self.invalid(
-                    field,
-                    item,
-                    format!("`{op}` takes a string (or a list of strings)"),
-                ));
-            };
-            texts.push(s.as_str());
-        }
-        if texts.is_empty() {
-            return Err(self.invalid(field, arg, "an empty list matches nothing"));
-        }
-        let max = self.limits.max_pattern_len;
-        if op == "glob" {
-            let mut globs = Vec::new();
-            for s in texts {
-                let glob = if s.len() > max {
-                    Err(format!("longer than {max} bytes"))
-                } else {
-                    Glob::new(s)
-                };
-                globs.push(glob.map_err(|reason| {
-                    CompileError::invalid_pattern(self.loc(field), "glob", s, reason)
-                })?);
-            }
-            return Ok(StrTest::Glob(globs));
-        }
-        let joined = texts
-            .iter()
-            .map(|s| format!("(?:{s})"))
-            .collect::<Vec<_>>()
-            .join("|");
-        let pattern_error = |reason: String| {
-            let pattern = excerpt(&texts.join(" | "), self.limits.max_error_excerpt_len);
-            CompileError::invalid_pattern(self.loc(field), "regex", &pattern, reason)
-        };
-        // Each source within the pattern limit; the compiled size limit
-        // bounds the alternation of a list as a whole.
-        if texts.iter().any(|s| s.len() > max) {
-            return Err(pattern_error(format!("longer than {max} bytes")));
-        }
-        // Anchored: a regex must match the whole value, as a glob does.
-        let re = regex::RegexBuilder::new(&format!("^(?:{joined})$"))
-            .size_limit(self.limits.max_regex_size)
-            .nest_limit(self.limits.max_regex_nesting)
-            .build()
-            .map_err(|e| pattern_error(regex_reason(&e)))?;
-        Ok(StrTest::Regex(Box::new(re)))
-    }
-
     /// The argument of `any` / `all`: a literal, a list, or `{ glob | regex | eq | in }`.
     fn string_matcher(&self, arg: &Value, field: Field<'_>) -> Result<StrTest, CompileError> {
         match arg {
@@ -635,139 +585,5 @@ impl<'a> CondParser<'a> {
             )),
             _ => self.strings("", arg, field),
         }
-    }
-
-    fn time_window(
-        &self,
-        attr: &Attr,
-        path: &str,
-        ops: &Map<String, Value>,
-        field: Field<'_>,
-    ) -> Result<Test, CompileError> {
-        if attr.ty() != AttrType::Time {
-            let value = Value::Object(ops.clone());
-            return Err(self.mismatch(field, path, attr.ty().describe(), &value));
-        }
-        let mut t = TimeTest {
-            offset: FixedOffset::east_opt(0).unwrap_or(Utc.fix()),
-            not_before: None,
-            not_after: None,
-            weekdays: 0,
-            hours: None,
-        };
-        for (op, arg) in ops {
-            let here = field.child(op);
-            let text = || {
-                arg.as_str()
-                    .ok_or_else(|| self.invalid(here, arg, "expected a string"))
-            };
-            match op.as_str() {
-                "not_before" | "not_after" => {
-                    let at = DateTime::parse_from_rfc3339(text()?)
-                        .map_err(|e| {
-                            self.invalid(here, arg, format!("expected an RFC 3339 time: {e}"))
-                        })?
-                        .with_timezone(&Utc);
-                    if op == "not_before" {
-                        t.not_before = Some(at)
-                    } else {
-                        t.not_after = Some(at)
-                    }
-                }
-                "utc_offset" => {
-                    let s = text()?;
-                    t.offset = s.parse::<FixedOffset>().map_err(|_| {
-                        self.invalid(here, arg, "expected an offset such as `+02:00`")
-                    })?;
-                }
-                "weekdays" => {
-                    for day in self.list_of(arg) {
-                        let idx = day
-                            .as_str()
-                            .and_then(|d| WEEKDAYS.iter().position(|w| w.eq_ignore_ascii_case(d)))
-                            .ok_or_else(|| {
-                                self.invalid(
-                                    here,
-                                    day,
-                                    "expected mon, tue, wed, thu, fri, sat or sun",
-                                )
-                            })?;
-                        t.weekdays |= 1 << idx;
-                    }
-                }
-                "hours" => {
-                    let s = text()?;
-                    t.hours = Some(parse_hours(s).ok_or_else(|| {
-                        self.invalid(here, arg, "expected `HH:MM-HH:MM` such as `09:00-17:30`")
-                    })?);
-                }
-                _ => {}
-            }
-        }
-        if let (Some(nb), Some(na)) = (t.not_before, t.not_after) {
-            if nb > na {
-                return Err(CompileError::contradiction(
-                    self.loc(field),
-                    format!("`not_before` {nb} is after `not_after` {na}"),
-                ));
-            }
-        }
-        Ok(Test::Time(Box::new(t)))
-    }
-}
-
-fn parse_hours(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.split_once('-')?;
-    let minute = |t: &str| -> Option<u32> {
-        let (h, m) = t.trim().split_once(':')?;
-        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-        (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
-    };
-    Some((minute(a)?, minute(b)?))
-}
-
-/// The regex crate's error in the documented style: one line, lowercase,
-/// no trailing period. Its syntax errors quote the (anchored) pattern over
-/// several lines with a caret; the last line says what is wrong.
-fn regex_reason(e: &regex::Error) -> String {
-    let text = match e {
-        regex::Error::CompiledTooBig(limit) => {
-            return format!("compiled regex exceeds the size limit of {limit} bytes");
-        }
-        other => other.to_string(),
-    };
-    let last = text
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default();
-    let what = last.strip_prefix("error:").unwrap_or(last).trim();
-    let what = what.trim_end_matches('.');
-    let mut chars = what.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regex_errors_read_in_the_documented_style() {
-        let too_big = regex::RegexBuilder::new("(a{1,100}){1,100}")
-            .size_limit(1000)
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            regex_reason(&too_big),
-            "compiled regex exceeds the size limit of 1000 bytes"
-        );
-        let syntax = regex::Regex::new("refs/(heads").unwrap_err();
-        assert_eq!(regex_reason(&syntax), "unclosed group");
-        let nested = regex::RegexBuilder::new("((a))").nest_limit(1).build().unwrap_err();
-        let reason = regex_reason(&nested);
-        assert!(!reason.contains('\n') && reason.contains("nest"), "{reason}");
     }
 }

@@ -209,7 +209,11 @@ pub(crate) fn locate(location: &mut Location, text: &str, format: SourceFormat, 
 }
 
 /// Put line and column on a compile error that came from `text`.
-pub(crate) fn locate_error(mut err: CompileError, text: &str, format: SourceFormat) -> CompileError {
+pub(crate) fn locate_error(
+    mut err: CompileError,
+    text: &str,
+    format: SourceFormat,
+) -> CompileError {
     use crate::error::ErrorKind as K;
     let value = err.value().map(str::to_owned);
     let target = match err.kind() {

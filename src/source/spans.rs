@@ -154,7 +154,12 @@ fn toml_node(text: &str, value: &toml::Spanned<DeValue<'_>>, depth: usize) -> No
         DeValue::Table(t) => (start, toml_table(text, t, depth)),
         DeValue::Array(items) if depth <= MAX_DEPTH => (
             start,
-            Kind::Array(items.iter().map(|v| toml_node(text, v, depth + 1)).collect()),
+            Kind::Array(
+                items
+                    .iter()
+                    .map(|v| toml_node(text, v, depth + 1))
+                    .collect(),
+            ),
         ),
         _ => (start, Kind::Other),
     };
