@@ -440,3 +440,20 @@ fn lints_locate_in_json_with_the_same_spans() {
         (Some(3), Some(29))
     );
 }
+
+#[test]
+fn an_unknown_operator_points_at_its_key_and_a_short_value_at_itself() {
+    let e = err(&format!(
+        "[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subject\" = {{ like = \"like\" }} }}\n{GRANT}"
+    ));
+    assert_eq!(e.value(), Some("like"));
+    // `when = { "identity.subject" = { ` is 32 characters: the key.
+    assert_eq!(at(&e), (Some(7), Some(33)), "{e}");
+
+    // A bad scope `s[` in `grant.scopes`: the element, though the field
+    // path ends in `s`.
+    let e = err("[[rule]]\nid = \"r\"\ngrant = { scopes = [\"ok\", \"s[\"], audience = [\"b\"] }\n");
+    assert_eq!(e.value(), Some("s["));
+    // `grant = { scopes = ["ok", "` is 27 characters.
+    assert_eq!(at(&e), (Some(7), Some(28)), "{e}");
+}

@@ -268,8 +268,14 @@ fn position(root: &Node, location: &Location, target: Target) -> Option<usize> {
     let Some((node, key_at)) = section.walk(&location.field) else {
         return Some(fallback);
     };
+    // A value that is the field's own key (an unknown operator) is the key.
+    let names_key = |v: &str| {
+        let rest = location.field.strip_suffix(v);
+        key_at.is_some() && rest.is_some_and(|r| r.is_empty() || r.ends_with('.'))
+    };
     Some(match target {
         Target::Key => key_at.unwrap_or(node.at),
+        Target::Value(Some(v)) if names_key(v) => key_at.unwrap_or(node.at),
         Target::Value(value) => {
             let element = value.and_then(|v| {
                 (0..)
