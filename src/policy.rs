@@ -590,7 +590,7 @@ impl IssuancePolicy {
     /// limits.max_document_bytes = 32;
     /// let err = IssuancePolicy::from_toml_str_with_limits(text, &limits).unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
-    /// assert_eq!((err.limit(), err.found()), (Some(32), Some(45)));
+    /// assert_eq!((err.limit(), err.found()), (Some(32), Some(48)));
     /// ```
     pub fn from_toml_str_with_limits(
         text: &str,

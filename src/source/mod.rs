@@ -135,7 +135,7 @@ impl PolicyDocument {
     /// limits.max_document_bytes = 16;
     /// let err = PolicyDocument::from_toml_str_with_limits(text, &limits).unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
-    /// assert_eq!(err.to_string(), "document: document bytes exceeds the limit of 16 (found 45)");
+    /// assert_eq!(err.to_string(), "document: document bytes exceeds the limit of 16 (found 48)");
     /// ```
     pub fn from_toml_str_with_limits(
         text: &str,
