@@ -452,7 +452,8 @@ fn an_unknown_operator_points_at_its_key_and_a_short_value_at_itself() {
 
     // A bad scope `s[` in `grant.scopes`: the element, though the field
     // path ends in `s`.
-    let e = err("[[rule]]\nid = \"r\"\ngrant = { scopes = [\"ok\", \"s[\"], audience = [\"b\"] }\n");
+    let e =
+        err("[[rule]]\nid = \"r\"\ngrant = { scopes = [\"ok\", \"s[\"], audience = [\"b\"] }\n");
     assert_eq!(e.value(), Some("s["));
     // `grant = { scopes = ["ok", "` is 27 characters.
     assert_eq!(at(&e), (Some(7), Some(28)), "{e}");
