@@ -221,19 +221,18 @@ impl Compiler<'_> {
     }
 
     fn rule(&mut self, section: &Location, spec: &RuleSpec) -> Result<Rule, CompileError> {
-        let section = section.clone();
-        let loc = |field: &str| at(&section, field);
-        let mut parser = CondParser::new(&section, self.limits);
+        let loc = |field: &str| at(section, field);
+        let mut parser = CondParser::new(section, self.limits);
         let when = parser.parse_table(&spec.when, Field::root("when"), 0)?;
         self.limit(
-            &section,
+            section,
             "controls",
             "values in one list",
             self.limits.max_list_len,
             spec.controls.len(),
         )?;
         for (i, c) in spec.controls.iter().enumerate() {
-            self.name_at(&section, "controls", Some(i), c)?;
+            self.name_at(section, "controls", Some(i), c)?;
         }
         let controls = spec.controls.iter().map(|c| self.control(c)).collect();
         let id: Arc<str> = Arc::from(spec.id.as_str());
@@ -252,18 +251,18 @@ impl Compiler<'_> {
                         "a permit rule needs `grant = { scopes = [...], audience = [...] }`",
                     ));
                 };
-                let scopes = self.names(&section, "grant.scopes", &grant.scopes, false)?;
-                let audience = self.names(&section, "grant.audience", &grant.audience, true)?;
-                let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
+                let scopes = self.names(section, "grant.scopes", &grant.scopes, false)?;
+                let audience = self.names(section, "grant.audience", &grant.audience, true)?;
+                let max_ttl = self.ttl(section, "grant.max_ttl", grant.max_ttl)?;
                 self.limit(
-                    &section,
+                    section,
                     "grant.claims",
                     "values in one list",
                     self.limits.max_list_len,
                     grant.claims.len(),
                 )?;
                 for (i, c) in grant.claims.iter().enumerate() {
-                    self.name_at(&section, "grant.claims", Some(i), c)?;
+                    self.name_at(section, "grant.claims", Some(i), c)?;
                 }
                 Ok(Rule {
                     id,
@@ -291,7 +290,7 @@ impl Compiler<'_> {
                     ));
                 }
                 let scopes = match &spec.scopes {
-                    Some(list) => Some(self.names(&section, "scopes", list, false)?),
+                    Some(list) => Some(self.names(section, "scopes", list, false)?),
                     None => None,
                 };
                 Ok(Rule {
