@@ -110,3 +110,21 @@ fn user_text_is_bounded() {
     let e = err(&format!("{{\"{long}\": 1}}"));
     assert!(e.to_string().len() < 1200, "{} bytes", e.to_string().len());
 }
+
+#[test]
+fn malformed_text_is_an_error_never_a_panic() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    for text in [
+        "",
+        "{",
+        "[]",
+        "null",
+        "{\"identity\": ",
+        "\u{feff}{}",
+        deep.as_str(),
+    ] {
+        let e = err(text);
+        assert!(e.line() >= 1 && e.column() >= 1, "{e}");
+        assert!(!e.message().is_empty(), "{e}");
+    }
+}
