@@ -137,7 +137,7 @@ pub use document::{
     Effect, GrantSpec, OnExcess, PolicyDocument, PolicySettings, PurposeSpec, RuleSpec,
 };
 pub use duration::{Duration, DurationError};
-pub use error::{CompileError, Location, Section, SourceFormat};
+pub use error::{CompileError, ErrorKind, Location, Section, SourceFormat};
 pub use grant::{
     AudienceCause, Cause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause,
     TtlCap,
@@ -146,6 +146,7 @@ pub use limits::Limits;
 pub use policy::IssuancePolicy;
 pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
+    RequestError,
 };
 pub use value::AttrValue;
 

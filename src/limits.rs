@@ -77,7 +77,9 @@ pub struct Limits {
     /// Longest request string a grant, reason or explanation repeats, in
     /// characters; longer ones are cut, with an ellipsis and the length.
     pub max_echo_len: usize,
-    /// Longest piece of policy text an error message quotes, in characters.
+    /// Longest piece of policy text an error message quotes (a value, a
+    /// pattern, a field path), in characters; a parser's whole message is
+    /// cut to four times this.
     pub max_error_excerpt_len: usize,
 }
 

@@ -28,7 +28,7 @@ use std::fmt;
 
 use crate::condition::{Cond, Leaf, StrTest, Test};
 use crate::document::Effect;
-use crate::error::{CompileError, Location, Section};
+use crate::error::{Location, Section};
 use crate::path::{Attr, AttrType};
 use crate::pattern::{Glob, Token, tokenize};
 use crate::policy::IssuancePolicy;
@@ -122,13 +122,13 @@ impl Lint {
     /// # Ok::<(), mintgate::CompileError>(())
     /// ```
     pub fn locate_in(&mut self, source: &str) {
-        let carrier = CompileError::Contradiction {
-            location: Box::new(self.location.clone()),
-            message: String::new(),
-        };
-        if let Some(located) = crate::source::locate(carrier, source).location() {
-            self.location = located.clone();
-        }
+        let format = crate::source::sniff(source);
+        crate::source::locate(
+            &mut self.location,
+            source,
+            format,
+            crate::source::Target::Key,
+        );
     }
 }
 

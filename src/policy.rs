@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::condition::{Cond, CondParser, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
+use crate::error::SourceFormat;
 use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
 use crate::ids::{AudienceId, Id, RuleId, ScopeId};
@@ -108,46 +109,44 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     fn limit(
         &self,
-        section: &Section,
+        base: &Location,
         field: &str,
         what: &'static str,
         limit: usize,
         found: usize,
     ) -> Result<(), CompileError> {
         if found > limit {
-            return Err(CompileError::LimitExceeded {
-                location: Location::boxed(section.clone(), field),
+            return Err(CompileError::limit_exceeded(
+                at(base, field),
                 what,
                 limit,
                 found,
-            });
+            ));
         }
         Ok(())
     }
 
-    fn name(&self, section: &Section, field: &str, value: &str) -> Result<(), CompileError> {
-        self.name_at(section, field, None, value)
+    fn name(&self, base: &Location, field: &str, value: &str) -> Result<(), CompileError> {
+        self.name_at(base, field, None, value)
     }
 
     /// Check an identifier; `index` is its position in a list, named in
     /// the error's field path. Nothing is allocated unless it is bad.
     fn name_at(
         &self,
-        section: &Section,
+        base: &Location,
         field: &str,
         index: Option<usize>,
         value: &str,
     ) -> Result<(), CompileError> {
-        let invalid = |reason: &str| CompileError::InvalidValue {
-            location: Location::boxed(
-                section.clone(),
-                match index {
-                    Some(i) => format!("{field}[{i}]"),
-                    None => field.to_owned(),
-                },
-            ),
-            value: excerpt(value),
-            reason: reason.to_owned(),
+        let invalid = |reason: &str| {
+            let field = match index {
+                Some(i) => format!("{field}[{i}]"),
+                None => field.to_owned(),
+            };
+            // Bounded here: a too-long value must not be copied whole.
+            let value = excerpt(value, self.limits.max_error_excerpt_len);
+            CompileError::invalid_value(at(base, &field), &value, reason)
         };
         if value.trim().is_empty() {
             return Err(invalid("must not be empty"));
@@ -165,7 +164,7 @@ impl Compiler<'_> {
     /// globs, interned in `interner`.
     fn names<I: Id>(
         &self,
-        section: &Section,
+        section: &Location,
         field: &str,
         values: &[String],
         interner: &mut Interner<I>,
@@ -178,27 +177,24 @@ impl Compiler<'_> {
             values.len(),
         )?;
         if values.is_empty() {
-            return Err(CompileError::InvalidValue {
-                location: Location::boxed(section.clone(), field),
-                value: "[]".into(),
-                reason: "must list at least one entry".into(),
-            });
+            return Err(CompileError::invalid_value(
+                at(section, field),
+                "[]",
+                "must list at least one entry",
+            ));
         }
         for (i, v) in values.iter().enumerate() {
             self.name_at(section, field, Some(i), v)?;
         }
-        NameSet::new(values, interner).map_err(|(pattern, reason)| CompileError::InvalidPattern {
-            location: Location::boxed(section.clone(), field),
-            kind: "glob",
-            pattern: excerpt(&pattern),
-            reason,
+        NameSet::new(values, interner).map_err(|(pattern, reason)| {
+            CompileError::invalid_pattern(at(section, field), "glob", &pattern, reason)
         })
     }
 
     /// A list of scope patterns, interned among the policy's scopes.
     fn scope_names(
         &mut self,
-        section: &Section,
+        section: &Location,
         field: &str,
         values: &[String],
     ) -> Result<NameSet<ScopeId>, CompileError> {
@@ -211,7 +207,7 @@ impl Compiler<'_> {
     /// A list of audience patterns, interned among the policy's audiences.
     fn audience_names(
         &mut self,
-        section: &Section,
+        section: &Location,
         field: &str,
         values: &[String],
     ) -> Result<NameSet<AudienceId>, CompileError> {
@@ -232,66 +228,63 @@ impl Compiler<'_> {
 
     fn ttl(
         &self,
-        section: &Section,
+        base: &Location,
         field: &str,
         d: Option<Duration>,
     ) -> Result<Option<Duration>, CompileError> {
         if d.is_some_and(|d| d.as_secs() == 0) {
-            return Err(CompileError::InvalidValue {
-                location: Location::boxed(section.clone(), field),
-                value: "0s".into(),
-                reason: "a zero lifetime can never be granted".into(),
-            });
+            return Err(CompileError::invalid_value(
+                at(base, field),
+                "0s",
+                "a zero lifetime can never be granted",
+            ));
         }
         Ok(d)
     }
 
-    fn rule(&mut self, spec: &RuleSpec) -> Result<Rule, CompileError> {
-        let section = Section::Rule(spec.id.clone());
-        let loc = |field: &str| Location::boxed(section.clone(), field);
-        let mut parser = CondParser::new(&section, self.limits);
+    fn rule(&mut self, section: &Location, spec: &RuleSpec) -> Result<Rule, CompileError> {
+        let loc = |field: &str| at(section, field);
+        let mut parser = CondParser::new(section, self.limits);
         let when = parser.parse_table(&spec.when, Field::root("when"), 0)?;
         self.limit(
-            &section,
+            section,
             "controls",
             "values in one list",
             self.limits.max_list_len,
             spec.controls.len(),
         )?;
         for (i, c) in spec.controls.iter().enumerate() {
-            self.name_at(&section, "controls", Some(i), c)?;
+            self.name_at(section, "controls", Some(i), c)?;
         }
         let controls = spec.controls.iter().map(|c| self.control(c)).collect();
         let id: Arc<str> = Arc::from(spec.id.as_str());
         match spec.effect {
             Effect::Permit => {
                 if spec.scopes.is_some() {
-                    return Err(CompileError::Contradiction {
-                        location: loc("scopes"),
-                        message: "a permit lists its scopes under `grant.scopes`; top-level `scopes` is for forbids".into(),
-                    });
+                    return Err(CompileError::contradiction(
+                        loc("scopes"),
+                        "a permit lists its scopes under `grant.scopes`; top-level `scopes` is for forbids",
+                    ));
                 }
                 let Some(grant) = &spec.grant else {
-                    return Err(CompileError::InvalidValue {
-                        location: loc("grant"),
-                        value: "(missing)".into(),
-                        reason:
-                            "a permit rule needs `grant = { scopes = [...], audience = [...] }`"
-                                .into(),
-                    });
+                    return Err(CompileError::invalid_value(
+                        loc("grant"),
+                        "(missing)",
+                        "a permit rule needs `grant = { scopes = [...], audience = [...] }`",
+                    ));
                 };
-                let scopes = self.scope_names(&section, "grant.scopes", &grant.scopes)?;
-                let audience = self.audience_names(&section, "grant.audience", &grant.audience)?;
-                let max_ttl = self.ttl(&section, "grant.max_ttl", grant.max_ttl)?;
+                let scopes = self.scope_names(section, "grant.scopes", &grant.scopes)?;
+                let audience = self.audience_names(section, "grant.audience", &grant.audience)?;
+                let max_ttl = self.ttl(section, "grant.max_ttl", grant.max_ttl)?;
                 self.limit(
-                    &section,
+                    section,
                     "grant.claims",
                     "values in one list",
                     self.limits.max_list_len,
                     grant.claims.len(),
                 )?;
                 for (i, c) in grant.claims.iter().enumerate() {
-                    self.name_at(&section, "grant.claims", Some(i), c)?;
+                    self.name_at(section, "grant.claims", Some(i), c)?;
                 }
                 Ok(Rule {
                     id,
@@ -307,21 +300,19 @@ impl Compiler<'_> {
             }
             Effect::Forbid => {
                 if spec.grant.is_some() {
-                    return Err(CompileError::Contradiction {
-                        location: loc("grant"),
-                        message:
-                            "a forbid grants nothing; remove `grant` or make the rule a permit"
-                                .into(),
-                    });
+                    return Err(CompileError::contradiction(
+                        loc("grant"),
+                        "a forbid grants nothing; remove `grant` or make the rule a permit",
+                    ));
                 }
                 if spec.on_excess.is_some() {
-                    return Err(CompileError::Contradiction {
-                        location: loc("on_excess"),
-                        message: "`on_excess` applies to permits only".into(),
-                    });
+                    return Err(CompileError::contradiction(
+                        loc("on_excess"),
+                        "`on_excess` applies to permits only",
+                    ));
                 }
                 let scopes = match &spec.scopes {
-                    Some(list) => Some(self.scope_names(&section, "scopes", list)?),
+                    Some(list) => Some(self.scope_names(section, "scopes", list)?),
                     None => None,
                 };
                 Ok(Rule {
@@ -337,6 +328,14 @@ impl Compiler<'_> {
                 })
             }
         }
+    }
+}
+
+/// `base` (a section, in a rule at a known position) at `field`.
+fn at(base: &Location, field: &str) -> Location {
+    Location {
+        field: field.to_owned(),
+        ..base.clone()
     }
 }
 
@@ -382,8 +381,12 @@ impl IssuancePolicy {
         limits: &Limits,
     ) -> Result<IssuancePolicy, CompileError> {
         IssuancePolicy::compile_owned(Arc::new(doc.clone()), limits)
+            .map_err(|e| e.bounded(limits.max_error_excerpt_len))
     }
 
+    /// Compile, with errors not yet located nor bounded: the entry points
+    /// locate them in the source text (which needs the whole field path and
+    /// value), then bound them.
     fn compile_owned(
         document: Arc<PolicyDocument>,
         limits: &Limits,
@@ -396,16 +399,16 @@ impl IssuancePolicy {
             controls: HashMap::default(),
         };
         let settings = &doc.policy;
-        let policy = Section::Policy;
+        let whole = Location::new(Section::Document, "");
+        let downgrades = Location::new(Section::Downgrade, "");
+        let policy = Location::new(Section::Policy, "");
         c.name(&policy, "id", &settings.id)?;
         c.name(&policy, "revision", &settings.revision)?;
         let default_ttl = c.ttl(&policy, "default_ttl", settings.default_ttl)?;
         let min_ttl = c.ttl(&policy, "min_ttl", settings.min_ttl)?;
         let max_ttl = c.ttl(&policy, "max_ttl", settings.max_ttl)?;
-        let contradiction = |field: &str, message: String| CompileError::Contradiction {
-            location: Location::boxed(Section::Policy, field),
-            message,
-        };
+        let contradiction =
+            |field: &str, message: String| CompileError::contradiction(at(&policy, field), message);
         if let (Some(min), Some(max)) = (min_ttl, max_ttl) {
             if min > max {
                 return Err(contradiction(
@@ -437,22 +440,16 @@ impl IssuancePolicy {
             ));
         }
 
+        c.limit(&whole, "rule", "rules", limits.max_rules, doc.rules.len())?;
         c.limit(
-            &Section::Document,
-            "rule",
-            "rules",
-            limits.max_rules,
-            doc.rules.len(),
-        )?;
-        c.limit(
-            &Section::Document,
+            &whole,
             "purposes",
             "purposes",
             limits.max_purposes,
             doc.purposes.len(),
         )?;
         c.limit(
-            &Section::Downgrade,
+            &downgrades,
             "",
             "downgrades",
             limits.max_downgrades,
@@ -466,25 +463,23 @@ impl IssuancePolicy {
         let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> = HashMap::default();
         let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
-            let section = Section::Rule(if spec.id.is_empty() {
-                format!("#{}", i + 1)
-            } else {
-                spec.id.clone()
-            });
+            let section = Location::rule(&spec.id, i, "");
             c.name(&section, "id", &spec.id)?;
             if let Some(first) = seen.insert(spec.id.as_str(), i + 1) {
-                return Err(CompileError::DuplicateRuleId {
-                    location: Location::boxed(section, "id"),
-                    id: excerpt(&spec.id),
+                return Err(CompileError::duplicate_rule_id(
+                    at(&section, "id"),
+                    &spec.id,
                     first,
-                });
+                ));
             }
-            let rule = c.rule(spec)?;
-            let n = RuleId::from_index(i).ok_or_else(|| CompileError::LimitExceeded {
-                location: Location::boxed(Section::Document, "rule"),
-                what: "rules",
-                limit: u32::MAX as usize,
-                found: doc.rules.len(),
+            let rule = c.rule(&section, spec)?;
+            let n = RuleId::from_index(i).ok_or_else(|| {
+                CompileError::limit_exceeded(
+                    at(&whole, "rule"),
+                    "rules",
+                    u32::MAX as usize,
+                    doc.rules.len(),
+                )
             })?;
             index.insert(n, &rule.when, rule.effect);
             if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
@@ -501,7 +496,7 @@ impl IssuancePolicy {
         let mut purposes =
             HashMap::with_capacity_and_hasher(doc.purposes.len(), Default::default());
         for (name, spec) in &doc.purposes {
-            let section = Section::Purpose(name.clone());
+            let section = Location::new(Section::Purpose(name.clone()), "");
             c.name(&section, "", name)?;
             let scopes = c.scope_names(&section, "scopes", &spec.scopes)?;
             let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
@@ -524,13 +519,13 @@ impl IssuancePolicy {
             HashMap::with_capacity_and_hasher(doc.downgrade.len(), Default::default());
         for (from, to) in &doc.downgrade {
             for (field, v) in [(from.as_str(), from), (from.as_str(), to)] {
-                c.name(&Section::Downgrade, field, v)?;
+                c.name(&downgrades, field, v)?;
                 if crate::scopes::is_wildcard_request(v) || v.contains('[') {
-                    return Err(CompileError::InvalidValue {
-                        location: Location::boxed(Section::Downgrade, field),
-                        value: excerpt(v),
-                        reason: "downgrades map concrete scopes, not patterns".into(),
-                    });
+                    return Err(CompileError::invalid_value(
+                        at(&downgrades, field),
+                        v,
+                        "downgrades map concrete scopes, not patterns",
+                    ));
                 }
             }
             // Past `u32::MAX` names a downgrade is simply not interned: it
@@ -543,13 +538,13 @@ impl IssuancePolicy {
             for _ in 0..=downgrade.len() {
                 match downgrade.get(cur) {
                     Some(next) if **next == *start => {
-                        return Err(CompileError::Contradiction {
-                            location: Location::boxed(Section::Downgrade, start.as_str()),
-                            message: format!(
+                        return Err(CompileError::contradiction(
+                            at(&downgrades, start),
+                            format!(
                                 "downgrade cycle: `{}` leads back to itself",
-                                excerpt(start)
+                                excerpt(start, limits.max_error_excerpt_len)
                             ),
-                        });
+                        ));
                     }
                     Some(next) => cur = next,
                     None => break,
@@ -603,18 +598,58 @@ impl IssuancePolicy {
         })
     }
 
-    /// Parse TOML and compile it; errors carry line and column.
+    /// Parse TOML and compile it with the default [`Limits`]; errors carry
+    /// line and column.
     pub fn from_toml_str(text: &str) -> Result<IssuancePolicy, CompileError> {
-        let doc = PolicyDocument::from_toml_str(text)?;
-        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
-            .map_err(|e| crate::source::locate(e, text))
+        IssuancePolicy::from_toml_str_with_limits(text, &Limits::default())
     }
 
-    /// Parse JSON and compile it; errors carry line and column.
+    /// Parse TOML and compile it within `limits`, the document's size
+    /// included; errors carry line and column.
+    ///
+    /// ```
+    /// use mintgate::{ErrorKind, IssuancePolicy, Limits};
+    ///
+    /// let text = "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n";
+    /// let mut limits = Limits::default();
+    /// limits.max_document_bytes = 32;
+    /// let err = IssuancePolicy::from_toml_str_with_limits(text, &limits).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+    /// assert_eq!((err.limit(), err.found()), (Some(32), Some(48)));
+    /// ```
+    pub fn from_toml_str_with_limits(
+        text: &str,
+        limits: &Limits,
+    ) -> Result<IssuancePolicy, CompileError> {
+        let doc = PolicyDocument::from_toml_str_with_limits(text, limits)?;
+        IssuancePolicy::compile_text(doc, text, SourceFormat::Toml, limits)
+    }
+
+    /// Parse JSON and compile it with the default [`Limits`]; errors carry
+    /// line and column.
     pub fn from_json_str(text: &str) -> Result<IssuancePolicy, CompileError> {
-        let doc = PolicyDocument::from_json_str(text)?;
-        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
-            .map_err(|e| crate::source::locate(e, text))
+        IssuancePolicy::from_json_str_with_limits(text, &Limits::default())
+    }
+
+    /// Parse JSON and compile it within `limits`, the document's size
+    /// included; errors carry line and column.
+    pub fn from_json_str_with_limits(
+        text: &str,
+        limits: &Limits,
+    ) -> Result<IssuancePolicy, CompileError> {
+        let doc = PolicyDocument::from_json_str_with_limits(text, limits)?;
+        IssuancePolicy::compile_text(doc, text, SourceFormat::Json, limits)
+    }
+
+    fn compile_text(
+        doc: PolicyDocument,
+        text: &str,
+        format: SourceFormat,
+        limits: &Limits,
+    ) -> Result<IssuancePolicy, CompileError> {
+        IssuancePolicy::compile_owned(Arc::new(doc), limits).map_err(|e| {
+            crate::source::locate_error(e, text, format).bounded(limits.max_error_excerpt_len)
+        })
     }
 
     /// The document this policy was compiled from, shared.
@@ -653,6 +688,8 @@ impl TryFrom<PolicyDocument> for IssuancePolicy {
     /// # Ok::<(), mintgate::CompileError>(())
     /// ```
     fn try_from(doc: PolicyDocument) -> Result<Self, Self::Error> {
-        IssuancePolicy::compile_owned(Arc::new(doc), &Limits::default())
+        let limits = Limits::default();
+        IssuancePolicy::compile_owned(Arc::new(doc), &limits)
+            .map_err(|e| e.bounded(limits.max_error_excerpt_len))
     }
 }

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
+use crate::error::{excerpt, excerpt_middle};
+use crate::limits::Limits;
 use crate::value::AttrValue;
 
 /// A request to mint a token, workload certificate or delegated grant.
@@ -268,3 +270,109 @@ pub struct ParentGrant {
     /// The parent's expiry: the new grant expires no later.
     pub expires_at: DateTime<Utc>,
 }
+
+// ------------------------------------------------------------ reading JSON
+
+impl MintRequest {
+    /// Read a request from JSON text. Unknown fields are rejected; an error
+    /// names the field path (`identity.kind`), the line and the column.
+    ///
+    /// ```
+    /// use mintgate::MintRequest;
+    ///
+    /// let err = MintRequest::from_json_str(r#"{
+    ///   "identity": { "subject": "agent-7", "kind": "agent" },
+    ///   "scopes": "reports:read"
+    /// }"#).unwrap_err();
+    /// assert_eq!(err.path(), "scopes");
+    /// assert_eq!((err.line(), err.column()), (3, 26));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "field `scopes`: invalid type: string \"reports:read\", expected a sequence (line 3, column 26)"
+    /// );
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<MintRequest, RequestError> {
+        let max = Limits::default().max_error_excerpt_len;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let request = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            RequestError::new(text, path, e.inner(), max)
+        })?;
+        de.end()
+            .map_err(|e| RequestError::new(text, String::new(), &e, max))?;
+        Ok(request)
+    }
+}
+
+/// Why a request's JSON text could not be read: the field path, the
+/// position and the parser's message, with the request's own text cut to
+/// [`Limits::max_error_excerpt_len`] (the path) and four times that (the
+/// message).
+///
+/// Displays as ``field `identity.kind`: unknown variant `robot`, expected one
+/// of … (line 2, column 40)``; without a field path (trailing characters,
+/// broken JSON) the message and position alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestError(Box<RequestErrorInner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RequestErrorInner {
+    path: String,
+    line: usize,
+    column: usize,
+    message: String,
+}
+
+impl RequestError {
+    fn new(text: &str, path: String, e: &serde_json::Error, max: usize) -> Self {
+        let offset = crate::source::json_offset(text, e.line(), e.column());
+        let (line, column) = crate::source::line_col(text, offset);
+        let message = crate::source::json_message(e);
+        RequestError(Box::new(RequestErrorInner {
+            path: excerpt(&path, max),
+            line,
+            column,
+            message: excerpt_middle(&message, max.saturating_mul(4)),
+        }))
+    }
+
+    /// The field path serde reached, such as `scopes`, `identity.kind` or
+    /// `delegation.actors[1].subject`; empty when the error is not in a
+    /// field (trailing characters, broken JSON).
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// 1-based line of the error in the text.
+    pub fn line(&self) -> usize {
+        self.0.line
+    }
+
+    /// 1-based column of the error in the text, in characters.
+    pub fn column(&self) -> usize {
+        self.0.column
+    }
+
+    /// The parser's message, without the position.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let RequestErrorInner {
+            path,
+            line,
+            column,
+            message,
+        } = &*self.0;
+        if !path.is_empty() {
+            write!(f, "field `{path}`: ")?;
+        }
+        write!(f, "{message} (line {line}, column {column})")
+    }
+}
+
+impl std::error::Error for RequestError {}

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use mintgate::{
-    CompileError, Decision, Denial, IssuancePolicy, Limits, MintRequest, PolicyDocument, Reason,
+    CompileError, Decision, Denial, ErrorKind, IssuancePolicy, Limits, MintRequest, PolicyDocument,
+    Reason, Section,
 };
 use serde_json::{Value, json};
 
@@ -35,22 +36,17 @@ fn base(rules: Vec<Value>) -> Value {
 
 #[track_caller]
 fn assert_limit(err: CompileError, what: &str, limit: usize, found: usize) {
-    match &err {
-        CompileError::LimitExceeded {
-            what: w,
-            limit: l,
-            found: f,
-            ..
-        } => {
-            assert_eq!((*w, *l, *f), (what, limit, found), "{err}");
-            assert!(
-                err.to_string()
-                    .contains(&format!("exceeds the limit of {limit}")),
-                "{err}"
-            );
-        }
-        other => panic!("expected a limit error, got {other}"),
-    }
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert_eq!(
+        (err.limit_name(), err.limit(), err.found()),
+        (Some(what), Some(limit), Some(found)),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("exceeds the limit of {limit}")),
+        "{err}"
+    );
 }
 
 // ------------------------------------------------------------ policy limits
@@ -62,7 +58,56 @@ fn document_size() {
         "x".repeat(33 * 1024 * 1024)
     );
     let err = IssuancePolicy::from_toml_str(&text).unwrap_err();
-    assert!(err.to_string().contains("over the limit of"), "{err}");
+    assert_limit(err, "document bytes", 32 * 1024 * 1024, text.len());
+}
+
+/// Caller-chosen limits apply to parsing: a small `max_document_bytes`
+/// refuses a document the default accepts, in TOML and JSON, before parsing.
+#[test]
+fn document_size_honours_caller_limits() {
+    let toml = "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n";
+    let json = r#"{"policy": {"id": "p", "revision": "1", "max_ttl": "1h"}}"#;
+    let small = limits(|l| l.max_document_bytes = 20);
+    IssuancePolicy::from_toml_str(toml).unwrap();
+    IssuancePolicy::from_json_str(json).unwrap();
+    PolicyDocument::from_toml_str(toml).unwrap();
+    PolicyDocument::from_json_str(json).unwrap();
+    for err in [
+        IssuancePolicy::from_toml_str_with_limits(toml, &small).unwrap_err(),
+        PolicyDocument::from_toml_str_with_limits(toml, &small).unwrap_err(),
+    ] {
+        assert_limit(err.clone(), "document bytes", 20, toml.len());
+        assert_eq!(err.location().section(), &Section::Document);
+    }
+    for err in [
+        IssuancePolicy::from_json_str_with_limits(json, &small).unwrap_err(),
+        PolicyDocument::from_json_str_with_limits(json, &small).unwrap_err(),
+    ] {
+        assert_limit(err, "document bytes", 20, json.len());
+    }
+    // At the limit exactly is fine.
+    let exact = limits(|l| l.max_document_bytes = toml.len());
+    IssuancePolicy::from_toml_str_with_limits(toml, &exact).unwrap();
+}
+
+/// The other limits apply through the text entry points too.
+#[test]
+fn text_entry_points_apply_every_limit() {
+    let text = "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n\
+                [[rule]]\nid = \"r\"\nwhen = { \"identity.subject\" = { regex = \"a{1,50}\" } }\n\
+                grant = { scopes = [\"s\"], audience = [\"a\"] }\n";
+    IssuancePolicy::from_toml_str(text).unwrap();
+    let err = IssuancePolicy::from_toml_str_with_limits(text, &limits(|l| l.max_regex_size = 100))
+        .unwrap_err();
+    assert_eq!(err.pattern_kind(), Some("regex"), "{err}");
+    assert_eq!(
+        err.reason(),
+        Some("compiled regex exceeds the size limit of 100 bytes")
+    );
+    assert_eq!(err.location().line(), Some(7));
+    let err = IssuancePolicy::from_toml_str_with_limits(text, &limits(|l| l.max_pattern_len = 5))
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than 5 bytes"), "{err}");
 }
 
 #[test]
@@ -109,8 +154,7 @@ fn conditions_per_rule() {
 }
 
 fn err_location_is_rule(err: &CompileError, id: &str) -> bool {
-    err.location()
-        .is_some_and(|l| l.section == mintgate::Section::Rule(id.into()))
+    err.location().section() == &Section::Rule(id.into())
 }
 
 #[test]
@@ -124,17 +168,9 @@ fn condition_nesting_depth() {
         &limits(|l| l.max_condition_depth = 3),
     )
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CompileError::LimitExceeded {
-                what: "condition nesting depth",
-                limit: 3,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert_eq!(err.limit_name(), Some("condition nesting depth"), "{err}");
+    assert_eq!(err.limit(), Some(3), "{err}");
 }
 
 #[test]
@@ -160,7 +196,7 @@ fn name_length() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("too long"), "{err}");
-    assert_eq!(err.location().unwrap().field, "grant.scopes[0]");
+    assert_eq!(err.location().field(), "grant.scopes[0]");
 }
 
 #[test]
@@ -181,8 +217,10 @@ fn regex_compiled_size() {
         json!({ "identity.subject": { "regex": "(a{1,100}){1,100}" } }),
     )])))
     .unwrap_err();
+    assert_eq!(err.pattern_kind(), Some("regex"), "{err}");
     assert!(
-        matches!(err, CompileError::InvalidPattern { kind: "regex", .. }),
+        err.to_string()
+            .ends_with(": compiled regex exceeds the size limit of 262144 bytes"),
         "{err}"
     );
 }
@@ -195,10 +233,20 @@ fn regex_nesting() {
         json!({ "identity.subject": { "regex": re } }),
     )])))
     .unwrap_err();
-    assert!(
-        matches!(err, CompileError::InvalidPattern { kind: "regex", .. }),
-        "{err}"
-    );
+    assert_eq!(err.pattern_kind(), Some("regex"), "{err}");
+    assert!(err.to_string().contains("nest"), "{err}");
+}
+
+/// A raised nesting limit accepts what the default refuses.
+#[test]
+fn regex_nesting_honours_caller_limits() {
+    let re = format!("{}a{}", "(".repeat(40), ")".repeat(40));
+    let d = doc(base(vec![permit(
+        "nest",
+        json!({ "identity.subject": { "regex": re } }),
+    )]));
+    IssuancePolicy::compile(&d).unwrap_err();
+    IssuancePolicy::compile_with_limits(&d, &limits(|l| l.max_regex_nesting = 64)).unwrap();
 }
 
 // ------------------------------------------------------------ request limits

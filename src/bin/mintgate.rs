@@ -136,12 +136,7 @@ fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
 }
 
 fn error_position(e: &CompileError) -> (Option<usize>, Option<usize>) {
-    match e {
-        CompileError::Syntax { line, column, .. } => (Some(*line), Some(*column)),
-        other => other
-            .location()
-            .map_or((None, None), |l| (l.line, l.column)),
-    }
+    (e.location().line(), e.location().column())
 }
 
 enum Loaded {
