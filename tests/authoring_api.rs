@@ -1,11 +1,12 @@
 //! The authoring toolchain through the library API: lints, the test-case
 //! runner and the replay diff.
+#![cfg(feature = "authoring")]
+#![allow(clippy::panic, reason = "test code: a panic here is a failed test")]
 
 use std::path::Path;
 
-use mintgate::diff::{diff, parse_jsonl};
-use mintgate::testcase::CaseFile;
-use mintgate::{Decision, IssuancePolicy, Lint, Section, Severity};
+use mintgate::authoring::{CaseFile, Lint, Severity, diff, parse_jsonl};
+use mintgate::{Decision, IssuancePolicy, Section};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -305,7 +306,7 @@ fn lints_locate_in_the_source_text() {
 #[test]
 fn the_quickstart_has_no_warnings() {
     let text = std::fs::read_to_string(root().join("examples/policies/quickstart.toml")).unwrap();
-    let lints = mintgate::lint(&IssuancePolicy::from_toml_str(&text).unwrap());
+    let lints = mintgate::authoring::lint(&IssuancePolicy::from_toml_str(&text).unwrap());
     assert_eq!(codes(&lints), ["MG004", "MG004"], "{lints:?}");
 }
 

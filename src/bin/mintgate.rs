@@ -18,8 +18,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use mintgate::diff::{DiffReport, parse_jsonl};
-use mintgate::{CaseFile, CompileError, Decision, Grant, IssuancePolicy, MintRequest, Severity};
+use mintgate::authoring::{CaseFile, DiffReport, Severity, parse_jsonl};
+use mintgate::{CompileError, Decision, Grant, IssuancePolicy, MintRequest};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -561,7 +561,7 @@ fn diff(old: &Path, new: &Path, requests: &Path, json_out: bool) -> Result<u8, I
             e.message
         ))
     })?;
-    let report = mintgate::diff(&old_policy, &new_policy, &recorded);
+    let report = mintgate::authoring::diff(&old_policy, &new_policy, &recorded);
     if json_out {
         let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
         v["changed"] = json!(report.changed());

@@ -25,7 +25,8 @@
 //! given.
 //!
 //! ```
-//! use mintgate::{CaseFile, IssuancePolicy};
+//! use mintgate::IssuancePolicy;
+//! use mintgate::authoring::CaseFile;
 //!
 //! let policy = IssuancePolicy::from_toml_str(r#"
 //!     [policy]
@@ -129,7 +130,7 @@ pub struct Expect {
 /// A case file that could not be read or parsed.
 ///
 /// ```
-/// let err = mintgate::CaseFile::from_toml_str("[[case]]\nname = \"x\"\nnow = \"2026-11-28T12:00:00Z\"\nbogus = 1\n").unwrap_err();
+/// let err = mintgate::authoring::CaseFile::from_toml_str("[[case]]\nname = \"x\"\nnow = \"2026-11-28T12:00:00Z\"\nbogus = 1\n").unwrap_err();
 /// assert_eq!(err.line, Some(4));
 /// assert!(err.to_string().contains("unknown field `bogus`"));
 /// ```
@@ -182,7 +183,7 @@ impl CaseFile {
     /// Parse TOML case text. No I/O: `request_file`s stay unresolved.
     ///
     /// ```
-    /// let cases = mintgate::CaseFile::from_toml_str(r#"
+    /// let cases = mintgate::authoring::CaseFile::from_toml_str(r#"
     ///     [[case]]
     ///     name = "from a file"
     ///     now = "2026-11-28T12:00:00Z"
@@ -192,7 +193,7 @@ impl CaseFile {
     /// "#)?;
     /// assert_eq!(cases.cases[0].request_file.as_deref(), Some("requests/a.json"));
     /// assert!(cases.cases[0].request.is_none());
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn from_toml_str(text: &str) -> Result<CaseFile, CaseError> {
         let syntax = |path: Option<&serde_path_to_error::Path>, e: toml::de::Error| {
@@ -220,13 +221,13 @@ impl CaseFile {
     /// Parse JSON case text (`{"case": [ … ]}`). No I/O.
     ///
     /// ```
-    /// let cases = mintgate::CaseFile::from_json_str(r#"{"case": [{
+    /// let cases = mintgate::authoring::CaseFile::from_json_str(r#"{"case": [{
     ///     "name": "inline", "now": "2026-11-28T12:00:00Z",
     ///     "request": {"identity": {"subject": "a", "kind": "agent"}, "scopes": ["x"]},
     ///     "expect": {"decision": "deny", "denial": "not_permitted"}
     /// }]}"#)?;
     /// assert_eq!(cases.cases[0].expect.denial, Some(mintgate::Denial::NotPermitted));
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn from_json_str(text: &str) -> Result<CaseFile, CaseError> {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -311,9 +312,9 @@ impl CaseFile {
     ///
     /// ```
     /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/quickstart.cases.toml");
-    /// let cases = mintgate::CaseFile::load(std::path::Path::new(path))?;
+    /// let cases = mintgate::authoring::CaseFile::load(std::path::Path::new(path))?;
     /// assert!(cases.cases.iter().all(|c| c.request.is_some()));
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn load(path: &Path) -> Result<CaseFile, CaseError> {
         let shown = path.display().to_string();
@@ -344,7 +345,8 @@ impl CaseFile {
     /// `request_file` was never resolved fails with a `request` mismatch.
     ///
     /// ```
-    /// use mintgate::{CaseFile, IssuancePolicy};
+    /// use mintgate::IssuancePolicy;
+    /// use mintgate::authoring::CaseFile;
     ///
     /// let policy = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n")?;
     /// let cases = CaseFile::from_toml_str(r#"
