@@ -464,6 +464,40 @@ fn test_malformed_case_file_exits_2_with_location() {
     assert!(r.stderr.contains("unknown variant `maybe`"), "{}", r.stderr);
 }
 
+/// A partial reason match: the passing case passes, the failing one prints
+/// the reason field that differs, expected vs. actual.
+#[test]
+fn test_partial_reason_matches_pass_and_fail_with_the_field() {
+    let case = |name: &str, reasons: &str| {
+        format!(
+            "[[case]]\nname = \"{name}\"\nnow = \"2026-11-28T12:00:00Z\"\nrequest = {{ identity = {{ subject = \"spiffe://prod.example.org/ns/reports/sa/summarizer\", kind = \"agent\", authenticated_at = \"2026-11-28T11:58:00Z\" }}, purpose = {{ name = \"summarize-reports\" }}, scopes = [\"reports:read\", \"reports:write\"], audience = [\"https://reports.example.org\"], ttl = \"10m\", posture = {{ attested = true, device_trust = \"managed\", source_ip = \"10.20.0.7\" }} }}\n[case.expect]\ndecision = \"narrow\"\nreasons = [{reasons}]\n\n"
+        )
+    };
+    let text = case(
+        "write is not justified",
+        "{ kind = \"scope_removed\", scope = \"reports:write\", cause = \"not_justified_by_purpose\" }",
+    ) + &case(
+        "wrongly expects a forbid",
+        "{ kind = \"scope_removed\", scope = \"reports:write\", cause = \"forbidden\" }",
+    );
+    let path = temp_file("partial.cases.toml", &text);
+    let r = mintgate(&["test", QUICKSTART, path.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "FAIL {}: wrongly expects a forbid
+  reasons[0].cause: expected forbidden
+                    actual   not_justified_by_purpose
+  because  scope `reports:write` removed: the purpose does not justify it
+
+1 passed, 1 failed
+",
+            path.display()
+        )
+    );
+}
+
 // -------------------------------------------------------------------- diff
 
 #[test]

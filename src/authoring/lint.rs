@@ -126,7 +126,7 @@ impl fmt::Display for Lint {
 ///
 /// ```
 /// let policy = mintgate::IssuancePolicy::from_toml_str(include_str!(
-///     "../examples/policies/quickstart.toml"
+///     "../../examples/policies/quickstart.toml"
 /// ))?;
 /// // The quickstart has wildcard grants (notes) and no warnings.
 /// assert!(mintgate::authoring::lint(&policy).iter().all(|l| l.severity == mintgate::authoring::Severity::Note));

@@ -44,4 +44,7 @@ mod testcase;
 
 pub use diff::{Change, DiffReport, RecordedRequest, ReplayError, diff, parse_jsonl};
 pub use lint::{Lint, Severity, lint};
-pub use testcase::{Case, CaseError, CaseFile, CaseResult, Expect, Mismatch, TestReport};
+pub use testcase::{
+    Case, CaseError, CaseFile, CaseResult, ConditionMatch, Expect, Mismatch, ReasonMatch,
+    TestReport,
+};

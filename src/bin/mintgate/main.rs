@@ -329,9 +329,16 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
         for (path, report) in &files {
             for r in report.results.iter().filter(|r| !r.passed) {
                 println!("FAIL {}: {}", path.display(), r.name);
+                // One column for the field names, at least as wide as `because`.
+                let width = r
+                    .mismatches
+                    .iter()
+                    .map(|m| m.field.len() + 1)
+                    .fold(9, usize::max);
                 for m in &r.mismatches {
-                    println!("  {:<9} expected {}", format!("{}:", m.field), m.expected);
-                    println!("  {:<9} actual   {}", "", m.actual);
+                    let field = format!("{}:", m.field);
+                    println!("  {field:<width$} expected {}", m.expected);
+                    println!("  {:<width$} actual   {}", "", m.actual);
                 }
                 if let Some(g) = &r.grant {
                     for reason in &g.reasons {
