@@ -1,6 +1,5 @@
 //! The authoring toolchain through the library API: lints, the test-case
 //! runner and the replay diff.
-#![cfg(feature = "authoring")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,

@@ -1,6 +1,5 @@
 //! The `mintgate` binary, run as a process: output and exit codes for every
 //! subcommand (0 ok, 1 a finding, 2 a usage or input error).
-#![cfg(feature = "cli")]
 #![allow(
     clippy::unwrap_used,
     reason = "test code: a panic here is a failed test"

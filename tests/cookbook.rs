@@ -2,7 +2,6 @@
 //! cases (`<name>.cases.toml`), run with `mintgate::authoring::CaseFile` exactly as
 //! `mintgate test` runs them: every expectation must hold, and every request
 //! sample in `requests/<name>/` must be used by at least one case.
-#![cfg(feature = "authoring")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
