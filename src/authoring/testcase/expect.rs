@@ -273,10 +273,9 @@ impl fmt::Display for ReasonMatch {
         if let (Some(kind), true) = (&self.kind, self.only_kind()) {
             return f.write_str(kind);
         }
-        match serde_json::to_value(self) {
-            Ok(v) => f.write_str(&inline(&v)),
-            Err(_) => Err(fmt::Error),
-        }
+        // A matcher's fields are strings, lists and tables: it serializes.
+        let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+        f.write_str(&inline(&v))
     }
 }
 
@@ -353,7 +352,7 @@ impl ReasonMatch {
 
     /// The fields given here that `reason` does not have as given.
     fn differences(&self, reason: &Reason) -> Vec<Difference> {
-        let json = serde_json::to_value(reason).unwrap_or(Value::Null);
+        let json = reason_json(reason);
         let field = |key: &str| json.get(key);
         let mut out = Vec::new();
         let mut text = |key: &'static str, expected: &Option<String>, actual: Option<String>| {
@@ -460,12 +459,25 @@ fn sorted<S: AsRef<str>>(v: &[S]) -> Vec<&str> {
     v
 }
 
-fn snake<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
+/// A denial as it appears in JSON (`not_permitted`).
+#[expect(
+    clippy::expect_used,
+    reason = "a unit enum variant always serializes, to a string"
+)]
+fn snake(d: &Denial) -> String {
+    match serde_json::to_value(d).expect("a denial serializes") {
+        Value::String(s) => s,
+        other => other.to_string(),
     }
+}
+
+/// A reason's JSON form, whose fields a [`ReasonMatch`] names.
+#[expect(
+    clippy::expect_used,
+    reason = "a reason has only string map keys, so it always serializes"
+)]
+fn reason_json(reason: &Reason) -> Value {
+    serde_json::to_value(reason).expect("a reason serializes")
 }
 
 /// Collects mismatches.
