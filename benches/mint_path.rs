@@ -5,6 +5,10 @@
 //! ```text
 //! cargo bench --bench mint_path
 //! ```
+#![allow(
+    clippy::expect_used,
+    reason = "bench fixtures: a panic here is a broken fixture"
+)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -4,6 +4,14 @@
 //! A counting global allocator counts every `alloc` and `realloc` made by
 //! this thread while `evaluate` runs (after one warm-up call, which sizes the
 //! per-thread scratch buffers).
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic here is a failed test"
+)]
+#![allow(
+    unsafe_code,
+    reason = "a counting global allocator implements the unsafe GlobalAlloc trait"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -1,11 +1,15 @@
 //! The authoring toolchain through the library API: lints, the test-case
 //! runner and the replay diff.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::path::Path;
 
-use mintgate::diff::{diff, parse_jsonl};
-use mintgate::testcase::CaseFile;
-use mintgate::{Decision, IssuancePolicy, Lint, Section, Severity};
+use mintgate::authoring::{CaseFile, Lint, Severity, diff, parse_jsonl};
+use mintgate::{Decision, IssuancePolicy, Section};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -305,7 +309,7 @@ fn lints_locate_in_the_source_text() {
 #[test]
 fn the_quickstart_has_no_warnings() {
     let text = std::fs::read_to_string(root().join("examples/policies/quickstart.toml")).unwrap();
-    let lints = mintgate::lint(&IssuancePolicy::from_toml_str(&text).unwrap());
+    let lints = mintgate::authoring::lint(&IssuancePolicy::from_toml_str(&text).unwrap());
     assert_eq!(codes(&lints), ["MG004", "MG004"], "{lints:?}");
 }
 
@@ -386,7 +390,7 @@ fn json_case_files_and_every_expectation_field() {
     let got: Vec<(&str, &str, &str)> = result
         .mismatches
         .iter()
-        .map(|m| (m.field, m.expected.as_str(), m.actual.as_str()))
+        .map(|m| (m.field.as_str(), m.expected.as_str(), m.actual.as_str()))
         .collect();
     assert_eq!(
         got,
@@ -404,6 +408,206 @@ fn json_case_files_and_every_expectation_field() {
         ]
     );
     assert_eq!(result.grant.as_ref().unwrap().decision, Decision::Narrow);
+}
+
+/// The policy and request of the partial-match tests: an agent asks for
+/// read and write for an hour from an unmanaged device.
+const PARTIAL_POLICY: &str = r#"
+[policy]
+id = "partial"
+revision = "1"
+max_ttl = "1h"
+
+[[rule]]
+id = "agents"
+controls = ["OWASP NHI5:2025"]
+when = { "identity.kind" = "agent" }
+grant = { scopes = ["reports:*"], audience = ["https://reports.example.org"], max_ttl = "10m" }
+
+[[rule]]
+id = "no-writes-from-unmanaged-devices"
+effect = "forbid"
+controls = ["NIST CSF 2.0 PR.AA-05"]
+when = { "posture.device_trust" = { not = "managed" } }
+scopes = ["*:write"]
+
+[[rule]]
+id = "ci"
+controls = ["c"]
+when = { "identity.kind" = "ci_job", "identity.claims.ref" = "refs/heads/main" }
+grant = { scopes = ["deploy:write"], audience = ["https://deploy.example.org"] }
+"#;
+
+const PARTIAL_CASE: &str = r#"
+[[case]]
+name = "write from an unmanaged device"
+now = "2026-11-28T12:00:00Z"
+request = { identity = { subject = "a", kind = "agent" }, scopes = ["reports:read", "reports:write"], audience = ["https://reports.example.org"], ttl = "1h", posture = { device_trust = "byod" } }
+"#;
+
+fn run_partial(expect: &str) -> mintgate::authoring::CaseResult {
+    let policy = IssuancePolicy::from_toml_str(PARTIAL_POLICY).unwrap();
+    let text = format!("{PARTIAL_CASE}[case.expect]\n{expect}");
+    let cases = CaseFile::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    cases.run(&policy).results.remove(0)
+}
+
+fn mismatches(r: &mintgate::authoring::CaseResult) -> Vec<(&str, &str, &str)> {
+    r.mismatches
+        .iter()
+        .map(|m| (m.field.as_str(), m.expected.as_str(), m.actual.as_str()))
+        .collect()
+}
+
+/// Reason tables match partially: the fields given must equal the
+/// reason's, the rest are ignored; `reasons` is the exact sequence and
+/// `reasons_include` a subset in any order.
+#[test]
+fn reasons_match_partially_and_pass() {
+    let r = run_partial(
+        r#"decision = "narrow"
+scopes = ["reports:read"]
+ttl = "10m"
+expires_at = "2026-11-28T12:10:00Z"
+matched_rules = ["no-writes-from-unmanaged-devices", "agents"]
+controls = ["OWASP NHI5:2025", "NIST CSF 2.0 PR.AA-05"]
+reasons = [
+    { kind = "scope_removed", scope = "reports:write", cause = "forbidden", rule = "no-writes-from-unmanaged-devices" },
+    { kind = "ttl_clamped", requested = "60m", granted = "10m", cap = "rule", cause = "rule", rule = "agents" },
+]
+reasons_include = [{ cap = "rule" }, "scope_removed"]
+"#,
+    );
+    assert!(r.passed, "{:#?}", r.mismatches);
+}
+
+/// A partial match that does not hold names the reason field, what was
+/// expected and what the reason says.
+#[test]
+fn reasons_match_partially_and_fail_with_the_field_that_differs() {
+    let r = run_partial(
+        r#"decision = "narrow"
+expires_at = "2026-11-28T13:00:00Z"
+matched_rules = ["agents"]
+reasons = [
+    { kind = "scope_removed", scope = "reports:read", cause = "forbidden", rule = "agents" },
+    "ttl_clamped",
+]
+reasons_include = [{ kind = "ttl_clamped", cap = "policy_max" }, { kind = "audience_removed" }]
+"#,
+    );
+    assert!(!r.passed);
+    assert_eq!(
+        mismatches(&r),
+        [
+            (
+                "expires_at",
+                "2026-11-28T13:00:00+00:00",
+                "2026-11-28T12:10:00+00:00"
+            ),
+            (
+                "reasons[0].rule",
+                "agents",
+                "no-writes-from-unmanaged-devices"
+            ),
+            ("reasons[0].scope", "reports:read", "reports:write"),
+            ("reasons_include[0].cap", "policy_max", "rule"),
+            (
+                "reasons_include[1]",
+                "audience_removed",
+                "no such reason among [scope_removed, ttl_clamped]"
+            ),
+            (
+                "matched_rules",
+                "[agents]",
+                "[agents, no-writes-from-unmanaged-devices]"
+            ),
+        ]
+    );
+}
+
+/// A reason list of the wrong length shows both lists; one matcher cannot
+/// stand for two reasons in `reasons_include`.
+#[test]
+fn reason_lists_of_the_wrong_length_and_distinct_matches() {
+    let r = run_partial(
+        "decision = \"narrow\"\nreasons = [{ kind = \"scope_removed\", cause = \"forbidden\" }]\n",
+    );
+    assert_eq!(
+        mismatches(&r),
+        [(
+            "reasons",
+            "[{ kind = \"scope_removed\", cause = \"forbidden\" }]",
+            "[scope_removed, ttl_clamped]"
+        )]
+    );
+    let r = run_partial(
+        "decision = \"narrow\"\nreasons_include = [\"scope_removed\", \"scope_removed\"]\n",
+    );
+    assert_eq!(
+        mismatches(&r),
+        [(
+            "reasons_include[1]",
+            "scope_removed",
+            "the only reasons it matches are matched by other entries"
+        )]
+    );
+}
+
+/// A condition is matched by its path alone, or by a table of path,
+/// expected and actual; `rule` matches a not_permitted reason's nearest
+/// rule.
+#[test]
+fn reason_conditions_match_by_path_or_table() {
+    let policy = IssuancePolicy::from_toml_str(PARTIAL_POLICY).unwrap();
+    let case = |expect: &str| {
+        let text = format!(
+            "[[case]]\nname = \"feature branch\"\nnow = \"2026-11-28T12:00:00Z\"\nrequest = {{ identity = {{ subject = \"ci\", kind = \"ci_job\", claims = {{ ref = \"refs/heads/x\" }} }}, scopes = [\"deploy:write\"] }}\n[case.expect]\ndecision = \"deny\"\n{expect}"
+        );
+        CaseFile::from_toml_str(&text)
+            .unwrap()
+            .run(&policy)
+            .results
+            .remove(0)
+    };
+    let r = case(
+        r#"reasons = [{ kind = "not_permitted", rule = "ci", condition = "identity.claims.ref" }]"#,
+    );
+    assert!(r.passed, "{:#?}", r.mismatches);
+    let r = case(
+        r#"reasons = [{ kind = "not_permitted", condition = { path = "identity.claims.ref", actual = '"refs/heads/x"' } }]"#,
+    );
+    assert!(r.passed, "{:#?}", r.mismatches);
+    let r = case(r#"reasons = [{ condition = { path = "identity.kind" } }]"#);
+    assert_eq!(
+        mismatches(&r),
+        [(
+            "reasons[0].condition",
+            "path identity.kind",
+            "path identity.claims.ref"
+        )]
+    );
+}
+
+/// An unknown key inside a reason table is a parse error at its line and
+/// column, naming the field path.
+#[test]
+fn unknown_reason_fields_are_errors_with_a_location() {
+    let err = CaseFile::from_toml_str(&format!(
+        "{PARTIAL_CASE}[case.expect]\ndecision = \"narrow\"\nreasons = [{{ kind = \"scope_removed\", scpoe = \"reports:write\" }}]\n"
+    ))
+    .unwrap_err();
+    assert_eq!((err.line, err.column), (Some(8), Some(38)), "{err}");
+    assert!(
+        err.message.starts_with("at `case[0].expect.reasons[0]"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("unknown field `scpoe`"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]

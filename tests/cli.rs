@@ -1,6 +1,9 @@
 //! The `mintgate` binary, run as a process: output and exit codes for every
 //! subcommand (0 ok, 1 a finding, 2 a usage or input error).
-#![cfg(feature = "cli")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use assert_cmd::Command;
 
@@ -244,6 +247,150 @@ fn eval_bad_now_and_bad_request_exit_2() {
     );
 }
 
+/// A temporary file with `text`, named `name` (unique per test process).
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mintgate-cli-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A request error names the field path, and the position once.
+#[test]
+fn eval_request_errors_name_the_field_path() {
+    let path = temp_file(
+        "wrong-type.json",
+        "{\n  \"identity\": {\"subject\": \"a\", \"kind\": \"agent\"},\n  \"scopes\": \"reports:read\"\n}\n",
+    );
+    let r = mintgate(&[
+        "eval",
+        QUICKSTART,
+        "--request",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "{}:3:26: error: invalid request: field `scopes`: invalid type: string \"reports:read\", expected a sequence\n",
+            path.display()
+        )
+    );
+    assert_eq!(r.stdout, "");
+
+    let path = temp_file(
+        "misspelt.json",
+        "{\"identity\": {\"subject\": \"a\", \"kidn\": \"agent\"}}\n",
+    );
+    let r = mintgate(&[
+        "eval",
+        QUICKSTART,
+        "--request",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "{}:1:36: error: invalid request: field `identity.kidn`: unknown field `kidn`, expected one of `subject`, `kind`",
+            path.display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `eval --json` reports every input error as JSON on stdout (and the
+/// usual line on stderr), exit code 2.
+#[test]
+fn eval_json_reports_input_errors_as_json() {
+    let json_error = |args: &[&str]| {
+        let r = mintgate(args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("error: "), "{args:?}: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}):\n{}", r.stdout));
+        v["error"].clone()
+    };
+    let bad = temp_file(
+        "bad-for-json.json",
+        "{\n  \"identity\": {\"subject\": \"a\", \"kind\": \"agent\"},\n  \"scopes\": \"reports:read\"\n}\n",
+    );
+    let e = json_error(&[
+        "eval",
+        QUICKSTART,
+        "--request",
+        bad.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--json",
+    ]);
+    assert_eq!(
+        e,
+        serde_json::json!({
+            "kind": "invalid_request",
+            "file": bad.display().to_string(),
+            "path": "scopes",
+            "line": 3,
+            "column": 26,
+            "message": "invalid type: string \"reports:read\", expected a sequence",
+        })
+    );
+
+    let e = json_error(&[
+        "eval",
+        QUICKSTART,
+        "--request",
+        "examples/requests/missing.json",
+        "--json",
+    ]);
+    assert_eq!(e["kind"], "unreadable_file");
+    assert_eq!(e["file"], "examples/requests/missing.json");
+    assert!(e["message"].as_str().unwrap().starts_with("cannot read: "));
+
+    let e = json_error(&[
+        "eval",
+        QUICKSTART,
+        "--request",
+        "examples/requests/2b-ci-approved.json",
+        "--now",
+        "yesterday",
+        "--json",
+    ]);
+    assert_eq!(e["kind"], "invalid_now");
+    assert_eq!(e["path"], serde_json::Value::Null);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("--now `yesterday` is not an RFC 3339 time")
+    );
+
+    let e = json_error(&[
+        "eval",
+        "testdata/lint/broken.toml",
+        "--request",
+        "examples/requests/2b-ci-approved.json",
+        "--json",
+    ]);
+    assert_eq!(e["kind"], "invalid_policy");
+    assert_eq!(e["path"], "when.identity.subject.glob");
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(10), Some(41))
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("unclosed character class")
+    );
+}
+
 // -------------------------------------------------------------------- test
 
 #[test]
@@ -314,6 +461,40 @@ fn test_malformed_case_file_exits_2_with_location() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bad.cases.toml:6:"), "{}", r.stderr);
     assert!(r.stderr.contains("unknown variant `maybe`"), "{}", r.stderr);
+}
+
+/// A partial reason match: the passing case passes, the failing one prints
+/// the reason field that differs, expected vs. actual.
+#[test]
+fn test_partial_reason_matches_pass_and_fail_with_the_field() {
+    let case = |name: &str, reasons: &str| {
+        format!(
+            "[[case]]\nname = \"{name}\"\nnow = \"2026-11-28T12:00:00Z\"\nrequest = {{ identity = {{ subject = \"spiffe://prod.example.org/ns/reports/sa/summarizer\", kind = \"agent\", authenticated_at = \"2026-11-28T11:58:00Z\" }}, purpose = {{ name = \"summarize-reports\" }}, scopes = [\"reports:read\", \"reports:write\"], audience = [\"https://reports.example.org\"], ttl = \"10m\", posture = {{ attested = true, device_trust = \"managed\", source_ip = \"10.20.0.7\" }} }}\n[case.expect]\ndecision = \"narrow\"\nreasons = [{reasons}]\n\n"
+        )
+    };
+    let text = case(
+        "write is not justified",
+        "{ kind = \"scope_removed\", scope = \"reports:write\", cause = \"not_justified_by_purpose\" }",
+    ) + &case(
+        "wrongly expects a forbid",
+        "{ kind = \"scope_removed\", scope = \"reports:write\", cause = \"forbidden\" }",
+    );
+    let path = temp_file("partial.cases.toml", &text);
+    let r = mintgate(&["test", QUICKSTART, path.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "FAIL {}: wrongly expects a forbid
+  reasons[0].cause: expected forbidden
+                    actual   not_justified_by_purpose
+  because  scope `reports:write` removed: the purpose does not justify it
+
+1 passed, 1 failed
+",
+            path.display()
+        )
+    );
 }
 
 // -------------------------------------------------------------------- diff

@@ -1,5 +1,10 @@
 //! Compile errors name the rule (or section), the field path and the bad
 //! value, with line and column in the source text.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use mintgate::{CompileError, ErrorKind, IssuancePolicy, Section};
 

@@ -4,6 +4,12 @@
 //! single-threaded grant of the revision it names. (`tests/fail_closed.rs`
 //! has the many-threads-one-policy check and the reload-keeps-old-policy
 //! check.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::sync::{Arc, RwLock};
 

@@ -1,12 +1,18 @@
 //! The cookbook policies in `examples/policies/cookbook/` against their test
-//! cases (`<name>.cases.toml`), run with `mintgate::CaseFile` exactly as
+//! cases (`<name>.cases.toml`), run with `mintgate::authoring::CaseFile` exactly as
 //! `mintgate test` runs them: every expectation must hold, and every request
 //! sample in `requests/<name>/` must be used by at least one case.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use mintgate::{CaseFile, IssuancePolicy};
+use mintgate::IssuancePolicy;
+use mintgate::authoring::CaseFile;
 
 const COOKBOOK: &[&str] = &["github-actions", "kubernetes", "spiffe", "ai-agents", "mcp"];
 

@@ -15,6 +15,11 @@
 //!   `Reason`s and shows every reason kind;
 //! - every operator and every fixed attribute path the compiler knows is
 //!   documented.
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::collections::BTreeMap;
 

@@ -2,6 +2,12 @@
 //! the forbid applies) with a reason saying what was missing — never a
 //! panic, never an allow. And one policy shared by many threads decides
 //! exactly as it does on one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::sync::{Arc, RwLock};
 

@@ -7,6 +7,11 @@
 //! purposes, downgrades, wildcards in rules and requests, missing and
 //! multiple audiences, delegation with parent grants, expiring credentials,
 //! `on_excess`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,12 @@
 //! One test per limit: a policy over a limit is a `LimitExceeded` (or a
 //! clear invalid-pattern) compile error naming where; a request over a limit
 //! is a deny with an `invalid_request` reason naming what.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use chrono::{DateTime, Utc};
 use mintgate::{

@@ -1,6 +1,10 @@
 //! Properties of DESIGN.md §4 not covered by `tests/invariants.rs`: the
 //! lifecycle gates (§4.3) and their opt-outs, the request side of totality
 //! and determinism, and TOML/JSON agreement of generated documents.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use mintgate::{Decision, Denial, IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;

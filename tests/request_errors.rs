@@ -1,5 +1,9 @@
 //! Request errors name the field path, once, with line and column in the
 //! request's text (`MintRequest::from_json_str`).
+#![allow(
+    clippy::panic,
+    reason = "a helper outside #[test] fails the test by panicking"
+)]
 
 use mintgate::{MintRequest, RequestError};
 

@@ -1,5 +1,10 @@
 //! End-to-end tests of the token service example: the service runs on an
 //! ephemeral loopback port and is driven over HTTP by a real client.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a panic here is a failed test"
+)]
 
 #[path = "../examples/token_service/service.rs"]
 mod service;

@@ -2,6 +2,11 @@
 //! test: a realistic mix of exact and glob subjects, claim conditions,
 //! forbids, purposes and downgrades, at any size.
 #![allow(dead_code)]
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "bench fixtures: a panic here is a broken fixture"
+)]
 
 use mintgate::{MintRequest, PolicyDocument};
 use serde_json::{Value, json};

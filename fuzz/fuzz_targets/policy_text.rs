@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         IssuancePolicy::from_json_str(text)
     };
     if let Ok(policy) = compiled {
-        let _ = mintgate::lint(&policy);
+        let _ = mintgate::authoring::lint(&policy);
         let req = MintRequest {
             identity: Identity::new("svc-a", IdentityKind::Workload),
             scopes: vec!["a:read".into(), "a:*".into()],

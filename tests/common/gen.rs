@@ -1,7 +1,11 @@
 //! Generators of policies and requests from a small vocabulary, so rules
 //! match often. `tests/invariants.rs` has the decision-invariant generators;
 //! these add the lifecycle fields (state, credential expiry, opt-outs).
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -6,6 +6,11 @@
 //! `*b`, `a*b`) and everything else the algorithm does.
 //!
 //! `tests/invariants.rs` checks that the compiled engine agrees with it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a panic here is a failed test"
+)]
 
 use chrono::{DateTime, Utc};
 use mintgate::MintRequest;

@@ -17,7 +17,8 @@
 //! changes.
 //!
 //! ```
-//! use mintgate::{IssuancePolicy, diff::{diff, parse_jsonl}};
+//! use mintgate::IssuancePolicy;
+//! use mintgate::authoring::{diff, parse_jsonl};
 //!
 //! let policy = |cap: &str| IssuancePolicy::from_toml_str(&format!(r#"
 //!     [policy]
@@ -39,7 +40,7 @@
 //! assert_eq!(change.line, 2);
 //! assert_eq!(change.transition(), "allow → narrow");
 //! assert_eq!(change.ttl, Some((Some("30m".into()), Some("15m".into()))));
-//! # Ok::<(), mintgate::diff::ReplayError>(())
+//! # Ok::<(), mintgate::authoring::ReplayError>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -94,7 +95,7 @@ impl std::error::Error for ReplayError {}
 /// Parse JSON Lines of recorded requests; blank lines are skipped.
 ///
 /// ```
-/// let err = mintgate::diff::parse_jsonl("\n{\"now\": \"2026-11-28T12:00:00Z\"}\n").unwrap_err();
+/// let err = mintgate::authoring::parse_jsonl("\n{\"now\": \"2026-11-28T12:00:00Z\"}\n").unwrap_err();
 /// assert_eq!(err.line, 2);
 /// assert!(err.message.contains("missing field `request`"));
 /// ```
@@ -196,7 +197,8 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
 /// Replay `requests` against `old` and `new` and report every change.
 ///
 /// ```
-/// use mintgate::{IssuancePolicy, diff::{diff, parse_jsonl}};
+/// use mintgate::IssuancePolicy;
+/// use mintgate::authoring::{diff, parse_jsonl};
 ///
 /// let old = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n[[rule]]\nid = \"r\"\ngrant = { scopes = [\"a\"], audience = [\"b\"] }\n")?;
 /// let new = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"2\"\nmax_ttl = \"1h\"\n")?;

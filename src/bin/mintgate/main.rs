@@ -12,15 +12,20 @@
 //! error (bad arguments, an unreadable file, a policy `eval`/`test`/`diff`
 //! cannot compile, a malformed request or case file). See docs/cli.md.
 
-use std::collections::HashMap;
+mod explain;
+mod input;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use mintgate::diff::{DiffReport, parse_jsonl};
-use mintgate::{CaseFile, CompileError, Decision, Grant, IssuancePolicy, MintRequest, Severity};
+use mintgate::IssuancePolicy;
+use mintgate::authoring::{CaseFile, DiffReport, Severity, parse_jsonl};
+use serde::Serialize;
 use serde_json::{Value, json};
+
+use explain::Explanation;
+use input::{InputError, Loaded, at, compile_error_line, error_position, load, load_ok};
 
 #[derive(Parser)]
 #[command(
@@ -85,14 +90,17 @@ enum Command {
     },
 }
 
-/// An input error: printed, exit 2.
-struct InputError(String);
-
 const FINDING: u8 = 1;
 const INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json_out = match &cli.command {
+        Command::Check { json, .. }
+        | Command::Eval { json, .. }
+        | Command::Test { json, .. }
+        | Command::Diff { json, .. } => *json,
+    };
     let result = match cli.command {
         Command::Check { policies, json } => check(&policies, json),
         Command::Eval {
@@ -115,65 +123,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(InputError(message)) => {
-            eprintln!("{message}");
+        Err(e) => {
+            // With --json the error is JSON on stdout too, so a consumer
+            // of stdout always gets JSON.
+            eprintln!("{}", e.human());
+            if json_out {
+                println!("{}", pretty(&e.to_json()));
+            }
             ExitCode::from(INPUT)
         }
-    }
-}
-
-fn read(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| InputError(format!("{}: error: cannot read: {e}", path.display())))
-}
-
-/// `file:line:column` (or `file`) for messages.
-fn at(path: &Path, line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", path.display()),
-        _ => path.display().to_string(),
-    }
-}
-
-fn error_position(e: &CompileError) -> (Option<usize>, Option<usize>) {
-    (e.location().line(), e.location().column())
-}
-
-enum Loaded {
-    Policy(Box<IssuancePolicy>, String),
-    Broken(CompileError),
-}
-
-/// Load a policy by extension. Unreadable files and unknown extensions are
-/// input errors; compile errors are returned for the caller to judge.
-fn load(path: &Path) -> Result<Loaded, InputError> {
-    let text = read(path)?;
-    let result = match path.extension().and_then(|e| e.to_str()) {
-        Some("toml") => IssuancePolicy::from_toml_str(&text),
-        Some("json") => IssuancePolicy::from_json_str(&text),
-        _ => {
-            return Err(InputError(format!(
-                "{}: error: a policy file must end in .toml or .json",
-                path.display()
-            )));
-        }
-    };
-    Ok(match result {
-        Ok(p) => Loaded::Policy(Box::new(p), text),
-        Err(e) => Loaded::Broken(e),
-    })
-}
-
-fn compile_error_line(path: &Path, e: &CompileError) -> String {
-    let (l, c) = error_position(e);
-    format!("{}: error: {e}", at(path, l, c))
-}
-
-/// For eval, test and diff: a policy that does not compile is an input error.
-fn load_ok(path: &Path) -> Result<IssuancePolicy, InputError> {
-    match load(path)? {
-        Loaded::Policy(p, _) => Ok(*p),
-        Loaded::Broken(e) => Err(InputError(compile_error_line(path, &e))),
     }
 }
 
@@ -283,65 +241,16 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+/// Pretty JSON of a report or grant.
+#[expect(
+    clippy::expect_used,
+    reason = "the CLI's reports and grants have only string map keys, so serializing cannot fail"
+)]
+fn pretty<T: Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("a report serializes")
 }
 
 // ---------------------------------------------------------------------- eval
-
-fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, InputError> {
-    match now {
-        Some(s) => DateTime::parse_from_rfc3339(s)
-            .map(|t| t.to_utc())
-            .map_err(|e| InputError(format!("error: --now `{s}` is not an RFC 3339 time: {e}"))),
-        None => Ok(DateTime::<Utc>::from(std::time::SystemTime::now())),
-    }
-}
-
-fn load_request(path: &Path) -> Result<MintRequest, InputError> {
-    let text = read(path)?;
-    serde_json::from_str(&text).map_err(|e| {
-        InputError(format!(
-            "{}: error: invalid request: {e}",
-            at(path, Some(e.line()), Some(e.column()))
-        ))
-    })
-}
-
-/// The rule a reason names (`rule` or `nearest_rule`), from its JSON form.
-fn reason_rule(reason: &mintgate::Reason) -> Option<String> {
-    let v = serde_json::to_value(reason).ok()?;
-    v.get("rule")
-        .or_else(|| v.get("nearest_rule"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-/// For a scope the purpose does not justify: what the purpose does justify.
-fn purpose_note(
-    policy: &IssuancePolicy,
-    req: &MintRequest,
-    reason: &mintgate::Reason,
-) -> Option<String> {
-    let v = serde_json::to_value(reason).ok()?;
-    if v.get("cause").and_then(Value::as_str) != Some("not_justified_by_purpose") {
-        return None;
-    }
-    let name = &req.purpose.as_ref()?.name;
-    let spec = policy.document().purposes.get(name)?;
-    Some(format!(
-        "purpose `{name}` justifies only: {}",
-        spec.scopes.join(" ")
-    ))
-}
-
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "(none)".to_owned()
-    } else {
-        items.join(" ")
-    }
-}
 
 fn eval(
     policy_path: &Path,
@@ -350,125 +259,21 @@ fn eval(
     json_out: bool,
 ) -> Result<u8, InputError> {
     let policy = load_ok(policy_path)?;
-    let request = load_request(request_path)?;
-    let now = parse_now(now)?;
+    let request = input::load_request(request_path)?;
+    let now = input::parse_now(now)?;
     let grant = policy.evaluate(&request, now);
     if json_out {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&grant).unwrap_or_default()
-        );
-        return Ok(0);
-    }
-    print!("{}", explain(&policy, &request, &grant, request_path));
-    Ok(0)
-}
-
-fn explain(policy: &IssuancePolicy, req: &MintRequest, grant: &Grant, path: &Path) -> String {
-    use std::fmt::Write;
-    let controls: HashMap<&str, &Vec<String>> = policy
-        .document()
-        .rules
-        .iter()
-        .map(|r| (r.id.as_str(), &r.controls))
-        .collect();
-    let rule_line = |id: &str| match controls.get(id) {
-        Some(c) if !c.is_empty() => format!("rule `{id}` (controls: {})", c.join(", ")),
-        _ => format!("rule `{id}` (no controls)"),
-    };
-    let meta = policy.policy_ref();
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "policy    {} @ {} ({})",
-        meta.id, meta.revision, meta.digest
-    );
-    let _ = writeln!(o, "request   {}", path.display());
-    let _ = writeln!(o, "now       {}", grant.issued_at.to_rfc3339());
-    let _ = writeln!(o);
-    let _ = writeln!(o, "asked");
-    let id = &req.identity;
-    let _ = writeln!(o, "  subject   {} ({})", id.subject, id.kind.as_str());
-    if let Some(issuer) = &id.issuer {
-        let _ = writeln!(o, "  issuer    {issuer}");
-    }
-    if let Some(p) = &req.purpose {
-        match &p.ticket {
-            Some(t) => {
-                let _ = writeln!(o, "  purpose   {} (ticket {t})", p.name);
-            }
-            None => {
-                let _ = writeln!(o, "  purpose   {}", p.name);
-            }
-        }
-    }
-    let _ = writeln!(o, "  scopes    {}", list(&req.scopes));
-    let _ = writeln!(o, "  audience  {}", list(&req.audience));
-    let _ = writeln!(
-        o,
-        "  ttl       {}",
-        req.ttl.map_or("(default)".to_owned(), |t| t.to_string())
-    );
-    if let Some(d) = &req.delegation {
-        let _ = writeln!(
-            o,
-            "  on behalf of {} (delegation depth {})",
-            d.subject,
-            d.depth()
-        );
-        if let Some(parent) = &d.parent {
-            let _ = writeln!(
-                o,
-                "  parent    [{}] until {}",
-                parent.scopes.join(" "),
-                parent.expires_at.to_rfc3339()
-            );
-        }
-    }
-    let _ = writeln!(o);
-    let headline = grant.decision.to_string().to_uppercase();
-    match grant.denial {
-        Some(d) => {
-            let _ = writeln!(o, "decision  {headline} ({d})");
-        }
-        None => {
-            let _ = writeln!(o, "decision  {headline}");
-        }
-    }
-    if grant.decision == Decision::Deny {
-        let _ = writeln!(o, "granted   nothing");
+        println!("{}", pretty(&grant));
     } else {
-        let _ = writeln!(o, "granted");
-        let _ = writeln!(o, "  scopes    {}", list(&grant.scopes));
-        let _ = writeln!(o, "  audience  {}", list(&grant.audience));
-        if let (Some(ttl), Some(exp)) = (grant.ttl, grant.expires_at) {
-            let _ = writeln!(o, "  ttl       {ttl} (expires {})", exp.to_rfc3339());
-        }
+        let explanation = Explanation {
+            policy: &policy,
+            request: &request,
+            path: request_path,
+            grant: &grant,
+        };
+        print!("{explanation}");
     }
-    if !grant.reasons.is_empty() {
-        let _ = writeln!(o, "because");
-        for r in &grant.reasons {
-            let _ = writeln!(o, "  - {r}");
-            if let Some(rule) = reason_rule(r) {
-                let _ = writeln!(o, "      {}", rule_line(&rule));
-            }
-            if let Some(p) = purpose_note(policy, req, r) {
-                let _ = writeln!(o, "      {p}");
-            }
-        }
-    } else if grant.decision == Decision::Allow {
-        let _ = writeln!(o, "because   the grant equals the request");
-    }
-    if !grant.matched_rules.is_empty() {
-        let _ = writeln!(o, "matched");
-        for r in &grant.matched_rules {
-            let _ = writeln!(o, "  - {}", rule_line(r));
-        }
-    }
-    if !grant.controls.is_empty() {
-        let _ = writeln!(o, "controls  {}", grant.controls.join(", "));
-    }
-    o
+    Ok(0)
 }
 
 // ---------------------------------------------------------------------- test
@@ -479,12 +284,8 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
     let (mut passed, mut failed) = (0, 0);
     for path in case_paths {
         let cases = CaseFile::load(path).map_err(|e| {
-            let file = PathBuf::from(e.file.clone().unwrap_or_else(|| path.display().to_string()));
-            InputError(format!(
-                "{}: error: {}",
-                at(&file, e.line, e.column),
-                e.message
-            ))
+            let file = e.file.clone().map_or_else(|| path.clone(), PathBuf::from);
+            InputError::at("invalid_case_file", &file, e.line, e.column, e.message)
         })?;
         let report = cases.run(&policy);
         passed += report.passed();
@@ -499,13 +300,15 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
                     .results
                     .iter()
                     .map(|r| {
+                        // The grant only for failing cases.
+                        let grant = (!r.passed).then_some(&r.grant);
                         let mut v = json!({
                             "name": r.name,
                             "passed": r.passed,
                             "mismatches": r.mismatches,
                         });
-                        if !r.passed {
-                            v["grant"] = serde_json::to_value(&r.grant).unwrap_or(Value::Null);
+                        if let (Some(grant), Some(map)) = (grant, v.as_object_mut()) {
+                            map.insert("grant".to_owned(), json!(grant));
                         }
                         v
                     })
@@ -526,9 +329,16 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
         for (path, report) in &files {
             for r in report.results.iter().filter(|r| !r.passed) {
                 println!("FAIL {}: {}", path.display(), r.name);
+                // One column for the field names, at least as wide as `because`.
+                let width = r
+                    .mismatches
+                    .iter()
+                    .map(|m| m.field.len() + 1)
+                    .fold(9, usize::max);
                 for m in &r.mismatches {
-                    println!("  {:<9} expected {}", format!("{}:", m.field), m.expected);
-                    println!("  {:<9} actual   {}", "", m.actual);
+                    let field = format!("{}:", m.field);
+                    println!("  {field:<width$} expected {}", m.expected);
+                    println!("  {:<width$} actual   {}", "", m.actual);
                 }
                 if let Some(g) = &r.grant {
                     for reason in &g.reasons {
@@ -548,18 +358,22 @@ fn test(policy_path: &Path, case_paths: &[PathBuf], json_out: bool) -> Result<u8
 fn diff(old: &Path, new: &Path, requests: &Path, json_out: bool) -> Result<u8, InputError> {
     let old_policy = load_ok(old)?;
     let new_policy = load_ok(new)?;
-    let text = read(requests)?;
+    let text = input::read(requests)?;
     let recorded = parse_jsonl(&text).map_err(|e| {
-        InputError(format!(
-            "{}: error: {}",
-            at(requests, Some(e.line), Some(e.column)),
-            e.message
-        ))
+        InputError::at(
+            "invalid_replay_file",
+            requests,
+            Some(e.line),
+            Some(e.column),
+            e.message,
+        )
     })?;
-    let report = mintgate::diff(&old_policy, &new_policy, &recorded);
+    let report = mintgate::authoring::diff(&old_policy, &new_policy, &recorded);
     if json_out {
-        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        v["changed"] = json!(report.changed());
+        let mut v = json!(report);
+        if let Some(map) = v.as_object_mut() {
+            map.insert("changed".to_owned(), json!(report.changed()));
+        }
         println!("{}", pretty(&v));
     } else {
         print_diff(&old_policy, &new_policy, requests, &report);

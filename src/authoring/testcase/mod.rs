@@ -1,67 +1,5 @@
-//! Policy test cases: a request, a time and the expected answer.
-//!
-//! The format `mintgate test` reads, in TOML or JSON (unknown fields are
-//! errors):
-//!
-//! ```toml
-//! [[case]]
-//! name = "ci job from main is allowed"
-//! now = "2026-11-28T12:00:00Z"
-//! request = { identity = { subject = "ci", kind = "ci_job" }, scopes = ["deploy:write"] }
-//! # or: request_file = "../requests/2b-ci-approved.json"  (relative to the case file)
-//! [case.expect]
-//! decision = "allow"                # required
-//! scopes = ["deploy:write"]         # optional, exact list, order-insensitive
-//! audience = ["https://deploy.example.org"]   # optional, order-insensitive
-//! ttl = "10m"                       # optional
-//! denial = "not_permitted"          # optional
-//! reasons = ["scope_removed"]       # optional: the reason kinds, in order
-//! ```
-//!
-//! Parsing ([`CaseFile::from_toml_str`], [`CaseFile::from_json_str`]) does no
-//! I/O; [`CaseFile::load`] and [`CaseFile::resolve_request_files`] read the
-//! case file and the `request_file`s it names. Running
-//! ([`CaseFile::run`]) evaluates each case and compares every expectation
-//! given.
-//!
-//! ```
-//! use mintgate::{CaseFile, IssuancePolicy};
-//!
-//! let policy = IssuancePolicy::from_toml_str(r#"
-//!     [policy]
-//!     id = "p"
-//!     revision = "1"
-//!     max_ttl = "1h"
-//!     [[rule]]
-//!     id = "agents-read"
-//!     controls = ["OWASP NHI5:2025"]
-//!     when = { "identity.kind" = "agent" }
-//!     grant = { scopes = ["reports:read"], audience = ["https://reports.example.org"], max_ttl = "10m" }
-//! "#)?;
-//! let cases = CaseFile::from_toml_str(r#"
-//!     [[case]]
-//!     name = "agents read"
-//!     now = "2026-11-28T12:00:00Z"
-//!     request = { identity = { subject = "a", kind = "agent" }, scopes = ["reports:read", "reports:write"] }
-//!     [case.expect]
-//!     decision = "narrow"
-//!     scopes = ["reports:read"]
-//!     ttl = "10m"
-//!
-//!     [[case]]
-//!     name = "a wrong expectation"
-//!     now = "2026-11-28T12:00:00Z"
-//!     request = { identity = { subject = "w", kind = "workload" }, scopes = ["reports:read"] }
-//!     [case.expect]
-//!     decision = "allow"
-//! "#)?;
-//! let report = cases.run(&policy);
-//! assert_eq!(report.summary(), "1 passed, 1 failed");
-//! let failed = &report.results[1];
-//! assert_eq!(failed.mismatches[0].field, "decision");
-//! assert_eq!((failed.mismatches[0].expected.as_str(), failed.mismatches[0].actual.as_str()), ("allow", "deny"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Policy test cases: a request, a time and the expected answer (the
+//! format is documented on [`CaseFile`]).
 
 use std::fmt;
 use std::path::Path;
@@ -69,12 +7,98 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::duration::Duration;
-use crate::grant::{Decision, Denial, Grant};
+use crate::grant::Grant;
 use crate::policy::IssuancePolicy;
 use crate::request::MintRequest;
 
+mod expect;
+
+pub use expect::{ConditionMatch, Expect, Mismatch, ReasonMatch};
+
 /// A file of test cases (`[[case]]` tables).
+///
+/// The format `mintgate test` reads, in TOML or JSON (unknown fields are
+/// errors):
+///
+/// ```toml
+/// [[case]]
+/// name = "ci job from main is allowed"
+/// now = "2026-11-28T12:00:00Z"
+/// request = { identity = { subject = "ci", kind = "ci_job" }, scopes = ["deploy:write"] }
+/// # or: request_file = "../requests/2b-ci-approved.json"  (relative to the case file)
+/// [case.expect]
+/// decision = "allow"                # required
+/// scopes = ["deploy:write"]         # optional, exact list, order-insensitive
+/// audience = ["https://deploy.example.org"]   # optional, order-insensitive
+/// ttl = "10m"                       # optional
+/// expires_at = "2026-11-28T12:10:00Z"         # optional, RFC 3339
+/// denial = "not_permitted"          # optional
+/// reasons = ["scope_removed"]       # optional: every reason, in order (see below)
+/// reasons_include = [{ kind = "scope_removed", cause = "forbidden" }]  # optional: some reasons, any order
+/// matched_rules = ["ci-deploy"]     # optional, exact list, order-insensitive
+/// controls = ["OWASP NHI8:2025"]    # optional, exact list, order-insensitive
+/// ```
+///
+/// A reason expectation is either a reason kind (`"ttl_clamped"`) or a
+/// table of the fields that matter ([`ReasonMatch`]), compared partially:
+/// every field given must equal the reason's, fields not given are
+/// ignored. `reasons` is exact: one entry per reason, in the grant's order.
+/// `reasons_include` is a subset: each entry must match a different
+/// reason, in any order, and other reasons are ignored.
+///
+/// ```toml
+/// reasons = [
+///     { kind = "scope_removed", scope = "reports:write", cause = "forbidden", rule = "no-writes-from-unmanaged-devices" },
+///     { kind = "ttl_clamped", cap = "rule", granted = "10m" },
+/// ]
+/// reasons_include = [{ kind = "not_permitted", rule = "ci-deploy", condition = "identity.claims.ref" }]
+/// ```
+///
+/// Parsing ([`CaseFile::from_toml_str`], [`CaseFile::from_json_str`]) does no
+/// I/O; [`CaseFile::load`] and [`CaseFile::resolve_request_files`] read the
+/// case file and the `request_file`s it names. Running
+/// ([`CaseFile::run`]) evaluates each case and compares every expectation
+/// given.
+///
+/// ```
+/// use mintgate::IssuancePolicy;
+/// use mintgate::authoring::CaseFile;
+///
+/// let policy = IssuancePolicy::from_toml_str(r#"
+///     [policy]
+///     id = "p"
+///     revision = "1"
+///     max_ttl = "1h"
+///     [[rule]]
+///     id = "agents-read"
+///     controls = ["OWASP NHI5:2025"]
+///     when = { "identity.kind" = "agent" }
+///     grant = { scopes = ["reports:read"], audience = ["https://reports.example.org"], max_ttl = "10m" }
+/// "#)?;
+/// let cases = CaseFile::from_toml_str(r#"
+///     [[case]]
+///     name = "agents read"
+///     now = "2026-11-28T12:00:00Z"
+///     request = { identity = { subject = "a", kind = "agent" }, scopes = ["reports:read", "reports:write"] }
+///     [case.expect]
+///     decision = "narrow"
+///     scopes = ["reports:read"]
+///     ttl = "10m"
+///
+///     [[case]]
+///     name = "a wrong expectation"
+///     now = "2026-11-28T12:00:00Z"
+///     request = { identity = { subject = "w", kind = "workload" }, scopes = ["reports:read"] }
+///     [case.expect]
+///     decision = "allow"
+/// "#)?;
+/// let report = cases.run(&policy);
+/// assert_eq!(report.summary(), "1 passed, 1 failed");
+/// let failed = &report.results[1];
+/// assert_eq!(failed.mismatches[0].field, "decision");
+/// assert_eq!((failed.mismatches[0].expected.as_str(), failed.mismatches[0].actual.as_str()), ("allow", "deny"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
@@ -102,34 +126,10 @@ pub struct Case {
     pub expect: Expect,
 }
 
-/// What a case expects. Only `decision` is required; every other field given
-/// is compared exactly.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expect {
-    /// Allow, narrow or deny.
-    pub decision: Decision,
-    /// The granted scopes (order-insensitive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The granted audiences (order-insensitive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Vec<String>>,
-    /// The granted lifetime.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<Duration>,
-    /// The kind of denial.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub denial: Option<Denial>,
-    /// The reason kinds (`scope_removed`, `ttl_clamped`, …), in order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasons: Option<Vec<String>>,
-}
-
 /// A case file that could not be read or parsed.
 ///
 /// ```
-/// let err = mintgate::CaseFile::from_toml_str("[[case]]\nname = \"x\"\nnow = \"2026-11-28T12:00:00Z\"\nbogus = 1\n").unwrap_err();
+/// let err = mintgate::authoring::CaseFile::from_toml_str("[[case]]\nname = \"x\"\nnow = \"2026-11-28T12:00:00Z\"\nbogus = 1\n").unwrap_err();
 /// assert_eq!(err.line, Some(4));
 /// assert!(err.to_string().contains("unknown field `bogus`"));
 /// ```
@@ -178,11 +178,35 @@ fn with_path(path: &serde_path_to_error::Path, message: String) -> String {
     }
 }
 
+/// A JSON request, with the field path of any error in its message.
+fn request_from_json(text: &str) -> Result<MintRequest, CaseError> {
+    MintRequest::from_json_str(text).map_err(|e| {
+        let message = match e.path() {
+            "" => e.message().to_owned(),
+            p => format!("field `{p}`: {}", e.message()),
+        };
+        CaseError {
+            file: None,
+            line: Some(e.line()),
+            column: Some(e.column()),
+            message,
+        }
+    })
+}
+
+/// A serde_json message without its ` at line L column C` suffix (the
+/// position is reported separately).
+fn json_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    message.strip_suffix(&suffix).unwrap_or(&message).to_owned()
+}
+
 impl CaseFile {
     /// Parse TOML case text. No I/O: `request_file`s stay unresolved.
     ///
     /// ```
-    /// let cases = mintgate::CaseFile::from_toml_str(r#"
+    /// let cases = mintgate::authoring::CaseFile::from_toml_str(r#"
     ///     [[case]]
     ///     name = "from a file"
     ///     now = "2026-11-28T12:00:00Z"
@@ -192,7 +216,7 @@ impl CaseFile {
     /// "#)?;
     /// assert_eq!(cases.cases[0].request_file.as_deref(), Some("requests/a.json"));
     /// assert!(cases.cases[0].request.is_none());
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn from_toml_str(text: &str) -> Result<CaseFile, CaseError> {
         let syntax = |path: Option<&serde_path_to_error::Path>, e: toml::de::Error| {
@@ -220,22 +244,20 @@ impl CaseFile {
     /// Parse JSON case text (`{"case": [ … ]}`). No I/O.
     ///
     /// ```
-    /// let cases = mintgate::CaseFile::from_json_str(r#"{"case": [{
+    /// let cases = mintgate::authoring::CaseFile::from_json_str(r#"{"case": [{
     ///     "name": "inline", "now": "2026-11-28T12:00:00Z",
     ///     "request": {"identity": {"subject": "a", "kind": "agent"}, "scopes": ["x"]},
     ///     "expect": {"decision": "deny", "denial": "not_permitted"}
     /// }]}"#)?;
     /// assert_eq!(cases.cases[0].expect.denial, Some(mintgate::Denial::NotPermitted));
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn from_json_str(text: &str) -> Result<CaseFile, CaseError> {
         let mut de = serde_json::Deserializer::from_str(text);
         let file: CaseFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().clone();
             let inner = e.into_inner();
-            let message = inner.to_string();
-            let suffix = format!(" at line {} column {}", inner.line(), inner.column());
-            let message = message.strip_suffix(&suffix).unwrap_or(&message).to_owned();
+            let message = json_message(&inner);
             CaseError {
                 file: None,
                 line: Some(inner.line()),
@@ -295,11 +317,10 @@ impl CaseFile {
                 column: None,
                 message: format!("case `{}`: cannot read request file: {e}", case.name),
             })?;
-            let request: MintRequest = serde_json::from_str(&text).map_err(|e| CaseError {
-                file: Some(shown.clone()),
-                line: Some(e.line()),
-                column: Some(e.column()),
-                message: format!("case `{}`: invalid request: {e}", case.name),
+            let request = request_from_json(&text).map_err(|mut e| {
+                e.file = Some(shown.clone());
+                e.message = format!("case `{}`: invalid request: {}", case.name, e.message);
+                e
             })?;
             case.request = Some(request);
         }
@@ -311,9 +332,9 @@ impl CaseFile {
     ///
     /// ```
     /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/quickstart.cases.toml");
-    /// let cases = mintgate::CaseFile::load(std::path::Path::new(path))?;
+    /// let cases = mintgate::authoring::CaseFile::load(std::path::Path::new(path))?;
     /// assert!(cases.cases.iter().all(|c| c.request.is_some()));
-    /// # Ok::<(), mintgate::testcase::CaseError>(())
+    /// # Ok::<(), mintgate::authoring::CaseError>(())
     /// ```
     pub fn load(path: &Path) -> Result<CaseFile, CaseError> {
         let shown = path.display().to_string();
@@ -344,7 +365,8 @@ impl CaseFile {
     /// `request_file` was never resolved fails with a `request` mismatch.
     ///
     /// ```
-    /// use mintgate::{CaseFile, IssuancePolicy};
+    /// use mintgate::IssuancePolicy;
+    /// use mintgate::authoring::CaseFile;
     ///
     /// let policy = IssuancePolicy::from_toml_str("[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n")?;
     /// let cases = CaseFile::from_toml_str(r#"
@@ -369,18 +391,6 @@ impl CaseFile {
     }
 }
 
-/// One expectation that did not hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Mismatch {
-    /// `decision`, `scopes`, `audience`, `ttl`, `denial`, `reasons` or
-    /// `request`.
-    pub field: &'static str,
-    /// What the case expected.
-    pub expected: String,
-    /// What the policy answered.
-    pub actual: String,
-}
-
 /// The outcome of one case.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaseResult {
@@ -388,8 +398,8 @@ pub struct CaseResult {
     pub name: String,
     /// Whether every expectation held.
     pub passed: bool,
-    /// The expectations that did not hold, in the order decision, scopes,
-    /// audience, ttl, denial, reasons.
+    /// The expectations that did not hold, in the order the fields are
+    /// listed on [`Expect`].
     pub mismatches: Vec<Mismatch>,
     /// The grant the policy returned (absent when there was no request).
     pub grant: Option<Grant>,
@@ -419,24 +429,6 @@ impl TestReport {
     }
 }
 
-fn show_list(v: &[String]) -> String {
-    format!("[{}]", v.join(", "))
-}
-
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v
-}
-
-fn snake<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
 impl Case {
     /// Evaluate this case against `policy` and compare.
     pub fn run(&self, policy: &IssuancePolicy) -> CaseResult {
@@ -445,7 +437,7 @@ impl Case {
                 name: self.name.clone(),
                 passed: false,
                 mismatches: vec![Mismatch {
-                    field: "request",
+                    field: "request".to_owned(),
                     expected: format!(
                         "request_file `{}` loaded",
                         self.request_file.as_deref().unwrap_or("")
@@ -456,7 +448,7 @@ impl Case {
             };
         };
         let grant = policy.evaluate(request, self.now);
-        let mismatches = compare(&self.expect, &grant);
+        let mismatches = self.expect.compare(&grant);
         CaseResult {
             name: self.name.clone(),
             passed: mismatches.is_empty(),
@@ -464,58 +456,4 @@ impl Case {
             grant: Some(grant),
         }
     }
-}
-
-/// Every expectation given, against the grant.
-fn compare(e: &Expect, grant: &Grant) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let mut push = |field, expected: String, actual: String| {
-        out.push(Mismatch {
-            field,
-            expected,
-            actual,
-        })
-    };
-    if grant.decision != e.decision {
-        push(
-            "decision",
-            e.decision.to_string(),
-            grant.decision.to_string(),
-        );
-    }
-    if let Some(s) = &e.scopes {
-        if sorted(s) != sorted(&grant.scopes) {
-            push("scopes", show_list(s), show_list(&grant.scopes));
-        }
-    }
-    if let Some(a) = &e.audience {
-        if sorted(a) != sorted(&grant.audience) {
-            push("audience", show_list(a), show_list(&grant.audience));
-        }
-    }
-    if let Some(t) = e.ttl {
-        if grant.ttl != Some(t) {
-            push(
-                "ttl",
-                t.to_string(),
-                grant.ttl.map_or("none".into(), |t| t.to_string()),
-            );
-        }
-    }
-    if let Some(d) = e.denial {
-        if grant.denial != Some(d) {
-            push(
-                "denial",
-                snake(&d),
-                grant.denial.map_or("none".into(), |d| snake(&d)),
-            );
-        }
-    }
-    if let Some(r) = &e.reasons {
-        let kinds: Vec<String> = grant.reasons.iter().map(|r| r.kind().to_owned()).collect();
-        if &kinds != r {
-            push("reasons", show_list(r), show_list(&kinds));
-        }
-    }
-    out
 }

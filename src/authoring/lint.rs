@@ -1,28 +1,5 @@
-//! Lints: what a policy may legally say but probably should not.
-//!
-//! [`IssuancePolicy::lint`] inspects a compiled policy and returns
-//! [`Lint`]s, each with a stable code, a [`Severity`], the rule (or purpose,
-//! or downgrade) and field it is about, a message and a one-line fix hint.
-//! Lints never change a decision; they are for authors and CI.
-//!
-//! | code | severity | what |
-//! |---|---|---|
-//! | `MG001` | warning | a rule whose conditions contradict each other: a permit that can never match (a forbid that applies only when the attribute is missing) |
-//! | `MG002` | warning | a permit fully shadowed by an unconditional forbid |
-//! | `MG003` | warning | a catch-all grant: a scope (or audience) pattern with no literal text, such as `*`, `**`, `*:*` |
-//! | `MG004` | note | a wildcard grant with a literal part, such as `reports:*` |
-//! | `MG005` | warning | no lifetime cap anywhere on a permit's path (no policy, rule or purpose `max_ttl`) |
-//! | `MG006` | warning | a rule without `controls` |
-//! | `MG007` | warning | a purpose no permit can serve: no rule grants any of its scopes |
-//! | `MG008` | warning | a downgrade whose target no rule grants (or no purpose justifies) |
-//!
-//! Notes are informational: `mintgate check` prints them but exits 0 when
-//! there are only notes. Downgrade cycles are not a lint: they are compile
-//! errors.
-//!
-//! The analyses are sound but incomplete: a lint is only reported when it is
-//! certain (for example, two glob patterns are only considered to overlap
-//! when that cannot be ruled out cheaply).
+//! Lints: what a policy may legally say but probably should not. The codes
+//! are listed in the [authoring module docs](crate::authoring).
 
 use std::fmt;
 
@@ -55,7 +32,8 @@ impl fmt::Display for Severity {
 /// One lint finding.
 ///
 /// ```
-/// use mintgate::{IssuancePolicy, Severity};
+/// use mintgate::IssuancePolicy;
+/// use mintgate::authoring::Severity;
 ///
 /// let text = r#"
 /// [policy]
@@ -79,7 +57,7 @@ impl fmt::Display for Severity {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lint {
-    /// Stable code, `MG001` … `MG008` (see the [module docs](crate::lint)).
+    /// Stable code, `MG001` … `MG008` (see the [module docs](crate::authoring)).
     pub code: &'static str,
     /// Warning or note.
     pub severity: Severity,
@@ -148,10 +126,10 @@ impl fmt::Display for Lint {
 ///
 /// ```
 /// let policy = mintgate::IssuancePolicy::from_toml_str(include_str!(
-///     "../examples/policies/quickstart.toml"
+///     "../../examples/policies/quickstart.toml"
 /// ))?;
 /// // The quickstart has wildcard grants (notes) and no warnings.
-/// assert!(mintgate::lint(&policy).iter().all(|l| l.severity == mintgate::Severity::Note));
+/// assert!(mintgate::authoring::lint(&policy).iter().all(|l| l.severity == mintgate::authoring::Severity::Note));
 /// # Ok::<(), mintgate::CompileError>(())
 /// ```
 pub fn lint(policy: &IssuancePolicy) -> Vec<Lint> {
@@ -161,7 +139,7 @@ pub fn lint(policy: &IssuancePolicy) -> Vec<Lint> {
 impl IssuancePolicy {
     /// Report what is legal but suspicious in this policy, in a fixed order:
     /// rule by rule (in policy order), then purposes, then downgrades.
-    /// See [`crate::lint`] for the codes.
+    /// See [`crate::authoring`] for the codes.
     ///
     /// ```
     /// use mintgate::IssuancePolicy;
