@@ -340,6 +340,7 @@ impl ReasonMatch {
     ///     cause: ScopeCause::Forbidden,
     ///     rule: Some("no-writes".into()),
     ///     condition: None,
+    ///     purpose: None,
     /// };
     /// let m = ReasonMatch { cause: Some("forbidden".into()), rule: Some("no-writes".into()), ..ReasonMatch::default() };
     /// assert!(m.matches(&reason));
