@@ -75,7 +75,9 @@ fn naive(tokens: &[T], text: &[char]) -> bool {
             .take_while(|k| text.iter().take(*k).all(|c| *c != '/'))
             .any(|k| naive(rest, &text[k..])),
         Some((T::DStar, rest)) => (0..=text.len()).any(|k| naive(rest, &text[k..])),
-        Some((t, rest)) => text.split_first().is_some_and(|(c, more)| one(t, *c) && naive(rest, more)),
+        Some((t, rest)) => text
+            .split_first()
+            .is_some_and(|(c, more)| one(t, *c) && naive(rest, more)),
     }
 }
 
@@ -111,14 +113,18 @@ fn policy_glob() -> impl Strategy<Value = Vec<T>> {
 
 /// The literal shapes, so that every strategy is exercised.
 fn literal_shape() -> impl Strategy<Value = Vec<T>> {
-    let lits = || prop::collection::vec(prop::sample::select(CHARS.to_vec()).prop_map(T::Lit), 0..4);
-    (lits(), prop::option::of(prop_oneof![Just(T::Star), Just(T::DStar)]), lits()).prop_map(
-        |(mut a, star, b)| {
+    let lits =
+        || prop::collection::vec(prop::sample::select(CHARS.to_vec()).prop_map(T::Lit), 0..4);
+    (
+        lits(),
+        prop::option::of(prop_oneof![Just(T::Star), Just(T::DStar)]),
+        lits(),
+    )
+        .prop_map(|(mut a, star, b)| {
             a.extend(star);
             a.extend(b);
             a
-        },
-    )
+        })
 }
 
 fn request_glob() -> impl Strategy<Value = Vec<T>> {
@@ -165,8 +171,11 @@ fn universe() -> Vec<String> {
 }
 
 fn texts() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!['a', 'b', '/', '.', 'é', '[', '\\']), 0..10)
-        .prop_map(|v| v.into_iter().collect())
+    prop::collection::vec(
+        prop::sample::select(vec!['a', 'b', '/', '.', 'é', '[', '\\']),
+        0..10,
+    )
+    .prop_map(|v| v.into_iter().collect())
 }
 
 fn glob(tokens: &[T]) -> Glob {
@@ -345,7 +354,10 @@ fn witnesses_read_well() {
     };
     assert!(any.is_match(&w) && !one.is_match(&w), "{w}");
     assert_eq!(any.covers(&one), Coverage::Covered);
-    assert_eq!(g("spiffe://td/**").covers(&g("spiffe://td/ns/*/sa/?")), Coverage::Covered);
+    assert_eq!(
+        g("spiffe://td/**").covers(&g("spiffe://td/ns/*/sa/?")),
+        Coverage::Covered
+    );
 }
 
 #[test]
@@ -356,10 +368,19 @@ fn budgets_give_unknown_not_a_guess() {
         dfa_bytes: 1 << 20,
     };
     let (a, b) = (g("*a???????"), g("**"));
-    assert_eq!(covers_within(Language::Glob(&b), Language::Glob(&a), tiny), Coverage::Unknown);
-    assert_eq!(intersects_within(Language::Glob(&a), Language::Glob(&b), tiny), Overlap::Unknown);
+    assert_eq!(
+        covers_within(Language::Glob(&b), Language::Glob(&a), tiny),
+        Coverage::Unknown
+    );
+    assert_eq!(
+        intersects_within(Language::Glob(&a), Language::Glob(&b), tiny),
+        Overlap::Unknown
+    );
     // A Unicode word boundary is beyond a dense DFA.
-    assert_eq!(intersects(Language::Regex(r"\bx"), Language::Regex("x")), Overlap::Unknown);
+    assert_eq!(
+        intersects(Language::Regex(r"\bx"), Language::Regex("x")),
+        Overlap::Unknown
+    );
     // Within the default budget, the same questions are decided.
     assert_eq!(b.covers(&a), Coverage::Covered);
     assert_eq!(a.covers(&b), Coverage::Counterexample(String::new()));
