@@ -353,12 +353,16 @@ mod tests {
 
     #[test]
     fn limits_are_honoured() {
-        let mut limits = Limits::default();
-        limits.max_pattern_len = 4;
+        let limits = Limits {
+            max_pattern_len: 4,
+            ..Limits::default()
+        };
         let e = Glob::with_limits("abcde", &limits).unwrap_err();
         assert_eq!(e.kind(), &PatternErrorKind::TooLong { len: 5, max: 4 });
-        let mut limits = Limits::default();
-        limits.max_regex_size = 100;
+        let limits = Limits {
+            max_regex_size: 100,
+            ..Limits::default()
+        };
         let e = Glob::with_limits("a?b?c?[a-z]*[!x]", &limits).unwrap_err();
         assert_eq!(e.kind(), &PatternErrorKind::TooBig { max: 100 });
         assert!(
