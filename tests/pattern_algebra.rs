@@ -127,3 +127,92 @@ fn lints_decide_cover_exactly() {
     let found = lints(&text("\"reports:**\""));
     assert!(!codes(&found).contains(&"MG002"), "{found:?}");
 }
+
+// ------------------------------------------------ no allocation per candidate
+
+mod counting {
+    //! A counting global allocator (as in tests/allocations.rs), to show that
+    //! matching a requested wildcard against a candidate allocates nothing.
+
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static COUNTING: Cell<bool> = const { Cell::new(false) };
+        static COUNT: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    fn count() {
+        // `try_with`: the allocator may run while thread-locals are torn down.
+        let _ = COUNTING.try_with(|on| {
+            if on.get() {
+                let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            }
+        });
+    }
+
+    // SAFETY: delegates to the system allocator; counting has no effect on
+    // the memory handed out.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count();
+            // SAFETY: same contract as ours.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as ours.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count();
+            // SAFETY: same contract as ours.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Allocations `f` makes on this thread.
+    pub fn allocations(f: impl FnOnce()) -> usize {
+        COUNT.with(|c| c.set(0));
+        COUNTING.with(|on| on.set(true));
+        f();
+        COUNTING.with(|on| on.set(false));
+        COUNT.with(Cell::get)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// A wildcard request against 1 and against 300 candidate names it does not
+/// match (mixed stars, `?`): the same grant, the same allocations.
+#[test]
+fn matching_a_requested_wildcard_allocates_nothing_per_candidate() {
+    let policy = |extra: usize| {
+        let mut names: Vec<String> = (0..extra).map(|i| format!("\"x/{i}/sa/y\"")).collect();
+        names.push("\"spiffe://td/ns/a/sa/x\"".into());
+        let text = format!(
+            "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n[purposes.ops]\nscopes = [{}]\n[[rule]]\nid = \"ops\"\nwhen = {{ \"identity.kind\" = \"agent\" }}\ngrant = {{ scopes = [\"**\"], audience = [\"https://api.example.org\"] }}\n",
+            names.join(", ")
+        );
+        IssuancePolicy::from_toml_str(&text).unwrap()
+    };
+    let req: MintRequest = serde_json::from_value(json!({
+        "identity": { "subject": "a", "kind": "agent" },
+        "purpose": { "name": "ops" },
+        "scopes": ["spiffe://td/**/s?/*"],
+        "audience": ["https://api.example.org"]
+    }))
+    .unwrap();
+    let count = |p: &IssuancePolicy| {
+        drop(p.evaluate(&req, now())); // warm the per-thread scratch
+        let mut grant = None;
+        let n = counting::allocations(|| grant = Some(p.evaluate(&req, now())));
+        let grant = grant.unwrap();
+        assert_eq!(grant.scopes, ["spiffe://td/ns/a/sa/x"], "{grant}");
+        n
+    };
+    let (one, many) = (policy(0), policy(300));
+    assert_eq!(count(&one), count(&many));
+}
