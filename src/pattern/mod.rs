@@ -22,7 +22,7 @@
 //! | `request` | [`wildcard_match`]: the request dialect, matched in place without allocating |
 //! | `cidr` | [`Cidr`] blocks |
 //! | `algebra` | `covers` and `intersects`, with witnesses and counterexamples |
-//! | `regex_lang` | the same questions for regexes, through dense DFAs |
+//! | `regex_lang` | the `regex` operator's compiled form (`compile_regex`), and the algebra's questions for regexes, through dense DFAs |
 //! | `error` | [`PatternError`]: kind, pattern, span |
 //!
 //! # Where the algebra decides, and where it does not
@@ -68,6 +68,7 @@ pub(crate) use algebra::{
 pub(crate) use cidr::Cidr;
 pub(crate) use error::{PatternError, PatternErrorKind};
 pub(crate) use glob::Glob;
+pub(crate) use regex_lang::compile_anchored as compile_regex;
 pub(crate) use request::{is_wildcard_request, wildcard_match};
 pub(crate) use tokenize::{Dialect, Token, tokenize, tokenize_in};
 

@@ -121,3 +121,82 @@ pub(super) fn intersects(a: &str, b: &str, budget: Budget) -> Overlap {
         Found::Unknown => Overlap::Unknown,
     }
 }
+
+/// Compile the `regex` condition operator's alternatives as one anchored
+/// regex (`^(?:(?:a)|(?:b))$`) under `limits`, with an error in the docs'
+/// style (lowercase, no trailing period) that the caller locates.
+pub(crate) fn compile_anchored(
+    sources: &[&str],
+    limits: &Limits,
+) -> Result<regex::Regex, super::PatternError> {
+    use super::{PatternError, PatternErrorKind};
+    let shown = sources.join(" | ");
+    let whole = 0..shown.len();
+    if let Some(long) = sources.iter().find(|s| s.len() > limits.max_pattern_len) {
+        let kind = PatternErrorKind::TooLong {
+            len: long.len(),
+            max: limits.max_pattern_len,
+        };
+        return Err(PatternError::new(kind, &shown, whole));
+    }
+    let joined: Vec<String> = sources.iter().map(|s| format!("(?:{s})")).collect();
+    regex::RegexBuilder::new(&format!("^(?:{})$", joined.join("|")))
+        .size_limit(limits.max_regex_size)
+        .nest_limit(limits.max_regex_nesting)
+        .build()
+        .map_err(|e| {
+            let kind = match e {
+                regex::Error::CompiledTooBig(_) => PatternErrorKind::TooBig {
+                    max: limits.max_regex_size,
+                },
+                other => PatternErrorKind::Regex(syntax_reason(&other.to_string())),
+            };
+            PatternError::new(kind, &shown, whole)
+        })
+}
+
+/// The regex crate's syntax error (a multi-line report ending in
+/// `error: unclosed group`) as one lowercase reason without a period.
+fn syntax_reason(report: &str) -> String {
+    let last = report.lines().last().unwrap_or("").trim();
+    let reason = last.strip_prefix("error:").unwrap_or(last).trim();
+    let reason = reason.trim_end_matches('.');
+    let mut out = String::with_capacity(reason.len());
+    let mut chars = reason.chars();
+    if let Some(first) = chars.next() {
+        out.extend(first.to_lowercase());
+    }
+    out.extend(chars);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::PatternErrorKind;
+
+    #[test]
+    fn anchored_regexes_compile_and_match_whole_values() {
+        let re = compile_anchored(&["prod(-[0-9]+)?", "staging"], &Limits::default()).unwrap();
+        assert!(re.is_match("prod-1") && re.is_match("staging") && !re.is_match("prod-x"));
+    }
+
+    #[test]
+    fn regex_errors_read_in_the_docs_style() {
+        let e = compile_anchored(&["(a"], &Limits::default()).unwrap_err();
+        assert_eq!(e.kind(), &PatternErrorKind::Regex("unclosed group".into()));
+        let limits = Limits {
+            max_regex_size: 1000,
+            ..Limits::default()
+        };
+        let e = compile_anchored(&["[a-z]{50}"], &limits).unwrap_err();
+        assert_eq!(
+            e.reason(),
+            "too complex: compiled size exceeds the limit of 1000 bytes"
+        );
+        let long = "a".repeat(2000);
+        let e = compile_anchored(&[&long], &Limits::default()).unwrap_err();
+        assert_eq!(e.reason(), "longer than 1024 bytes");
+        assert!(e.to_string().len() < 250);
+    }
+}
