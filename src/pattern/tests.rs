@@ -277,6 +277,12 @@ proptest! {
         check_overlap(&a, &b, &ga.intersects(&gb), &strings)?;
     }
 
+}
+
+proptest! {
+    // Dense DFA construction is slow in debug builds: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
     /// The same questions for globs through the regex route (DFAs), so the
     /// two routes agree.
     #[test]
