@@ -432,6 +432,7 @@ fn errors_quote_bounded_user_text() {
     assert_eq!(at(&e), (Some(7), Some(11)), "located before it was cut");
 }
 
+#[cfg(feature = "authoring")]
 #[test]
 fn lints_locate_in_json_with_the_same_spans() {
     let text = "{\"policy\": {\"id\": \"p\", \"revision\": \"1\", \"max_ttl\": \"1h\"},\n\"rule\": [\n\

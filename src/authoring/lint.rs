@@ -1,5 +1,10 @@
 //! Lints: what a policy may legally say but probably should not. The codes
 //! are listed in the [authoring module docs](crate::authoring).
+//!
+//! The analyses are sound: a lint is only reported when it is certain. Glob
+//! cover and overlap come from the pattern algebra, which decides them
+//! exactly (an undecided answer, past its work budget, counts as "may
+//! overlap" and "not covered").
 
 use std::fmt;
 
@@ -7,7 +12,7 @@ use crate::condition::{Cond, Leaf, StrTest, Test};
 use crate::document::Effect;
 use crate::error::{Location, Section};
 use crate::path::{Attr, AttrType};
-use crate::pattern::{Glob, Token, tokenize};
+use crate::pattern::{Coverage, Glob, Overlap, Token, tokenize};
 use crate::policy::IssuancePolicy;
 
 /// How much a lint matters.
@@ -577,8 +582,9 @@ fn str_contradiction(tests: &[&Test], not: &[&Leaf]) -> Option<String> {
 
 // ----------------------------------------------------------------- patterns
 
+/// Whether a pattern has metacharacters (an escaped `\*` is literal text).
 fn is_glob(p: &str) -> bool {
-    p.contains(['*', '?', '['])
+    Glob::new(p).is_ok_and(|g| g.exact().is_none())
 }
 
 /// A pattern with no literal text besides separators (and, for audiences, a
@@ -598,95 +604,22 @@ fn is_catch_all(p: &str, audience: bool) -> bool {
     }
 }
 
-/// Does every string matching `inner` also match `outer`? Sound, not
-/// complete: `true` only when it is certain.
+/// Does every string matching `inner` also match `outer`? `true` only when
+/// the pattern algebra is certain.
 fn glob_subsumes(outer: &str, inner: &str) -> bool {
-    let (Ok(b), Ok(a)) = (tokenize(outer), tokenize(inner)) else {
+    let (Ok(outer), Ok(inner)) = (Glob::new(outer), Glob::new(inner)) else {
         return false;
     };
-    let (n, m) = (a.len(), b.len());
-    // dp[i][j]: a[i..] ⊆ b[j..]; computed from the end.
-    let mut dp = vec![vec![false; m + 1]; n + 1];
-    for i in (0..=n).rev() {
-        for j in (0..=m).rev() {
-            let next = |ii: usize, jj: usize, dp: &Vec<Vec<bool>>| {
-                dp.get(ii).and_then(|r| r.get(jj)).copied().unwrap_or(false)
-            };
-            let value = match (a.get(i), b.get(j)) {
-                (None, None) => true,
-                (_, Some(Token::DoubleStar)) => {
-                    next(i, j + 1, &dp) || (i < n && next(i + 1, j, &dp))
-                }
-                (ai, Some(Token::Star)) => {
-                    next(i, j + 1, &dp) || (ai.is_some_and(slashless) && next(i + 1, j, &dp))
-                }
-                (None, Some(_)) | (Some(_), None) => false,
-                (Some(ai), Some(bj)) => single_within(ai, bj) && next(i + 1, j + 1, &dp),
-            };
-            if let Some(cell) = dp.get_mut(i).and_then(|r| r.get_mut(j)) {
-                *cell = value;
-            }
-        }
-    }
-    dp.first().and_then(|r| r.first()).copied().unwrap_or(false)
+    outer.covers(&inner) == Coverage::Covered
 }
 
-/// A token that never matches `/`.
-fn slashless(t: &Token) -> bool {
-    match t {
-        Token::Literal(c) => *c != '/',
-        Token::Question | Token::Star => true,
-        Token::DoubleStar => false,
-        Token::Class { negated, items } => {
-            !*negated && !items.iter().any(|(lo, hi)| *lo <= '/' && '/' <= *hi)
-        }
-    }
-}
-
-/// Is every single character `a` matches also matched by the
-/// single-character token `b`?
-fn single_within(a: &Token, b: &Token) -> bool {
-    let in_class = |c: char, negated: bool, items: &[(char, char)]| {
-        items.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != negated
-    };
-    match (a, b) {
-        (Token::Literal(x), Token::Literal(y)) => x == y,
-        (Token::Literal(x), Token::Question) => *x != '/',
-        (Token::Question, Token::Question) => true,
-        (Token::Class { .. }, Token::Question) => slashless(a),
-        (Token::Literal(x), Token::Class { negated, items }) => in_class(*x, *negated, items),
-        (
-            Token::Class {
-                negated: false,
-                items,
-            },
-            Token::Class {
-                negated: bn,
-                items: bi,
-            },
-        ) => items
-            .iter()
-            .all(|(lo, hi)| (*lo..=*hi).all(|c| in_class(c, *bn, bi))),
-        _ => false,
-    }
-}
-
-/// Could some string match both patterns? `false` only when it is certain
-/// that none can.
+/// Could some string match both patterns? `false` only when the pattern
+/// algebra is certain that none can.
 fn may_overlap(a: &str, b: &str) -> bool {
-    let (Ok(ga), Ok(gb)) = (Glob::new(a), Glob::new(b)) else {
+    let (Ok(a), Ok(b)) = (Glob::new(a), Glob::new(b)) else {
         return true;
     };
-    match (ga.exact(), gb.exact()) {
-        (Some(x), Some(y)) => x == y,
-        (Some(x), None) => gb.is_match(x),
-        (None, Some(y)) => ga.is_match(y),
-        (None, None) => {
-            let (pa, pb) = (ga.literal_prefix(), gb.literal_prefix());
-            let (sa, sb) = (ga.literal_suffix(), gb.literal_suffix());
-            (pa.starts_with(pb) || pb.starts_with(pa)) && (sa.ends_with(sb) || sb.ends_with(sa))
-        }
-    }
+    a.intersects(&b) != Overlap::Empty
 }
 
 #[cfg(test)]
@@ -705,6 +638,10 @@ mod tests {
         assert!(glob_subsumes("*:write", "reports:write"));
         assert!(!glob_subsumes("*:write", "reports:*"));
         assert!(glob_subsumes("[a-z]x", "[b-c]x"));
+        assert!(glob_subsumes("**", "*"));
+        assert!(glob_subsumes("*", "[!/]*"));
+        assert!(!glob_subsumes("*", "[!x]*"));
+        assert!(glob_subsumes("a*", "a[bc]*"));
     }
 
     #[test]
@@ -713,6 +650,10 @@ mod tests {
         assert!(!may_overlap("reports:*", "billing:read"));
         assert!(may_overlap("*:read", "reports:*"));
         assert!(!may_overlap("a:*", "b:*"));
+        // Exact now, where the old prefix/suffix test had to guess.
+        assert!(!may_overlap("a*b", "a*c"));
+        assert!(!may_overlap("reports:?", "reports:read"));
+        assert!(may_overlap("*x*", "*y*"));
     }
 
     #[test]
@@ -723,5 +664,6 @@ mod tests {
         assert!(!is_catch_all("reports:*", false));
         assert!(is_catch_all("https://**", true));
         assert!(!is_catch_all("https://*.example.org", true));
+        assert!(is_glob("a*") && is_glob("a?") && is_glob("[ab]") && !is_glob(r"a\*"));
     }
 }

@@ -29,7 +29,7 @@
 //!
 //! Notes are informational: `mintgate check` prints them but exits 0 when
 //! there are only notes. Downgrade cycles are not a lint: they are compile
-//! errors. The analyses are sound but incomplete: a lint is only reported
+//! errors. The analyses are sound: a lint is only reported
 //! when it is certain.
 //!
 //! # Test cases and replay

@@ -227,6 +227,7 @@ pub(crate) fn locate_error(
 }
 
 /// The format a source text is in, judged by its first character.
+#[cfg(feature = "authoring")]
 pub(crate) fn sniff(text: &str) -> SourceFormat {
     if text.trim_start().starts_with('{') {
         SourceFormat::Json
