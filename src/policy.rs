@@ -186,7 +186,7 @@ impl Compiler<'_> {
         for (i, v) in values.iter().enumerate() {
             self.name_at(section, field, Some(i), v)?;
         }
-        NameSet::new(values, interner).map_err(|(pattern, reason)| {
+        NameSet::new(values, interner, self.limits).map_err(|(pattern, reason)| {
             CompileError::invalid_pattern(at(section, field), "glob", &pattern, reason)
         })
     }

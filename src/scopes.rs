@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::fastmap::HashMap;
 
 use crate::ids::Id;
+use crate::limits::Limits;
 use crate::pattern::Glob;
 
 /// Interned names: every concrete scope (or audience) a policy mentions gets
@@ -159,10 +160,11 @@ impl<I: Id> NameSet<I> {
     pub(crate) fn new(
         patterns: &[String],
         interner: &mut Interner<I>,
+        limits: &Limits,
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
         for p in patterns {
-            let glob = Glob::new(p).map_err(|e| (p.clone(), e))?;
+            let glob = Glob::with_limits(p, limits).map_err(|e| (p.clone(), e.reason()))?;
             match glob.exact() {
                 Some(exact) => {
                     let id = interner
@@ -254,7 +256,12 @@ mod tests {
     #[test]
     fn name_sets() {
         let mut interner = Interner::<crate::ids::ScopeId>::default();
-        let set = NameSet::new(&["b".into(), "a".into(), "x:*".into()], &mut interner).unwrap();
+        let set = NameSet::new(
+            &["b".into(), "a".into(), "x:*".into()],
+            &mut interner,
+            &Limits::default(),
+        )
+        .unwrap();
         let name = |text| Name {
             text,
             id: interner.get(text),

@@ -66,10 +66,7 @@ impl fmt::Display for PatternErrorKind {
                 write!(f, "range `{lo}-{hi}` is reversed")
             }
             PatternErrorKind::TooBig { max } => {
-                write!(
-                    f,
-                    "too complex: compiled size exceeds the limit of {max} bytes"
-                )
+                write!(f, "compiled regex exceeds the size limit of {max} bytes")
             }
             PatternErrorKind::TooDeep { max } => {
                 write!(f, "too complex: nested deeper than the limit of {max}")

@@ -43,7 +43,7 @@
 //! `Unknown` is never a guess: callers treat it as "may overlap" and "not
 //! covered", whichever is the safe side for them.
 
-// The algebra serves the lints today and the policy analysis next (issue 9);
+// The algebra serves the lints today and the who-can-mint analysis next;
 // parts of it are only exercised by tests until then.
 #![allow(
     dead_code,
@@ -71,10 +71,3 @@ pub(crate) use glob::Glob;
 pub(crate) use regex_lang::compile_anchored as compile_regex;
 pub(crate) use request::{is_wildcard_request, wildcard_match};
 pub(crate) use tokenize::{Dialect, Token, tokenize, tokenize_in};
-
-/// Longest glob or regex source accepted (`Limits::max_pattern_len`).
-pub(crate) const MAX_PATTERN_LEN: usize = 1024;
-/// Compiled-size limit handed to the regex crate (`Limits::max_regex_size`).
-pub(crate) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-/// Nesting limit handed to the regex parser (`Limits::max_regex_nesting`).
-pub(crate) const REGEX_NEST_LIMIT: u32 = 32;

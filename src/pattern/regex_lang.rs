@@ -192,7 +192,7 @@ mod tests {
         let e = compile_anchored(&["[a-z]{50}"], &limits).unwrap_err();
         assert_eq!(
             e.reason(),
-            "too complex: compiled size exceeds the limit of 1000 bytes"
+            "compiled regex exceeds the size limit of 1000 bytes"
         );
         let long = "a".repeat(2000);
         let e = compile_anchored(&[&long], &Limits::default()).unwrap_err();
