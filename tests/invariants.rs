@@ -481,3 +481,60 @@ proptest! {
             "\npolicy: {}\nrequest: {}\nnow: {}\nengine grant:\n{}", doc, serde_json::to_string(&req).unwrap(), at, g);
     }
 }
+
+/// The differential generators reach what they are meant to: every
+/// condition atom is true, false and (unless it is decided on presence
+/// alone) unknown on some generated request, and every decision occurs.
+/// `--nocapture` prints the tallies (docs/testing.md).
+#[test]
+fn differential_generators_cover_every_operator() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use reference::conditions::{Ctx, Tri, table};
+    use std::collections::BTreeMap;
+
+    let mut runner = TestRunner::deterministic();
+    let atoms = generate::atoms();
+    let mut seen = vec![[0usize; 3]; atoms.len()];
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..400 {
+        let (doc, req, at) = generate::rich_case().new_tree(&mut runner).unwrap().current();
+        let typed: MintRequest = serde_json::from_value(req).unwrap();
+        let req = serde_json::to_value(&typed).unwrap();
+        let ctx = Ctx { req: &req, now: at };
+        for (i, atom) in atoms.iter().enumerate() {
+            let k = match table(atom, &ctx) {
+                Tri::T => 0,
+                Tri::F => 1,
+                Tri::U => 2,
+            };
+            seen[i][k] += 1;
+        }
+        let o = reference::evaluate(&doc, &typed, at);
+        let key = format!("{} {}", o.decision, o.denial.unwrap_or_default());
+        *outcomes.entry(key).or_default() += 1;
+        for r in &o.reasons {
+            *reasons.entry(r["kind"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    println!("outcomes: {outcomes:?}\nreasons: {reasons:?}");
+    for (atom, [t, f, u]) in atoms.iter().zip(&seen) {
+        println!("{t:4} true {f:4} false {u:4} unknown  {atom}");
+    }
+    for (atom, [t, f, u]) in atoms.iter().zip(&seen) {
+        let presence = atom.to_string().contains("exists") || atom.to_string().contains("absent");
+        let never_missing = ["identity.subject", "identity.kind", "identity.state", "delegation.depth", "request.scopes", "request.audience", "request.time"]
+            .iter()
+            .any(|p| atom.get(*p).is_some());
+        // An empty hour window is false by definition (§5.3).
+        let empty = atom.to_string().contains("10:00-10:00");
+        assert!((*t > 0 || empty) && *f > 0, "{atom} is never true or never false");
+        if !presence && !never_missing {
+            assert!(*u > 0, "{atom} is never unknown");
+        }
+    }
+    for d in ["allow ", "narrow ", "deny not_permitted", "deny forbidden", "deny ineligible", "deny excess"] {
+        assert!(outcomes.contains_key(d), "no `{d}` outcome: {outcomes:?}");
+    }
+}

@@ -315,8 +315,11 @@ pub fn atoms() -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(text).unwrap()
 }
 
+/// The atoms, parsed once.
+static ATOMS: std::sync::LazyLock<Vec<Value>> = std::sync::LazyLock::new(atoms);
+
 fn atom() -> impl Strategy<Value = Value> + Clone {
-    prop::sample::select(atoms())
+    (0..ATOMS.len()).prop_map(|i| ATOMS[i].clone())
 }
 
 /// A group member: a table of one or two entries.
@@ -474,14 +477,14 @@ fn opt<T: std::fmt::Debug + Clone + 'static>(p: f64, values: &[T]) -> impl Strat
 fn rich_identity(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
     (
         prop::sample::select(
-            &["agent:a", "agent:b", "svc:c", "spiffe://prod/ns/a/sa/x", "spiffe://prod/ns/a/b/sa/x", "10.1.2.3", "agent:ä"][..],
+            &["agent:a", "agent:b", "svc:c", "spiffe://prod/ns/a/sa/x", "spiffe://prod/ns/a/b/sa/x", "10.1.2.3", "192.168.1.1", "agent:ä"][..],
         ),
         prop::sample::select(&["agent", "agent", "workload", "ci_job"][..]),
         prop::sample::select(&["active", "active", "active", "active", "suspended", "offboarded"][..]),
-        (opt(0.6, &["https://idp", "https://other"][..]), opt(0.5, &["team-a"][..])),
+        (opt(0.6, &["https://idp", "https://other", "idp-legacy"][..]), opt(0.5, &["team-a"][..])),
         (opt(0.6, &[30i64, 300, 1200, -60][..]), opt(0.3, &[-60i64, 0, 120, 3000, 400_000][..])),
         (
-            opt(0.6, &[json!(1), json!(3), json!("3"), json!(true), json!([1, 4])][..]),
+            opt(0.6, &[json!(1), json!(2), json!(3), json!("3"), json!(true), json!([1, 4])][..]),
             opt(0.6, &[json!(["ops", "dev"]), json!("ops"), json!(["dev", "dx"]), json!([])][..]),
             opt(0.6, &["prod", "dev", "prod-2", "10.0.0.1"][..]),
         ),

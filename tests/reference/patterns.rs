@@ -168,7 +168,18 @@ pub fn request_wildcard(pattern: &str, text: &str) -> bool {
 
 /// A `regex` operand: anchored to the whole value (§3.4).
 pub fn regex(pattern: &str, text: &str) -> bool {
-    regex::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|re| re.is_match(text))
+    // Compiled once per pattern and thread: only for speed.
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> =
+            Default::default();
+    }
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .entry(pattern.to_owned())
+            .or_insert_with(|| regex::Regex::new(&format!("^(?:{pattern})$")).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
+    })
 }
 
 /// Is `ip` inside the block `cidr` (`addr/len` or a bare address)? An
