@@ -345,7 +345,10 @@ fn differential_generators_cover_every_operator() {
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..400 {
-        let (doc, req, at) = generate::rich_case().new_tree(&mut runner).unwrap().current();
+        let (doc, req, at) = generate::rich_case()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         let typed: MintRequest = serde_json::from_value(req).unwrap();
         let req = serde_json::to_value(&typed).unwrap();
         let ctx = Ctx { req: &req, now: at };
@@ -361,7 +364,9 @@ fn differential_generators_cover_every_operator() {
         let key = format!("{} {}", o.decision, o.denial.unwrap_or_default());
         *outcomes.entry(key).or_default() += 1;
         for r in &o.reasons {
-            *reasons.entry(r["kind"].as_str().unwrap().to_owned()).or_default() += 1;
+            *reasons
+                .entry(r["kind"].as_str().unwrap().to_owned())
+                .or_default() += 1;
         }
     }
     println!("outcomes: {outcomes:?}\nreasons: {reasons:?}");
@@ -370,17 +375,35 @@ fn differential_generators_cover_every_operator() {
     }
     for (atom, [t, f, u]) in atoms.iter().zip(&seen) {
         let presence = atom.to_string().contains("exists") || atom.to_string().contains("absent");
-        let never_missing = ["identity.subject", "identity.kind", "identity.state", "delegation.depth", "request.scopes", "request.audience", "request.time"]
-            .iter()
-            .any(|p| atom.get(*p).is_some());
+        let never_missing = [
+            "identity.subject",
+            "identity.kind",
+            "identity.state",
+            "delegation.depth",
+            "request.scopes",
+            "request.audience",
+            "request.time",
+        ]
+        .iter()
+        .any(|p| atom.get(*p).is_some());
         // An empty hour window is false by definition (§5.3).
         let empty = atom.to_string().contains("10:00-10:00");
-        assert!((*t > 0 || empty) && *f > 0, "{atom} is never true or never false");
+        assert!(
+            (*t > 0 || empty) && *f > 0,
+            "{atom} is never true or never false"
+        );
         if !presence && !never_missing {
             assert!(*u > 0, "{atom} is never unknown");
         }
     }
-    for d in ["allow ", "narrow ", "deny not_permitted", "deny forbidden", "deny ineligible", "deny excess"] {
+    for d in [
+        "allow ",
+        "narrow ",
+        "deny not_permitted",
+        "deny forbidden",
+        "deny ineligible",
+        "deny excess",
+    ] {
         assert!(outcomes.contains_key(d), "no `{d}` outcome: {outcomes:?}");
     }
 }

@@ -364,36 +364,44 @@ fn rich_permit(i: usize) -> impl Strategy<Value = Value> {
         prop::option::of(prop::sample::select(&["5m", "10m", "30m"][..])),
         prop::option::weighted(0.2, prop::sample::select(&["narrow", "deny"][..])),
         prop::option::weighted(0.3, prop::sample::subsequence(&["team", "env"][..], 1..=2)),
-        prop::option::weighted(0.3, prop::sample::subsequence(&["NIST-1", "OWASP-2"][..], 1..=2)),
+        prop::option::weighted(
+            0.3,
+            prop::sample::subsequence(&["NIST-1", "OWASP-2"][..], 1..=2),
+        ),
     )
-        .prop_map(move |(when, scopes, (audience, glob_aud), max_ttl, on_excess, claims, controls)| {
-            let mut audience: Vec<&str> = audience;
-            if glob_aud {
-                audience.push("https://*.example.org");
-            }
-            let mut grant = json!({ "scopes": scopes, "audience": audience });
-            if let Some(t) = max_ttl {
-                grant["max_ttl"] = json!(t);
-            }
-            if let Some(c) = claims {
-                grant["claims"] = json!(c);
-            }
-            let mut rule = json!({ "id": format!("permit-{i}"), "when": when, "grant": grant });
-            if let Some(e) = on_excess {
-                rule["on_excess"] = json!(e);
-            }
-            if let Some(c) = controls {
-                rule["controls"] = json!(c);
-            }
-            rule
-        })
+        .prop_map(
+            move |(when, scopes, (audience, glob_aud), max_ttl, on_excess, claims, controls)| {
+                let mut audience: Vec<&str> = audience;
+                if glob_aud {
+                    audience.push("https://*.example.org");
+                }
+                let mut grant = json!({ "scopes": scopes, "audience": audience });
+                if let Some(t) = max_ttl {
+                    grant["max_ttl"] = json!(t);
+                }
+                if let Some(c) = claims {
+                    grant["claims"] = json!(c);
+                }
+                let mut rule = json!({ "id": format!("permit-{i}"), "when": when, "grant": grant });
+                if let Some(e) = on_excess {
+                    rule["on_excess"] = json!(e);
+                }
+                if let Some(c) = controls {
+                    rule["controls"] = json!(c);
+                }
+                rule
+            },
+        )
 }
 
 /// A forbid with the given id: with scopes (mostly) or without.
 pub fn rich_forbid(id: String) -> impl Strategy<Value = Value> {
     (
         rich_when(),
-        prop::option::weighted(0.85, prop::sample::subsequence(&RICH_FORBID_SCOPES[..], 1..3)),
+        prop::option::weighted(
+            0.85,
+            prop::sample::subsequence(&RICH_FORBID_SCOPES[..], 1..3),
+        ),
         prop::bool::weighted(0.3),
     )
         .prop_map(move |(when, scopes, controls)| {
@@ -469,7 +477,10 @@ fn at(now: DateTime<Utc>, secs: i64) -> String {
     (now + TimeDelta::seconds(secs)).to_rfc3339()
 }
 
-fn opt<T: std::fmt::Debug + Clone + 'static>(p: f64, values: &[T]) -> impl Strategy<Value = Option<T>> + use<T> {
+fn opt<T: std::fmt::Debug + Clone + 'static>(
+    p: f64,
+    values: &[T],
+) -> impl Strategy<Value = Option<T>> + use<T> {
     prop::option::weighted(p, prop::sample::select(values.to_vec()))
 }
 
@@ -477,41 +488,85 @@ fn opt<T: std::fmt::Debug + Clone + 'static>(p: f64, values: &[T]) -> impl Strat
 fn rich_identity(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
     (
         prop::sample::select(
-            &["agent:a", "agent:b", "svc:c", "spiffe://prod/ns/a/sa/x", "spiffe://prod/ns/a/b/sa/x", "10.1.2.3", "192.168.1.1", "agent:ä"][..],
+            &[
+                "agent:a",
+                "agent:b",
+                "svc:c",
+                "spiffe://prod/ns/a/sa/x",
+                "spiffe://prod/ns/a/b/sa/x",
+                "10.1.2.3",
+                "192.168.1.1",
+                "agent:ä",
+            ][..],
         ),
         prop::sample::select(&["agent", "agent", "workload", "ci_job"][..]),
-        prop::sample::select(&["active", "active", "active", "active", "suspended", "offboarded"][..]),
-        (opt(0.6, &["https://idp", "https://other", "idp-legacy"][..]), opt(0.5, &["team-a"][..])),
-        (opt(0.6, &[30i64, 300, 1200, -60][..]), opt(0.3, &[-60i64, 0, 120, 3000, 400_000][..])),
+        prop::sample::select(
+            &[
+                "active",
+                "active",
+                "active",
+                "active",
+                "suspended",
+                "offboarded",
+            ][..],
+        ),
         (
-            opt(0.6, &[json!(1), json!(2), json!(3), json!("3"), json!(true), json!([1, 4])][..]),
-            opt(0.6, &[json!(["ops", "dev"]), json!("ops"), json!(["dev", "dx"]), json!([])][..]),
+            opt(0.6, &["https://idp", "https://other", "idp-legacy"][..]),
+            opt(0.5, &["team-a"][..]),
+        ),
+        (
+            opt(0.6, &[30i64, 300, 1200, -60][..]),
+            opt(0.3, &[-60i64, 0, 120, 3000, 400_000][..]),
+        ),
+        (
+            opt(
+                0.6,
+                &[
+                    json!(1),
+                    json!(2),
+                    json!(3),
+                    json!("3"),
+                    json!(true),
+                    json!([1, 4]),
+                ][..],
+            ),
+            opt(
+                0.6,
+                &[
+                    json!(["ops", "dev"]),
+                    json!("ops"),
+                    json!(["dev", "dx"]),
+                    json!([]),
+                ][..],
+            ),
             opt(0.6, &["prod", "dev", "prod-2", "10.0.0.1"][..]),
         ),
     )
-        .prop_map(move |(subject, kind, state, (issuer, owner), (auth, cred), (tier, groups, env))| {
-            let mut id = json!({ "subject": subject, "kind": kind, "state": state });
-            if let Some(i) = issuer {
-                id["issuer"] = json!(i);
-            }
-            if let Some(o) = owner {
-                id["owner"] = json!(o);
-            }
-            if let Some(a) = auth {
-                id["authenticated_at"] = json!(at(now, -a));
-            }
-            if let Some(c) = cred {
-                id["credential_expires_at"] = json!(at(now, c));
-            }
-            let mut claims = serde_json::Map::new();
-            claims.extend(tier.map(|t| ("tier".to_owned(), t)));
-            claims.extend(groups.map(|g| ("groups".to_owned(), g)));
-            claims.extend(env.map(|e| ("env".to_owned(), json!(e))));
-            if !claims.is_empty() {
-                id["claims"] = Value::Object(claims);
-            }
-            id
-        })
+        .prop_map(
+            move |(subject, kind, state, (issuer, owner), (auth, cred), (tier, groups, env))| {
+                let mut id = json!({ "subject": subject, "kind": kind, "state": state });
+                if let Some(i) = issuer {
+                    id["issuer"] = json!(i);
+                }
+                if let Some(o) = owner {
+                    id["owner"] = json!(o);
+                }
+                if let Some(a) = auth {
+                    id["authenticated_at"] = json!(at(now, -a));
+                }
+                if let Some(c) = cred {
+                    id["credential_expires_at"] = json!(at(now, c));
+                }
+                let mut claims = serde_json::Map::new();
+                claims.extend(tier.map(|t| ("tier".to_owned(), t)));
+                claims.extend(groups.map(|g| ("groups".to_owned(), g)));
+                claims.extend(env.map(|e| ("env".to_owned(), json!(e))));
+                if !claims.is_empty() {
+                    id["claims"] = Value::Object(claims);
+                }
+                id
+            },
+        )
 }
 
 /// The posture, purpose, delegation and claims of a rich request.
@@ -520,7 +575,17 @@ fn rich_context(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
         (
             opt(0.8, &[json!(true), json!(false), json!("true")][..]),
             opt(0.7, &[0, 1, 2, 3, 4][..]),
-            opt(0.7, &["10.1.2.3", "192.168.0.1", "2001:db8::1", "::ffff:10.1.2.3", "not-an-ip", "8.8.8.8"][..]),
+            opt(
+                0.7,
+                &[
+                    "10.1.2.3",
+                    "192.168.0.1",
+                    "2001:db8::1",
+                    "::ffff:10.1.2.3",
+                    "not-an-ip",
+                    "8.8.8.8",
+                ][..],
+            ),
             opt(0.7, &["hq", "home"][..]),
         ),
         (
@@ -532,52 +597,71 @@ fn rich_context(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
             0.35,
             (
                 prop::sample::select(&["user:alice", "svc:x"][..]),
-                prop::collection::vec((prop::sample::select(&["gw:1", "agent:z"][..]), opt(0.7, &["workload", "agent"][..])), 0..=2),
-                prop::option::weighted(0.6, (prop::sample::subsequence(&RICH_SCOPES[..], 0..5), prop::sample::select(&[-30i64, 30, 600, 7200][..]))),
+                prop::collection::vec(
+                    (
+                        prop::sample::select(&["gw:1", "agent:z"][..]),
+                        opt(0.7, &["workload", "agent"][..]),
+                    ),
+                    0..=2,
+                ),
+                prop::option::weighted(
+                    0.6,
+                    (
+                        prop::sample::subsequence(&RICH_SCOPES[..], 0..5),
+                        prop::sample::select(&[-30i64, 30, 600, 7200][..]),
+                    ),
+                ),
             ),
         ),
         (opt(0.3, &["a", "b"][..]), opt(0.2, &["prod"][..])),
     )
-        .prop_map(move |((attested, tier, ip, site), (purpose, ticket, risk), delegation, (team, env))| {
-            let mut out = json!({});
-            let mut posture = serde_json::Map::new();
-            posture.extend(attested.map(|a| ("attested".to_owned(), a)));
-            posture.extend(tier.map(|t| ("tier".to_owned(), json!(t))));
-            posture.extend(ip.map(|i| ("ip".to_owned(), json!(i))));
-            posture.extend(site.map(|s| ("site".to_owned(), json!(s))));
-            out["posture"] = Value::Object(posture);
-            if let Some(name) = purpose {
-                let mut p = json!({ "name": name });
-                if let Some(t) = ticket {
-                    p["ticket"] = json!(t);
+        .prop_map(
+            move |(
+                (attested, tier, ip, site),
+                (purpose, ticket, risk),
+                delegation,
+                (team, env),
+            )| {
+                let mut out = json!({});
+                let mut posture = serde_json::Map::new();
+                posture.extend(attested.map(|a| ("attested".to_owned(), a)));
+                posture.extend(tier.map(|t| ("tier".to_owned(), json!(t))));
+                posture.extend(ip.map(|i| ("ip".to_owned(), json!(i))));
+                posture.extend(site.map(|s| ("site".to_owned(), json!(s))));
+                out["posture"] = Value::Object(posture);
+                if let Some(name) = purpose {
+                    let mut p = json!({ "name": name });
+                    if let Some(t) = ticket {
+                        p["ticket"] = json!(t);
+                    }
+                    if let Some(r) = risk {
+                        p["attributes"] = json!({ "risk": r });
+                    }
+                    out["purpose"] = p;
                 }
-                if let Some(r) = risk {
-                    p["attributes"] = json!({ "risk": r });
+                if let Some((subject, actors, parent)) = delegation {
+                    let actors: Vec<Value> = actors
+                        .into_iter()
+                        .map(|(s, k)| match k {
+                            Some(k) => json!({ "subject": s, "kind": k }),
+                            None => json!({ "subject": s }),
+                        })
+                        .collect();
+                    let mut d = json!({ "subject": subject, "actors": actors });
+                    if let Some((scopes, secs)) = parent {
+                        d["parent"] = json!({ "scopes": scopes, "expires_at": at(now, secs) });
+                    }
+                    out["delegation"] = d;
                 }
-                out["purpose"] = p;
-            }
-            if let Some((subject, actors, parent)) = delegation {
-                let actors: Vec<Value> = actors
-                    .into_iter()
-                    .map(|(s, k)| match k {
-                        Some(k) => json!({ "subject": s, "kind": k }),
-                        None => json!({ "subject": s }),
-                    })
-                    .collect();
-                let mut d = json!({ "subject": subject, "actors": actors });
-                if let Some((scopes, secs)) = parent {
-                    d["parent"] = json!({ "scopes": scopes, "expires_at": at(now, secs) });
+                let mut claims = serde_json::Map::new();
+                claims.extend(team.map(|t| ("team".to_owned(), json!(t))));
+                claims.extend(env.map(|e| ("env".to_owned(), json!(e))));
+                if !claims.is_empty() {
+                    out["claims"] = Value::Object(claims);
                 }
-                out["delegation"] = d;
-            }
-            let mut claims = serde_json::Map::new();
-            claims.extend(team.map(|t| ("team".to_owned(), json!(t))));
-            claims.extend(env.map(|e| ("env".to_owned(), json!(e))));
-            if !claims.is_empty() {
-                out["claims"] = Value::Object(claims);
-            }
-            out
-        })
+                out
+            },
+        )
 }
 
 /// A rich request at `now`: every attribute a condition can read, from
@@ -600,27 +684,32 @@ pub fn rich_request(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
             prop::sample::subsequence(&RICH_AUDIENCES[..], 0..3),
             prop::option::weighted(0.2, prop::sample::select(wild_audiences)),
         ),
-        opt(0.5, &[json!(60), json!("10m"), json!("1h"), json!("2h")][..]),
+        opt(
+            0.5,
+            &[json!(60), json!("10m"), json!("1h"), json!("2h")][..],
+        ),
     )
-        .prop_map(|(identity, context, (scopes, wild), (audience, broad), ttl)| {
-            let mut scopes: Vec<&str> = scopes;
-            scopes.extend(wild);
-            let mut audience: Vec<&str> = audience;
-            match broad {
-                // `*` / `**` alone: "any audience".
-                Some(b @ ("*" | "**")) => audience = vec![b],
-                Some(b) => audience.push(b),
-                None => {}
-            }
-            let mut req = context;
-            req["identity"] = identity;
-            req["scopes"] = json!(scopes);
-            req["audience"] = json!(audience);
-            if let Some(t) = ttl {
-                req["ttl"] = t;
-            }
-            req
-        })
+        .prop_map(
+            |(identity, context, (scopes, wild), (audience, broad), ttl)| {
+                let mut scopes: Vec<&str> = scopes;
+                scopes.extend(wild);
+                let mut audience: Vec<&str> = audience;
+                match broad {
+                    // `*` / `**` alone: "any audience".
+                    Some(b @ ("*" | "**")) => audience = vec![b],
+                    Some(b) => audience.push(b),
+                    None => {}
+                }
+                let mut req = context;
+                req["identity"] = identity;
+                req["scopes"] = json!(scopes);
+                req["audience"] = json!(audience);
+                if let Some(t) = ttl {
+                    req["ttl"] = t;
+                }
+                req
+            },
+        )
 }
 
 /// A (policy, request, now) triple for the differential run.

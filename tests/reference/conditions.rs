@@ -148,7 +148,11 @@ pub fn duration(v: &Value) -> Option<i64> {
     }
     if !digits.is_empty() {
         // A bare number without a unit is an error, except the whole text.
-        return if total == 0 { digits.parse().ok() } else { None };
+        return if total == 0 {
+            digits.parse().ok()
+        } else {
+            None
+        };
     }
     Some(total)
 }
@@ -183,7 +187,9 @@ impl Ctx<'_> {
                     .unwrap_or("active")
                     .to_owned(),
             ),
-            "identity.authenticated_at" => V::Time(time(field(r, &["identity", "authenticated_at"])?)?),
+            "identity.authenticated_at" => {
+                V::Time(time(field(r, &["identity", "authenticated_at"])?)?)
+            }
             "identity.auth_age" => V::Dur(secs(
                 self.now,
                 time(field(r, &["identity", "authenticated_at"])?)?,
@@ -201,9 +207,15 @@ impl Ctx<'_> {
                 None => 0.0,
                 Some(d) => 1.0 + d["actors"].as_array().map_or(0, Vec::len) as f64,
             }),
-            "delegation.subject" => V::Str(field(r, &["delegation", "subject"])?.as_str()?.to_owned()),
+            "delegation.subject" => {
+                V::Str(field(r, &["delegation", "subject"])?.as_str()?.to_owned())
+            }
             "delegation.actors" | "delegation.actor_kinds" => {
-                let key = if path == "delegation.actors" { "subject" } else { "kind" };
+                let key = if path == "delegation.actors" {
+                    "subject"
+                } else {
+                    "kind"
+                };
                 let d = field(r, &["delegation"])?;
                 V::List(
                     d["actors"]
@@ -214,7 +226,9 @@ impl Ctx<'_> {
                         .collect(),
                 )
             }
-            "delegation.parent.scopes" => V::List(strings(field(r, &["delegation", "parent", "scopes"])?)),
+            "delegation.parent.scopes" => {
+                V::List(strings(field(r, &["delegation", "parent", "scopes"])?))
+            }
             "delegation.parent.expires_at" => {
                 V::Time(time(field(r, &["delegation", "parent", "expires_at"])?)?)
             }
@@ -251,8 +265,16 @@ pub fn entries(t: &Value, ctx: &Ctx<'_>) -> Vec<Tri> {
 
 fn entry(key: &str, value: &Value, ctx: &Ctx<'_>) -> Tri {
     match key {
-        "all" => all(value.as_array().into_iter().flatten().map(|t| table(t, ctx))),
-        "any" => any(value.as_array().into_iter().flatten().map(|t| table(t, ctx))),
+        "all" => all(value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| table(t, ctx))),
+        "any" => any(value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| table(t, ctx))),
         "not" => not(table(value, ctx)),
         path => test(path, value, ctx),
     }
@@ -295,8 +317,24 @@ fn leaf(path: &str, ctx: &Ctx<'_>, f: impl Fn(&V) -> Tri) -> Tri {
 fn operator(path: &str, op: &str, arg: &Value, v: &V) -> Tri {
     match op {
         "eq" | "in" => equality(path, arg, v),
-        "glob" => strings_test(v, &|s| list_of(arg).iter().any(|g| g.as_str().is_some_and(|g| patterns::glob(g, s))), false),
-        "regex" => strings_test(v, &|s| list_of(arg).iter().any(|r| r.as_str().is_some_and(|r| patterns::regex(r, s))), false),
+        "glob" => strings_test(
+            v,
+            &|s| {
+                list_of(arg)
+                    .iter()
+                    .any(|g| g.as_str().is_some_and(|g| patterns::glob(g, s)))
+            },
+            false,
+        ),
+        "regex" => strings_test(
+            v,
+            &|s| {
+                list_of(arg)
+                    .iter()
+                    .any(|r| r.as_str().is_some_and(|r| patterns::regex(r, s)))
+            },
+            false,
+        ),
         "any" | "all" => {
             let m = matcher(arg);
             elements(v, &|e| m(e), op == "all")
@@ -359,9 +397,9 @@ fn open_equality(lits: &[Value], o: &Value) -> Tri {
         },
         _ => match open_text(o) {
             Some(Text::S(s)) => tri(lits.iter().any(|l| l.as_str() == Some(s))),
-            Some(Text::Ip(ip)) => tri(lits.iter().any(|l| {
-                l.as_str().and_then(|l| l.parse::<IpAddr>().ok()) == Some(ip)
-            })),
+            Some(Text::Ip(ip)) => tri(lits
+                .iter()
+                .any(|l| l.as_str().and_then(|l| l.parse::<IpAddr>().ok()) == Some(ip))),
             None => Tri::U,
         },
     }
@@ -400,7 +438,11 @@ fn elements(v: &V, f: &dyn Fn(&str) -> bool, every: bool) -> Tri {
     match v {
         V::List(items) => {
             let mut each = items.iter().map(|e| e.as_deref().is_some_and(f));
-            tri(if every { each.all(|b| b) } else { each.any(|b| b) })
+            tri(if every {
+                each.all(|b| b)
+            } else {
+                each.any(|b| b)
+            })
         }
         other => strings_test(other, f, every),
     }
@@ -411,13 +453,24 @@ fn elements(v: &V, f: &dyn Fn(&str) -> bool, every: bool) -> Tri {
 /// compares addresses as addresses.
 fn matcher(arg: &Value) -> Box<dyn Fn(&str) -> bool + '_> {
     let (op, inner) = match arg {
-        Value::Object(m) => m.iter().next().map_or(("eq", arg), |(k, v)| (k.as_str(), v)),
+        Value::Object(m) => m
+            .iter()
+            .next()
+            .map_or(("eq", arg), |(k, v)| (k.as_str(), v)),
         _ => ("eq", arg),
     };
     let items = list_of(inner);
     match op {
-        "glob" => Box::new(move |s| items.iter().any(|g| g.as_str().is_some_and(|g| patterns::glob(g, s)))),
-        "regex" => Box::new(move |s| items.iter().any(|r| r.as_str().is_some_and(|r| patterns::regex(r, s)))),
+        "glob" => Box::new(move |s| {
+            items
+                .iter()
+                .any(|g| g.as_str().is_some_and(|g| patterns::glob(g, s)))
+        }),
+        "regex" => Box::new(move |s| {
+            items
+                .iter()
+                .any(|r| r.as_str().is_some_and(|r| patterns::regex(r, s)))
+        }),
         _ => Box::new(move |s| {
             items.iter().any(|l| {
                 l.as_str().is_some_and(|l| {
@@ -452,7 +505,11 @@ fn open_number(o: &Value, f: &dyn Fn(f64) -> bool) -> Tri {
 /// unknown for anything else.
 fn cidr(arg: &Value, v: &V) -> Tri {
     let blocks = list_of(arg);
-    let inside = |ip: IpAddr| tri(blocks.iter().any(|b| b.as_str().is_some_and(|b| patterns::cidr(b, ip))));
+    let inside = |ip: IpAddr| {
+        tri(blocks
+            .iter()
+            .any(|b| b.as_str().is_some_and(|b| patterns::cidr(b, ip))))
+    };
     fn open(o: &Value, inside: &dyn Fn(IpAddr) -> Tri) -> Tri {
         match o {
             Value::Array(items) => any(items.iter().map(|i| open(i, inside))),

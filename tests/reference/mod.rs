@@ -432,7 +432,8 @@ impl Model<'_> {
     fn push(&mut self, granted: &mut Vec<String>, scope: String) {
         if granted.len() >= MAX_GRANTED {
             self.excess = true;
-            self.reasons.push(json!({"kind": "scope_removed", "scope": scope, "cause": "too_many"}));
+            self.reasons
+                .push(json!({"kind": "scope_removed", "scope": scope, "cause": "too_many"}));
         } else {
             granted.push(scope);
         }
@@ -450,7 +451,10 @@ impl Model<'_> {
                 self.excess = true;
                 let before = granted.len();
                 for c in self.expansion_candidates(scope) {
-                    if granted.len() < MAX_GRANTED && !granted.contains(&c) && self.check(&c).is_ok() {
+                    if granted.len() < MAX_GRANTED
+                        && !granted.contains(&c)
+                        && self.check(&c).is_ok()
+                    {
                         self.push(&mut granted, c);
                     }
                 }
@@ -459,7 +463,8 @@ impl Model<'_> {
                     self.reasons.push(reason);
                 } else {
                     removed += 1;
-                    let reason = json!({"kind": "scope_removed", "scope": scope, "cause": "wildcard"});
+                    let reason =
+                        json!({"kind": "scope_removed", "scope": scope, "cause": "wildcard"});
                     self.reasons.push(reason);
                 }
                 continue;
@@ -483,7 +488,9 @@ impl Model<'_> {
                 next = self.downgrade(&d);
             }
             let mut reason = match &substitute {
-                Some(d) => json!({"kind": "scope_downgraded", "from": scope, "to": d, "cause": cause}),
+                Some(d) => {
+                    json!({"kind": "scope_downgraded", "from": scope, "to": d, "cause": cause})
+                }
                 None => {
                     removed += 1;
                     forbidden += usize::from(cause == "forbidden");
@@ -551,9 +558,15 @@ impl Model<'_> {
         if missing {
             let Some(p) = best(None) else {
                 self.reasons.append(&mut reasons);
-                return Err(("not_permitted", Some(json!({"kind": "no_audience_grantable"}))));
+                return Err((
+                    "not_permitted",
+                    Some(json!({"kind": "no_audience_grantable"})),
+                ));
             };
-            for a in exact(strings(&p["grant"]["audience"])).into_iter().take(MAX_AUDIENCES) {
+            for a in exact(strings(&p["grant"]["audience"]))
+                .into_iter()
+                .take(MAX_AUDIENCES)
+            {
                 list.push(a);
             }
             self.narrowed = true;
@@ -584,12 +597,16 @@ impl Model<'_> {
                     }
                     reasons.push(json!({"kind": "audience_narrowed", "requested": a, "granted": list[before..], "rule": id(p)}));
                 }
-                None => reasons.push(json!({"kind": "audience_removed", "audience": a, "cause": "wildcard"})),
+                None => reasons
+                    .push(json!({"kind": "audience_removed", "audience": a, "cause": "wildcard"})),
             }
         }
         self.reasons.append(&mut reasons);
         let Some(primary) = list.first().cloned() else {
-            return Err(("not_permitted", Some(json!({"kind": "no_audience_grantable"}))));
+            return Err((
+                "not_permitted",
+                Some(json!({"kind": "no_audience_grantable"})),
+            ));
         };
         // Fit the scopes to the primary: keep what it carries, else its
         // downgrade if the primary carries that and it passes every check.
@@ -627,8 +644,13 @@ impl Model<'_> {
             }
         }
         if fitted.is_empty() {
-            self.reasons.push(json!({"kind": "audience_removed", "audience": primary, "cause": "not_permitted"}));
-            return Err(("not_permitted", Some(json!({"kind": "no_audience_grantable"}))));
+            self.reasons.push(
+                json!({"kind": "audience_removed", "audience": primary, "cause": "not_permitted"}),
+            );
+            return Err((
+                "not_permitted",
+                Some(json!({"kind": "no_audience_grantable"})),
+            ));
         }
         // A later audience stays if it carries every asked-for scope the
         // primary carries, and every granted scope.
@@ -646,7 +668,8 @@ impl Model<'_> {
                 } else {
                     "not_permitted"
                 };
-                self.reasons.push(json!({"kind": "audience_removed", "audience": a, "cause": cause}));
+                self.reasons
+                    .push(json!({"kind": "audience_removed", "audience": a, "cause": cause}));
             }
         }
         Ok((fitted, kept))
@@ -675,7 +698,10 @@ impl Model<'_> {
                     .copied()
                     .filter(|p| grants(p, s) && serves(p, a))
                     .collect();
-                if allowing.iter().all(|p| secs(&p["grant"]["max_ttl"]).is_some()) {
+                if allowing
+                    .iter()
+                    .all(|p| secs(&p["grant"]["max_ttl"]).is_some())
+                {
                     // The most generous; ties to the first.
                     let mut best: Option<(u64, &Value)> = None;
                     for p in allowing {
@@ -688,7 +714,11 @@ impl Model<'_> {
                 }
             }
         }
-        caps.extend(self.purpose.and_then(|p| secs(&p["max_ttl"])).map(|m| (m, "purpose", None)));
+        caps.extend(
+            self.purpose
+                .and_then(|p| secs(&p["max_ttl"]))
+                .map(|m| (m, "purpose", None)),
+        );
         let remaining = |at: DateTime<Utc>| (at - now).num_seconds().max(0) as u64;
         let parent = req.delegation.as_ref().and_then(|d| d.parent.as_ref());
         caps.extend(parent.map(|p| (remaining(p.expires_at), "parent_expiry", None)));

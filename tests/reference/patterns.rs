@@ -130,9 +130,9 @@ fn run(toks: &[Tok], text: &[char]) -> bool {
         Tok::One => text.first().is_some_and(|&c| c != '/') && run(rest, &text[1..]),
         Tok::Lit(l) => text.first() == Some(l) && run(rest, &text[1..]),
         Tok::Class(negated, ranges) => {
-            text.first().is_some_and(|c| {
-                ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated
-            }) && run(rest, &text[1..])
+            text.first()
+                .is_some_and(|c| ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated)
+                && run(rest, &text[1..])
         }
     }
 }
