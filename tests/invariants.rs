@@ -407,3 +407,41 @@ fn differential_generators_cover_every_operator() {
         assert!(outcomes.contains_key(d), "no `{d}` outcome: {outcomes:?}");
     }
 }
+
+/// The model's own patterns follow docs/policy-reference.md §3.3–3.5 on
+/// the documented examples (so a disagreement with the engine points at
+/// the engine, not at the model).
+#[test]
+fn reference_patterns_follow_the_policy_reference() {
+    use reference::patterns::{cidr, glob, regex, request_wildcard};
+    assert!(glob("https://*.example.org", "https://api.example.org"));
+    assert!(!glob(
+        "https://*.example.org",
+        "https://evil.test/x.example.org"
+    ));
+    assert!(glob(
+        "spiffe://prod.example.org/ns/*/sa/ci",
+        "spiffe://prod.example.org/ns/a/sa/ci"
+    ));
+    assert!(!glob(
+        "spiffe://prod.example.org/ns/*/sa/ci",
+        "spiffe://prod.example.org/ns/a/b/sa/ci"
+    ));
+    assert!(glob(
+        "spiffe://prod.example.org/ns/reports/**",
+        "spiffe://prod.example.org/ns/reports/a/b"
+    ));
+    assert!(glob("agent:?", "agent:ä") && !glob("a?b", "a/b"));
+    assert!(glob("[]x]", "]") && glob("[a-]", "-") && glob("[-a]", "-") && !glob("[!a-z]", "q"));
+    assert!(glob("lit\\*", "lit*") && !glob("lit\\*", "litx"));
+    assert!(!glob("[a", "a"), "a malformed glob matches nothing");
+    assert!(request_wildcard("*:**", "docs:a/b") && !request_wildcard("*:read", "a/b:read"));
+    assert!(request_wildcard("d?cs:read", "dócs:read") && !request_wildcard("d?cs", "d/cs"));
+    assert!(request_wildcard("[a]*", "[a]x") && !request_wildcard("[a]*", "ax"));
+    assert!(regex("prod(-[0-9]+)?", "prod-1") && !regex("prod", "prod-1"));
+    let ip = |s: &str| s.parse().unwrap();
+    assert!(cidr("10.0.0.0/8", ip("10.1.2.3")) && !cidr("10.0.0.0/8", ip("11.0.0.1")));
+    assert!(cidr("10.0.0.0/8", ip("::ffff:10.1.2.3")) && !cidr("::/0", ip("10.1.2.3")));
+    assert!(cidr("2001:db8::/32", ip("2001:db8::1")) && cidr("10.1.2.3", ip("10.1.2.3")));
+    assert!(cidr("0.0.0.0/0", ip("8.8.8.8")));
+}
