@@ -1,12 +1,14 @@
 //! The decision invariants of docs/semantics.md §3 as properties over
 //! generated policies and requests.
 //!
-//! The generators draw from a small vocabulary (two services, three actions,
-//! three audiences, three subjects) so that rules match often and every
-//! branch of the algorithm is exercised: forbids with and without scopes,
-//! purposes, downgrades, wildcards in rules and requests, missing and
+//! The generators (tests/common/gen.rs) draw from small vocabularies so that
+//! rules match often and every branch of the algorithm is exercised: every
+//! condition operator, forbids with and without scopes, purposes with
+//! `requires`, downgrades, wildcards in rules and requests, missing and
 //! multiple audiences, delegation with parent grants, expiring credentials,
-//! `on_excess`.
+//! lifecycle opt-outs, claims, `on_excess`. The differential run at the end
+//! checks the engine against the reference model (tests/reference/,
+//! docs/testing.md).
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -18,185 +20,37 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use mintgate::{Decision, Grant, IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod reference;
 
-use reference::vocab::{AUDIENCES, FORBID_SCOPES, KINDS, RULE_SCOPES, SCOPES, SUBJECTS};
+#[path = "common/gen.rs"]
+mod generate;
 
 fn now() -> DateTime<Utc> {
     "2026-11-28T12:00:00Z".parse().unwrap()
 }
 
 // ---------------------------------------------------------------- generators
-
-fn when() -> impl Strategy<Value = Value> {
-    (
-        prop::option::weighted(0.4, prop::sample::select(&KINDS[..])),
-        prop::option::weighted(0.2, prop::sample::select(&SUBJECTS[..])),
-        prop::option::weighted(0.3, prop::sample::select(&["prod", "dev"][..])),
-        prop::option::weighted(0.3, any::<bool>()),
-    )
-        .prop_map(|(kind, subject, env, trusted)| {
-            let mut m = serde_json::Map::new();
-            if let Some(k) = kind {
-                m.insert("identity.kind".into(), json!(k));
-            }
-            if let Some(s) = subject {
-                m.insert("identity.subject".into(), json!(s));
-            }
-            if let Some(e) = env {
-                m.insert("posture.env".into(), json!(e));
-            }
-            if let Some(t) = trusted {
-                m.insert("posture.trusted".into(), json!(t));
-            }
-            Value::Object(m)
-        })
-}
-
-fn permit(i: usize) -> impl Strategy<Value = Value> {
-    (
-        when(),
-        prop::sample::subsequence(&RULE_SCOPES[..], 1..6),
-        prop::sample::subsequence(&AUDIENCES[..], 1..3),
-        prop::option::of(prop::sample::select(&["5m", "10m", "30m"][..])),
-        prop::option::weighted(0.2, prop::sample::select(&["narrow", "deny"][..])),
-    )
-        .prop_map(move |(when, scopes, audience, max_ttl, on_excess)| {
-            let mut grant = json!({ "scopes": scopes, "audience": audience });
-            if let Some(t) = max_ttl {
-                grant["max_ttl"] = json!(t);
-            }
-            let mut rule = json!({ "id": format!("permit-{i}"), "when": when, "grant": grant });
-            if let Some(e) = on_excess {
-                rule["on_excess"] = json!(e);
-            }
-            rule
-        })
-}
-
-fn forbid(id: String) -> impl Strategy<Value = Value> {
-    (
-        when(),
-        prop::option::weighted(0.85, prop::sample::subsequence(&FORBID_SCOPES[..], 1..3)),
-    )
-        .prop_map(move |(when, scopes)| {
-            let mut rule = json!({ "id": id, "effect": "forbid", "when": when });
-            if let Some(s) = scopes {
-                rule["scopes"] = json!(s);
-            }
-            rule
-        })
-}
+//
+// Every property draws from the every-operator generators of
+// tests/common/gen.rs (the differential run's), at a fixed `now`.
 
 fn policy() -> impl Strategy<Value = Value> {
-    (
-        (1usize..5).prop_flat_map(|n| (0..n).map(permit).collect::<Vec<_>>()),
-        prop::collection::vec(0u8..1, 0..3).prop_flat_map(|v| {
-            (0..v.len())
-                .map(|i| forbid(format!("forbid-{i}")))
-                .collect::<Vec<_>>()
-        }),
-        prop::sample::select(&["narrow", "narrow", "narrow", "deny"][..]),
-        prop::option::weighted(
-            0.4,
-            (
-                prop::sample::subsequence(&RULE_SCOPES[..], 2..8),
-                prop::option::of(prop::sample::select(&["2m", "20m"][..])),
-            ),
-        ),
-        any::<bool>(),
-    )
-        .prop_map(|(permits, forbids, on_excess, purpose, downgrades)| {
-            let mut rules = permits;
-            rules.extend(forbids);
-            let mut doc = json!({
-                "policy": { "id": "gen", "revision": "1", "default_ttl": "15m", "max_ttl": "1h", "on_excess": on_excess },
-                "rule": rules,
-            });
-            if let Some((scopes, max_ttl)) = purpose {
-                let mut p = json!({ "scopes": scopes });
-                if let Some(t) = max_ttl {
-                    p["max_ttl"] = json!(t);
-                }
-                doc["purposes"] = json!({ "task": p });
-            }
-            if downgrades {
-                doc["downgrade"] = json!({ "docs:write": "docs:read", "mail:write": "mail:read" });
-            }
-            doc
-        })
+    generate::rich_policy()
 }
 
 fn request() -> impl Strategy<Value = Value> {
-    (
-        (
-            prop::sample::select(&SUBJECTS[..]),
-            prop::sample::select(&KINDS[..]),
-        ),
-        (
-            prop::sample::subsequence(&SCOPES[..], 1..4),
-            prop::option::weighted(0.2, prop::sample::select(&["docs:*", "*:read"][..])),
-        ),
-        (
-            prop::sample::subsequence(&AUDIENCES[..], 0..3),
-            prop::bool::weighted(0.2),
-        ),
-        prop::option::of(prop::sample::select(&[60u64, 600, 3600, 7200][..])),
-        (
-            prop::option::weighted(0.85, prop::sample::select(&["prod", "dev"][..])),
-            prop::option::weighted(0.85, any::<bool>()),
-        ),
-        prop::option::weighted(0.9, prop::sample::select(&["task", "task", "task", "other"][..])),
-        prop::option::weighted(0.3, (prop::sample::subsequence(&SCOPES[..], 0..5), 30i64..7200)),
-        prop::option::weighted(0.3, 30i64..7200),
-    )
-        .prop_map(
-            |((subject, kind), (scopes, wild), (audience, broad), ttl, (env, trusted), purpose, parent, cred)| {
-                let mut scopes: Vec<String> = scopes.into_iter().map(String::from).collect();
-                if let Some(w) = wild {
-                    scopes.push(w.into());
-                }
-                let mut audience: Vec<String> = audience.into_iter().map(String::from).collect();
-                if broad {
-                    audience.push("https://*.example.org".into());
-                }
-                let mut req = json!({
-                    "identity": { "subject": subject, "kind": kind },
-                    "scopes": scopes,
-                    "audience": audience,
-                });
-                if let Some(t) = ttl {
-                    req["ttl"] = json!(t);
-                }
-                let mut posture = serde_json::Map::new();
-                if let Some(e) = env {
-                    posture.insert("env".into(), json!(e));
-                }
-                if let Some(t) = trusted {
-                    posture.insert("trusted".into(), json!(t));
-                }
-                req["posture"] = Value::Object(posture);
-                if let Some(p) = purpose {
-                    req["purpose"] = json!({ "name": p });
-                }
-                if let Some((scopes, secs)) = parent {
-                    req["delegation"] = json!({
-                        "subject": "user:alice",
-                        "parent": { "scopes": scopes, "expires_at": (now() + TimeDelta::seconds(secs)).to_rfc3339() },
-                    });
-                }
-                if let Some(secs) = cred {
-                    req["identity"]["credential_expires_at"] = json!((now() + TimeDelta::seconds(secs)).to_rfc3339());
-                }
-                req
-            },
-        )
+    generate::rich_request(now())
+}
+
+fn forbid(id: String) -> impl Strategy<Value = Value> {
+    generate::rich_forbid(id)
 }
 
 // ---------------------------------------------------------------- helpers
 
+use reference::patterns::request_wildcard;
 use reference::{glob, strings as list};
 
 fn rule<'d>(doc: &'d Value, id: &str) -> &'d Value {
@@ -214,7 +68,12 @@ fn allowed_scopes(doc: &Value, req: &MintRequest) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in &req.scopes {
         if s.contains('*') {
-            out.extend(SCOPES.iter().filter(|c| glob(s, c)).map(|c| c.to_string()));
+            out.extend(
+                generate::RICH_SCOPES
+                    .iter()
+                    .filter(|c| request_wildcard(s, c))
+                    .map(|c| c.to_string()),
+            );
         } else {
             out.insert(s.clone());
         }
@@ -318,7 +177,8 @@ proptest! {
                 prop_assert!(ttl <= max.as_secs(), "{g}");
             }
         }
-        if let Some(exp) = req.identity.credential_expires_at {
+        let enforced = doc["policy"]["enforce_credential_expiry"] != false;
+        if let Some(exp) = req.identity.credential_expires_at.filter(|_| enforced) {
             prop_assert!(g.expires_at.unwrap() <= exp, "{g}");
         }
         if let Some(parent) = req.delegation.as_ref().and_then(|d| d.parent.as_ref()) {
@@ -438,30 +298,155 @@ proptest! {
         let original = compile(&doc);
         prop_assert_eq!(&p_back.policy_ref().digest, &original.policy_ref().digest);
     }
+}
 
-    /// The compiled engine agrees with the reference model (written from
-    /// docs/semantics.md without indexes or interning) on decision, denial,
-    /// scopes, audience, ttl and the kinds of the reasons, in order.
-    #[test]
-    fn engine_agrees_with_the_reference_model(doc in policy(), req in request()) {
-        let req: MintRequest = serde_json::from_value(req).unwrap();
-        let g = compile(&doc).evaluate(&req, now());
-        let model = reference::evaluate(&doc, &req, now());
-        let engine = reference::Outcome {
-            decision: match g.decision { Decision::Allow => "allow", Decision::Narrow => "narrow", Decision::Deny => "deny" },
-            denial: g.denial.map(|d| match d {
-                mintgate::Denial::Forbidden => "forbidden",
-                mintgate::Denial::NotPermitted => "not_permitted",
-                mintgate::Denial::Ineligible => "ineligible",
-                mintgate::Denial::Excess => "excess",
-                mintgate::Denial::InvalidRequest => "invalid_request",
-                _ => "other",
-            }),
-            scopes: g.scopes.clone(),
-            audience: g.audience.clone(),
-            ttl: g.ttl.map(|t| t.as_secs()),
-            reasons: g.reasons.iter().map(|r| r.kind()).collect(),
-        };
-        prop_assert_eq!(&engine, &model, "engine grant:\n{}", g);
+/// Cases of the differential run: `MINTGATE_DIFF_CASES` (default 2,000,
+/// a few seconds in CI; docs/testing.md records the 100,000-case run).
+fn differential_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("MINTGATE_DIFF_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2_000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
     }
+}
+
+proptest! {
+    #![proptest_config(differential_config())]
+
+    /// The differential run: on policies using every operator of the
+    /// policy language and requests drawn to make each condition true,
+    /// false and unknown, the engine and the reference model agree on the
+    /// decision, denial, scopes, audience, ttl, claims, matched rules,
+    /// controls, and every reason with its details (docs/testing.md).
+    #[test]
+    fn differential_engine_agrees_with_the_reference_model((doc, req, at) in generate::rich_case()) {
+        let policy = IssuancePolicy::from_json_str(&doc.to_string())
+            .map_err(|e| TestCaseError::fail(format!("generated policy does not compile: {e}\n{doc}")))?;
+        let req: MintRequest = serde_json::from_value(req).unwrap();
+        let g = policy.evaluate(&req, at);
+        let model = reference::evaluate(&doc, &req, at);
+        prop_assert_eq!(&reference::observe(&g), &model,
+            "\npolicy: {}\nrequest: {}\nnow: {}\nengine grant:\n{}", doc, serde_json::to_string(&req).unwrap(), at, g);
+    }
+}
+
+/// The differential generators reach what they are meant to: every
+/// condition atom is true, false and (unless it is decided on presence
+/// alone) unknown on some generated request, and every decision occurs.
+/// `--nocapture` prints the tallies (docs/testing.md).
+#[test]
+fn differential_generators_cover_every_operator() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use reference::conditions::{Ctx, Tri, table};
+    use std::collections::BTreeMap;
+
+    let mut runner = TestRunner::deterministic();
+    let atoms = generate::atoms();
+    let mut seen = vec![[0usize; 3]; atoms.len()];
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..400 {
+        let (doc, req, at) = generate::rich_case()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let typed: MintRequest = serde_json::from_value(req).unwrap();
+        let req = serde_json::to_value(&typed).unwrap();
+        let ctx = Ctx { req: &req, now: at };
+        for (i, atom) in atoms.iter().enumerate() {
+            let k = match table(atom, &ctx) {
+                Tri::T => 0,
+                Tri::F => 1,
+                Tri::U => 2,
+            };
+            seen[i][k] += 1;
+        }
+        let o = reference::evaluate(&doc, &typed, at);
+        let key = format!("{} {}", o.decision, o.denial.unwrap_or_default());
+        *outcomes.entry(key).or_default() += 1;
+        for r in &o.reasons {
+            *reasons
+                .entry(r["kind"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    println!("outcomes: {outcomes:?}\nreasons: {reasons:?}");
+    for (atom, [t, f, u]) in atoms.iter().zip(&seen) {
+        println!("{t:4} true {f:4} false {u:4} unknown  {atom}");
+    }
+    for (atom, [t, f, u]) in atoms.iter().zip(&seen) {
+        let presence = atom.to_string().contains("exists") || atom.to_string().contains("absent");
+        let never_missing = [
+            "identity.subject",
+            "identity.kind",
+            "identity.state",
+            "delegation.depth",
+            "request.scopes",
+            "request.audience",
+            "request.time",
+        ]
+        .iter()
+        .any(|p| atom.get(*p).is_some());
+        // An empty hour window is false by definition (§5.3).
+        let empty = atom.to_string().contains("10:00-10:00");
+        assert!(
+            (*t > 0 || empty) && *f > 0,
+            "{atom} is never true or never false"
+        );
+        if !presence && !never_missing {
+            assert!(*u > 0, "{atom} is never unknown");
+        }
+    }
+    for d in [
+        "allow ",
+        "narrow ",
+        "deny not_permitted",
+        "deny forbidden",
+        "deny ineligible",
+        "deny excess",
+    ] {
+        assert!(outcomes.contains_key(d), "no `{d}` outcome: {outcomes:?}");
+    }
+}
+
+/// The model's own patterns follow docs/policy-reference.md §3.3–3.5 on
+/// the documented examples (so a disagreement with the engine points at
+/// the engine, not at the model).
+#[test]
+fn reference_patterns_follow_the_policy_reference() {
+    use reference::patterns::{cidr, glob, regex, request_wildcard};
+    assert!(glob("https://*.example.org", "https://api.example.org"));
+    assert!(!glob(
+        "https://*.example.org",
+        "https://evil.test/x.example.org"
+    ));
+    assert!(glob(
+        "spiffe://prod.example.org/ns/*/sa/ci",
+        "spiffe://prod.example.org/ns/a/sa/ci"
+    ));
+    assert!(!glob(
+        "spiffe://prod.example.org/ns/*/sa/ci",
+        "spiffe://prod.example.org/ns/a/b/sa/ci"
+    ));
+    assert!(glob(
+        "spiffe://prod.example.org/ns/reports/**",
+        "spiffe://prod.example.org/ns/reports/a/b"
+    ));
+    assert!(glob("agent:?", "agent:ä") && !glob("a?b", "a/b"));
+    assert!(glob("[]x]", "]") && glob("[a-]", "-") && glob("[-a]", "-") && !glob("[!a-z]", "q"));
+    assert!(glob("lit\\*", "lit*") && !glob("lit\\*", "litx"));
+    assert!(!glob("[a", "a"), "a malformed glob matches nothing");
+    assert!(request_wildcard("*:**", "docs:a/b") && !request_wildcard("*:read", "a/b:read"));
+    assert!(request_wildcard("d?cs:read", "dócs:read") && !request_wildcard("d?cs", "d/cs"));
+    assert!(request_wildcard("[a]*", "[a]x") && !request_wildcard("[a]*", "ax"));
+    assert!(regex("prod(-[0-9]+)?", "prod-1") && !regex("prod", "prod-1"));
+    let ip = |s: &str| s.parse().unwrap();
+    assert!(cidr("10.0.0.0/8", ip("10.1.2.3")) && !cidr("10.0.0.0/8", ip("11.0.0.1")));
+    assert!(cidr("10.0.0.0/8", ip("::ffff:10.1.2.3")) && !cidr("::/0", ip("10.1.2.3")));
+    assert!(cidr("2001:db8::/32", ip("2001:db8::1")) && cidr("10.1.2.3", ip("10.1.2.3")));
+    assert!(cidr("0.0.0.0/0", ip("8.8.8.8")));
 }

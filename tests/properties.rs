@@ -1,6 +1,7 @@
-//! Properties of DESIGN.md §4 not covered by `tests/invariants.rs`: the
-//! lifecycle gates (§4.3) and their opt-outs, the request side of totality
-//! and determinism, and TOML/JSON agreement of generated documents.
+//! Properties of docs/semantics.md not covered by `tests/invariants.rs`:
+//! the lifecycle gates (step 2, invariant 3) and their opt-outs, the request
+//! side of totality and determinism (invariant 10), and TOML/JSON agreement
+//! of generated documents.
 #![allow(
     clippy::unwrap_used,
     reason = "test code: a panic here is a failed test"
@@ -33,7 +34,7 @@ fn config() -> ProptestConfig {
 proptest! {
     #![proptest_config(config())]
 
-    /// §4.3: with the gate on, a suspended or offboarded identity, or a
+    /// Step 2 (invariant 3): with the gate on, a suspended or offboarded identity, or a
     /// credential expired at `now`, is denied as ineligible before any rule
     /// is consulted: no rule is matched and the only reason is the gate's.
     #[test]
@@ -56,7 +57,7 @@ proptest! {
         }
     }
 
-    /// §4.3 opt-out: a policy that opts out of the lifecycle gate decides a
+    /// Step 2, opt-out: a policy that opts out of the lifecycle gate decides a
     /// suspended or offboarded identity exactly as it decides an active one.
     #[test]
     fn lifecycle_opt_out_ignores_the_state(doc in policy(), req in request()) {
@@ -71,7 +72,7 @@ proptest! {
         prop_assert_eq!(a.to_json(), b.to_json());
     }
 
-    /// §4.7: a non-deny grant never outlives the identity's credential when
+    /// Step 11 (invariant 7): a non-deny grant never outlives the identity's credential when
     /// the policy enforces credential expiry. (`enforce_credential_expiry =
     /// false` takes the credential's expiry out of the decision entirely:
     /// no gate and no cap — docs/semantics.md step 2 and 11.)
@@ -88,7 +89,7 @@ proptest! {
         }
     }
 
-    /// §4.10: same inputs, byte-identical grant, also across a fresh
+    /// Invariant 10: same inputs, byte-identical grant, also across a fresh
     /// compile; and the generated document means the same in TOML.
     #[test]
     fn deterministic_across_compiles_and_formats(doc in policy(), req in request()) {

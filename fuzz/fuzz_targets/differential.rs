@@ -1,6 +1,7 @@
 //! A generated (policy, request) pair through the reference model
 //! (`tests/reference/mod.rs`): the compiled engine must agree with it on
-//! decision, denial, scopes, audience, ttl and reason kinds. The pair is
+//! decision, denial, scopes, audience, ttl, claims, matched rules, controls
+//! and reasons with their details. The pair is
 //! built from the vocabulary the differential property in
 //! `tests/invariants.rs` uses, which the reference model covers.
 #![no_main]
@@ -15,7 +16,7 @@ use reference::vocab::{AUDIENCES, FORBID_SCOPES, KINDS, RULE_SCOPES, SCOPES, SUB
 use arbitrary::Arbitrary;
 use chrono::TimeDelta;
 use libfuzzer_sys::fuzz_target;
-use mintgate::{Decision, Denial, IssuancePolicy, MintRequest};
+use mintgate::{IssuancePolicy, MintRequest};
 use serde_json::{Value, json};
 
 #[derive(Arbitrary, Debug)]
@@ -183,25 +184,7 @@ fuzz_target!(|input: Input| {
     let req: MintRequest = serde_json::from_value(req).expect("generated requests parse");
     let g = policy.evaluate(&req, now);
     let model = reference::evaluate(&doc, &req, now);
-    let engine = reference::Outcome {
-        decision: match g.decision {
-            Decision::Allow => "allow",
-            Decision::Narrow => "narrow",
-            Decision::Deny => "deny",
-        },
-        denial: g.denial.map(|d| match d {
-            Denial::Forbidden => "forbidden",
-            Denial::NotPermitted => "not_permitted",
-            Denial::Ineligible => "ineligible",
-            Denial::Excess => "excess",
-            Denial::InvalidRequest => "invalid_request",
-            _ => "other",
-        }),
-        scopes: g.scopes.clone(),
-        audience: g.audience.clone(),
-        ttl: g.ttl.map(|t| t.as_secs()),
-        reasons: g.reasons.iter().map(|r| r.kind()).collect(),
-    };
+    let engine = reference::observe(&g);
     assert_eq!(
         engine,
         model,

@@ -1,24 +1,37 @@
 //! A reference model of the decision algorithm: written from
-//! docs/semantics.md, step by step, as plainly as possible — no index, no
-//! interning, no bitsets, no scratch buffers; it walks the policy *document*
-//! (JSON) for every question. It covers the operators the property
-//! generators use (string and bool equality, the glob shapes `x`, `a*`,
-//! `*b`, `a*b`) and everything else the algorithm does.
+//! docs/semantics.md §2, step by step, and docs/policy-reference.md, as
+//! plainly as possible — no index, no interning, no bitsets, no scratch
+//! buffers; it walks the policy *document* (JSON) and the request's JSON
+//! form for every question. It covers every operator of the policy
+//! language (`conditions.rs`) and every pattern (`patterns.rs`): equality
+//! and one-of, globs (`*`, `**`, `?`, classes, escapes), regexes, CIDR
+//! blocks, numeric and duration bounds, time windows, `any` / `all` /
+//! `not`, `exists` / `absent`, list attributes, open attributes, with
+//! three-valued logic; and lifecycle gates, purposes with `requires`,
+//! downgrades, wildcard requests, delegation, claims and lifetimes.
 //!
-//! `tests/invariants.rs` checks that the compiled engine agrees with it.
+//! `tests/invariants.rs` checks that the compiled engine agrees with it
+//! (see docs/testing.md).
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
     reason = "test code: a panic here is a failed test"
 )]
+#![allow(dead_code)]
+
+pub mod conditions;
+pub mod patterns;
 
 use chrono::{DateTime, Utc};
-use mintgate::MintRequest;
-use serde_json::Value;
+use mintgate::{Grant, MintRequest};
+use serde_json::{Value, json};
 
-/// The vocabulary the property generators and the differential fuzz target
-/// draw from: small, so that rules match often.
-#[allow(dead_code)]
+use conditions::{Ctx, Tri};
+pub use patterns::glob;
+use patterns::{exact_name, is_wildcard_request, request_wildcard};
+
+/// The vocabulary the differential fuzz target draws from: small, so that
+/// rules match often.
 pub mod vocab {
     pub const SCOPES: [&str; 6] = [
         "docs:read",
@@ -48,35 +61,70 @@ pub mod vocab {
     pub const KINDS: [&str; 2] = ["agent", "workload"];
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the differential compares: the decision, the grant, and the
+/// reasons with their details (minus the nearest-rule explanations, which
+/// depend on the engine's index: docs/semantics.md §4).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub decision: &'static str,
-    pub denial: Option<&'static str>,
+    pub decision: String,
+    pub denial: Option<String>,
     pub scopes: Vec<String>,
     pub audience: Vec<String>,
     pub ttl: Option<u64>,
-    pub reasons: Vec<&'static str>,
+    pub claims: Value,
+    pub matched_rules: Vec<String>,
+    pub controls: Vec<String>,
+    pub reasons: Vec<Value>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    T,
-    F,
-    U,
+/// The engine's grant, in the model's terms.
+pub fn observe(g: &Grant) -> Outcome {
+    let text = |v: Value| v.as_str().map(String::from).unwrap_or_default();
+    Outcome {
+        decision: text(serde_json::to_value(g.decision).unwrap()),
+        denial: g.denial.map(|d| text(serde_json::to_value(d).unwrap())),
+        scopes: g.scopes.clone(),
+        audience: g.audience.clone(),
+        ttl: g.ttl.map(|t| t.as_secs()),
+        claims: serde_json::to_value(&g.claims).unwrap(),
+        matched_rules: g.matched_rules.iter().map(|r| r.to_string()).collect(),
+        controls: g.controls.iter().map(|c| c.to_string()).collect(),
+        reasons: g.reasons.iter().map(normalize).collect(),
+    }
 }
 
-/// The glob subset the generators use: exact, `a*`, `*b`, `a*b`, with `*`
-/// not crossing `/`.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((pre, suf)) => {
-            text.len() >= pre.len() + suf.len()
-                && text.starts_with(pre)
-                && text.ends_with(suf)
-                && !text[pre.len()..text.len() - suf.len()].contains('/')
+/// A reason's JSON without what the model does not decide: the nearest
+/// rule and failing conditions (§4), the free-text problem, and the
+/// purpose a scope reason may name.
+fn normalize(r: &mintgate::Reason) -> Value {
+    let mut v = serde_json::to_value(r).unwrap();
+    let m = v.as_object_mut().unwrap();
+    for k in ["condition", "undecided", "nearest_rule", "problem"] {
+        m.remove(k);
+    }
+    let kind = m["kind"].as_str().unwrap_or_default().to_owned();
+    if kind.starts_with("scope_") {
+        m.remove("purpose");
+    }
+    if kind == "scope_removed" && m.get("cause") == Some(&json!("not_permitted")) {
+        m.remove("rule");
+    }
+    v
+}
+
+/// A duration in canonical form (`1h30m`, `0s`).
+pub fn show_secs(mut secs: u64) -> String {
+    if secs == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, name) in [(86_400, 'd'), (3_600, 'h'), (60, 'm'), (1, 's')] {
+        if secs >= unit {
+            out.push_str(&format!("{}{name}", secs / unit));
+            secs %= unit;
         }
     }
+    out
 }
 
 /// The strings of a JSON array (empty for anything else).
@@ -91,43 +139,7 @@ pub fn strings(v: &Value) -> Vec<String> {
 }
 
 fn secs(d: &Value) -> Option<u64> {
-    d.as_str()
-        .map(|s| s.parse::<mintgate::Duration>().unwrap().as_secs())
-}
-
-/// One condition entry: `path = literal`.
-fn condition(path: &str, want: &Value, req: &MintRequest) -> Tri {
-    let got: Option<Value> = match path {
-        "identity.kind" => Some(serde_json::to_value(req.identity.kind).unwrap()),
-        "identity.subject" => Some(Value::String(req.identity.subject.clone())),
-        p => p
-            .strip_prefix("posture.")
-            .and_then(|name| req.posture.get(name))
-            .map(|v| serde_json::to_value(v).unwrap()),
-    };
-    match got {
-        None => Tri::U,
-        Some(got) if std::mem::discriminant(&got) != std::mem::discriminant(want) => Tri::U,
-        Some(got) => {
-            if got == *want {
-                Tri::T
-            } else {
-                Tri::F
-            }
-        }
-    }
-}
-
-fn when(rule: &Value, req: &MintRequest) -> Tri {
-    let mut out = Tri::T;
-    for (path, want) in rule["when"].as_object().into_iter().flatten() {
-        match condition(path, want, req) {
-            Tri::F => return Tri::F,
-            Tri::U => out = Tri::U,
-            Tri::T => {}
-        }
-    }
-    out
+    conditions::duration(d).map(|s| s as u64)
 }
 
 fn is_forbid(rule: &Value) -> bool {
@@ -150,119 +162,253 @@ fn serves(rule: &Value, audience: &str) -> bool {
         .any(|p| glob(p, audience))
 }
 
+/// The exact names of a pattern list, in the order written, once each.
 fn exact(list: Vec<String>) -> Vec<String> {
-    list.into_iter().filter(|s| !s.contains('*')).collect()
+    let mut out: Vec<String> = vec![];
+    for name in list.iter().filter_map(|p| exact_name(p)) {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
+
+fn id(rule: &Value) -> String {
+    rule["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Most scopes one grant holds (`Limits` default).
+const MAX_GRANTED: usize = 64;
+/// Most audiences one grant holds (`Limits::max_request_audiences` default).
+const MAX_AUDIENCES: usize = 16;
 
 struct Model<'a> {
     doc: &'a Value,
     req: &'a MintRequest,
-    now: DateTime<Utc>,
+    ctx: Ctx<'a>,
+    /// Every rule, in policy order.
+    rules: Vec<&'a Value>,
     permits: Vec<&'a Value>,
     forbids: Vec<&'a Value>,
     purpose: Option<&'a Value>,
-    reasons: Vec<&'static str>,
+    reasons: Vec<Value>,
+    matched: Vec<String>,
+    /// Ids of the rules that decided (docs/semantics.md step 9).
+    acted: Vec<String>,
     excess: bool,
     narrowed: bool,
 }
 
-fn deny(
-    denial: &'static str,
-    mut reasons: Vec<&'static str>,
-    last: Option<&'static str>,
-) -> Outcome {
-    reasons.extend(last);
-    Outcome {
-        decision: "deny",
-        denial: Some(denial),
-        scopes: vec![],
-        audience: vec![],
-        ttl: None,
-        reasons,
-    }
-}
-
+/// Evaluate `req` against the policy document `doc` at `now`.
 pub fn evaluate(doc: &Value, req: &MintRequest, now: DateTime<Utc>) -> Outcome {
-    // 1. validate
-    if req.scopes.is_empty() {
-        return deny("invalid_request", vec![], Some("invalid_request"));
-    }
-    // 2. gates
-    if req.identity.credential_expires_at.is_some_and(|e| e <= now) {
-        return deny("ineligible", vec![], Some("credential_expired"));
-    }
-    let parent = req.delegation.as_ref().and_then(|d| d.parent.as_ref());
-    if parent.is_some_and(|p| p.expires_at <= now) {
-        return deny("ineligible", vec![], Some("parent_expired"));
-    }
-    // 3. match
+    let req_json = serde_json::to_value(req).unwrap();
     let rules: Vec<&Value> = doc["rule"]
         .as_array()
         .map(|a| a.iter().collect())
         .unwrap_or_default();
-    let permits: Vec<&Value> = rules
-        .iter()
-        .copied()
-        .filter(|r| !is_forbid(r) && when(r, req) == Tri::T)
-        .collect();
-    let forbids: Vec<&Value> = rules
-        .iter()
-        .copied()
-        .filter(|r| is_forbid(r) && when(r, req) != Tri::F)
-        .collect();
-    // 4. whole-request forbid
-    if forbids.iter().any(|f| f.get("scopes").is_none()) {
-        return deny("forbidden", vec![], Some("forbidden"));
-    }
-    // 5. purpose
-    let catalogue = doc["purposes"].as_object();
-    let purpose = match catalogue {
-        Some(c) if !c.is_empty() => {
-            let Some(p) = &req.purpose else {
-                return deny("not_permitted", vec![], Some("purpose_required"));
-            };
-            match c.get(&p.name) {
-                Some(spec) => Some(spec),
-                None => return deny("not_permitted", vec![], Some("unknown_purpose")),
-            }
-        }
-        _ => None,
-    };
-    // 6. deny by default
-    if permits.is_empty() {
-        return deny("not_permitted", vec![], Some("not_permitted"));
-    }
     let mut m = Model {
         doc,
         req,
-        now,
-        permits,
-        forbids,
-        purpose,
+        ctx: Ctx {
+            req: &req_json,
+            now,
+        },
+        rules,
+        permits: vec![],
+        forbids: vec![],
+        purpose: None,
         reasons: vec![],
+        matched: vec![],
+        acted: vec![],
         excess: false,
         narrowed: false,
     };
-    m.run()
+    match m.run() {
+        Ok(o) => o,
+        Err((denial, last)) => m.deny(denial, last),
+    }
 }
 
+/// A denial and the reason that ends the evaluation (if any).
+type Denied = (&'static str, Option<Value>);
+
 impl Model<'_> {
-    fn check(&self, scope: &str) -> Result<(), &'static str> {
-        if self.forbids.iter().any(|f| removes(f, scope)) {
-            return Err("forbidden");
+    fn deny(&mut self, denial: &str, last: Option<Value>) -> Outcome {
+        self.reasons.extend(last);
+        Outcome {
+            decision: "deny".into(),
+            denial: Some(denial.into()),
+            scopes: vec![],
+            audience: vec![],
+            ttl: None,
+            claims: json!({}),
+            matched_rules: std::mem::take(&mut self.matched),
+            controls: self.controls(),
+            reasons: std::mem::take(&mut self.reasons),
+        }
+    }
+
+    /// The controls of the rules that acted, deduplicated, in policy order.
+    fn controls(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for r in self.rules.iter().filter(|r| self.acted.contains(&id(r))) {
+            for c in strings(&r["controls"]) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    fn run(&mut self) -> Result<Outcome, Denied> {
+        let req = self.req;
+        let now = self.ctx.now;
+        let policy = &self.doc["policy"];
+        // 1. Validate the request.
+        if req.scopes.is_empty()
+            || req.scopes.iter().any(|s| s.trim().is_empty())
+            || req.audience.iter().any(|a| a.trim().is_empty())
+        {
+            return Err(("invalid_request", Some(json!({"kind": "invalid_request"}))));
+        }
+        // 2. Lifecycle gates.
+        let state = serde_json::to_value(req.identity.state).unwrap();
+        if policy["enforce_lifecycle"] != false && state != "active" {
+            return Err((
+                "ineligible",
+                Some(json!({"kind": "identity_ineligible", "state": state})),
+            ));
+        }
+        let credential = req
+            .identity
+            .credential_expires_at
+            .filter(|_| policy["enforce_credential_expiry"] != false);
+        if let Some(e) = credential.filter(|e| *e <= now) {
+            return Err((
+                "ineligible",
+                Some(json!({"kind": "credential_expired", "expired_at": e})),
+            ));
+        }
+        let parent = req.delegation.as_ref().and_then(|d| d.parent.as_ref());
+        if let Some(p) = parent.filter(|p| p.expires_at <= now) {
+            return Err((
+                "ineligible",
+                Some(json!({"kind": "parent_expired", "expired_at": p.expires_at})),
+            ));
+        }
+        // 3. Match rules: permits true, forbids true or unknown.
+        for r in self.rules.clone() {
+            let t = conditions::table(&r["when"], &self.ctx);
+            if !is_forbid(r) && t == Tri::T {
+                self.permits.push(r);
+                self.matched.push(id(r));
+            } else if is_forbid(r) && t != Tri::F {
+                self.forbids.push(r);
+                self.matched.push(id(r));
+            }
+        }
+        // 4. Whole-request forbids.
+        if let Some(f) = self.forbids.iter().find(|f| f.get("scopes").is_none()) {
+            self.acted.push(id(f));
+            let reason = json!({"kind": "forbidden", "rule": id(f)});
+            return Err(("forbidden", Some(reason)));
+        }
+        // 5. Purpose.
+        if let Some(catalogue) = self.doc["purposes"].as_object().filter(|c| !c.is_empty()) {
+            let Some(p) = &req.purpose else {
+                return Err(("not_permitted", Some(json!({"kind": "purpose_required"}))));
+            };
+            let Some(spec) = catalogue.get(&p.name) else {
+                let reason = json!({"kind": "unknown_purpose", "purpose": p.name});
+                return Err(("not_permitted", Some(reason)));
+            };
+            if conditions::table(&spec["requires"], &self.ctx) != Tri::T {
+                let reason = json!({"kind": "purpose_requirement_unmet", "purpose": p.name});
+                return Err(("not_permitted", Some(reason)));
+            }
+            self.purpose = Some(spec);
+        }
+        // 6. Deny by default.
+        if self.permits.is_empty() {
+            return Err(("not_permitted", Some(json!({"kind": "not_permitted"}))));
+        }
+        // 7. Scopes.
+        let granted = self.scopes()?;
+        // 8. Audiences.
+        let (granted, audience) = self.audiences(granted)?;
+        // 9. Deciding rules: permits granting a granted scope and matching a
+        // granted audience.
+        for p in self.permits.clone() {
+            if granted.iter().any(|s| grants(p, s)) && audience.iter().any(|a| serves(p, a)) {
+                self.acted.push(id(p));
+            }
+        }
+        // 10. Extra claims.
+        let mut claims = serde_json::Map::new();
+        for (name, value) in &req.claims {
+            let listed = self.permits.iter().any(|p| {
+                self.acted.contains(&id(p)) && strings(&p["grant"]["claims"]).contains(name)
+            });
+            if listed {
+                claims.insert(name.clone(), serde_json::to_value(value).unwrap());
+            } else {
+                self.excess = true;
+                self.reasons
+                    .push(json!({"kind": "claim_removed", "claim": name}));
+            }
+        }
+        // 11. Lifetime.
+        let ttl = self.lifetime(&granted, &audience)?;
+        // 12. on_excess.
+        if self.excess {
+            let policy_denies = policy["on_excess"] == "deny";
+            for p in &self.permits {
+                let reason = match p["on_excess"].as_str() {
+                    Some("deny") => json!({"kind": "excess_denied", "rule": id(p)}),
+                    None if policy_denies => json!({"kind": "excess_denied"}),
+                    _ => continue,
+                };
+                return Err(("excess", Some(reason)));
+            }
+        }
+        // 13. Decision.
+        Ok(Outcome {
+            decision: if self.excess || self.narrowed {
+                "narrow"
+            } else {
+                "allow"
+            }
+            .into(),
+            denial: None,
+            scopes: granted,
+            audience,
+            ttl: Some(ttl),
+            claims: Value::Object(claims),
+            matched_rules: std::mem::take(&mut self.matched),
+            controls: self.controls(),
+            reasons: std::mem::take(&mut self.reasons),
+        })
+    }
+
+    /// Step 7's checks for a concrete scope, in order; the cause and the
+    /// forbid that removed it.
+    fn check(&self, scope: &str) -> Result<(), (&'static str, Option<String>)> {
+        if let Some(f) = self.forbids.iter().find(|f| removes(f, scope)) {
+            return Err(("forbidden", Some(id(f))));
         }
         if !self.permits.iter().any(|p| grants(p, scope)) {
-            return Err("not_permitted");
+            return Err(("not_permitted", None));
         }
         if self
             .purpose
             .is_some_and(|p| !strings(&p["scopes"]).iter().any(|g| glob(g, scope)))
         {
-            return Err("not_justified");
+            return Err(("not_justified_by_purpose", None));
         }
         let parent = self.req.delegation.as_ref().and_then(|d| d.parent.as_ref());
         if parent.is_some_and(|p| !p.scopes.iter().any(|s| s == scope)) {
-            return Err("exceeds_parent");
+            return Err(("exceeds_parent", None));
         }
         Ok(())
     }
@@ -281,38 +427,58 @@ impl Model<'_> {
         for r in &self.permits {
             out.extend(exact(strings(&r["grant"]["scopes"])));
         }
-        out.into_iter().filter(|c| glob(pattern, c)).collect()
+        out.into_iter()
+            .filter(|c| request_wildcard(pattern, c))
+            .collect()
     }
 
-    fn run(&mut self) -> Outcome {
-        // 7. scopes
+    /// Grant `scope` unless the grant is full (cause `too_many`).
+    fn push(&mut self, granted: &mut Vec<String>, scope: String) {
+        if granted.len() >= MAX_GRANTED {
+            self.excess = true;
+            self.reasons
+                .push(json!({"kind": "scope_removed", "scope": scope, "cause": "too_many"}));
+        } else {
+            granted.push(scope);
+        }
+    }
+
+    fn scopes(&mut self) -> Result<Vec<String>, Denied> {
         let mut granted: Vec<String> = vec![];
         let (mut removed, mut forbidden) = (0, 0);
-        for (n, scope) in self.req.scopes.iter().enumerate() {
-            if self.req.scopes[..n].contains(scope) || granted.contains(scope) {
+        let req = self.req;
+        for (n, scope) in req.scopes.iter().enumerate() {
+            if req.scopes[..n].contains(scope) || granted.contains(scope) {
                 continue;
             }
-            if scope.contains('*') {
+            if is_wildcard_request(scope) {
                 self.excess = true;
                 let before = granted.len();
                 for c in self.expansion_candidates(scope) {
-                    if !granted.contains(&c) && granted.len() < 64 && self.check(&c).is_ok() {
-                        granted.push(c);
+                    if granted.len() < MAX_GRANTED
+                        && !granted.contains(&c)
+                        && self.check(&c).is_ok()
+                    {
+                        self.push(&mut granted, c);
                     }
                 }
                 if granted.len() > before {
-                    self.reasons.push("scope_expanded");
+                    let reason = json!({"kind": "scope_expanded", "requested": scope, "granted": granted[before..]});
+                    self.reasons.push(reason);
                 } else {
                     removed += 1;
-                    self.reasons.push("scope_removed");
+                    let reason =
+                        json!({"kind": "scope_removed", "scope": scope, "cause": "wildcard"});
+                    self.reasons.push(reason);
                 }
                 continue;
             }
-            let Err(cause) = self.check(scope) else {
-                granted.push(scope.clone());
+            let Err((cause, by)) = self.check(scope) else {
+                self.push(&mut granted, scope.clone());
                 continue;
             };
             self.excess = true;
+            self.acted.extend(by.clone());
             let mut next = self.downgrade(scope);
             let mut substitute = None;
             while let Some(d) = next {
@@ -325,16 +491,22 @@ impl Model<'_> {
                 }
                 next = self.downgrade(&d);
             }
-            match substitute {
+            let mut reason = match &substitute {
                 Some(d) => {
-                    self.reasons.push("scope_downgraded");
-                    granted.push(d);
+                    json!({"kind": "scope_downgraded", "from": scope, "to": d, "cause": cause})
                 }
                 None => {
                     removed += 1;
                     forbidden += usize::from(cause == "forbidden");
-                    self.reasons.push("scope_removed");
+                    json!({"kind": "scope_removed", "scope": scope, "cause": cause})
                 }
+            };
+            if let Some(f) = by {
+                reason["rule"] = json!(f);
+            }
+            self.reasons.push(reason);
+            if let Some(d) = substitute {
+                self.push(&mut granted, d);
             }
         }
         if granted.is_empty() {
@@ -343,17 +515,18 @@ impl Model<'_> {
             } else {
                 "not_permitted"
             };
-            return deny(
-                denial,
-                std::mem::take(&mut self.reasons),
-                Some("no_scope_grantable"),
-            );
+            return Err((denial, Some(json!({"kind": "no_scope_grantable"}))));
         }
+        Ok(granted)
+    }
 
-        // 8. audiences, chosen from what was asked for
+    /// Step 8: choose the audiences from what the request asks for, fit the
+    /// scopes to the primary, judge the later audiences.
+    fn audiences(&mut self, granted: Vec<String>) -> Result<(Vec<String>, Vec<String>), Denied> {
+        let req = self.req;
         let mut asked: Vec<String> = vec![];
-        for scope in &self.req.scopes {
-            if scope.contains('*') {
+        for scope in &req.scopes {
+            if is_wildcard_request(scope) {
                 asked.extend(self.expansion_candidates(scope));
                 continue;
             }
@@ -365,12 +538,14 @@ impl Model<'_> {
         }
         let pair = |s: &str, a: &str| self.permits.iter().any(|p| grants(p, s) && serves(p, a));
         let asked_cov = |a: &str| -> Vec<bool> { asked.iter().map(|u| pair(u, a)).collect() };
+        // The matching permit with a concrete audience (one `pattern` covers)
+        // granting the most asked-for scopes; ties to the first.
         let best = |pattern: Option<&str>| -> Option<&Value> {
             let mut best: Option<(usize, &Value)> = None;
             for &p in &self.permits {
                 let has = exact(strings(&p["grant"]["audience"]))
                     .iter()
-                    .any(|a| pattern.is_none_or(|pat| glob(pat, a)));
+                    .any(|a| pattern.is_none_or(|pat| request_wildcard(pat, a)));
                 let carried = asked.iter().filter(|u| grants(p, u)).count();
                 if has && carried > 0 && best.is_none_or(|(b, _)| carried > b) {
                     best = Some((carried, p));
@@ -379,24 +554,34 @@ impl Model<'_> {
             best.map(|(_, p)| p)
         };
         let mut list: Vec<String> = vec![];
-        if self.req.audience.is_empty() {
+        let mut reasons = vec![];
+        // A missing audience, or one that is only `*` / `**` ("any
+        // audience"), is filled in: narrowing, not excess.
+        let any_audience = |a: &String| a == "*" || a == "**";
+        let missing = req.audience.is_empty() || req.audience.iter().all(any_audience);
+        if missing {
             let Some(p) = best(None) else {
-                return deny(
+                self.reasons.append(&mut reasons);
+                return Err((
                     "not_permitted",
-                    std::mem::take(&mut self.reasons),
-                    Some("no_audience_grantable"),
-                );
+                    Some(json!({"kind": "no_audience_grantable"})),
+                ));
             };
-            for a in exact(strings(&p["grant"]["audience"])) {
-                if !list.contains(&a) {
-                    list.push(a);
-                }
+            for a in exact(strings(&p["grant"]["audience"]))
+                .into_iter()
+                .take(MAX_AUDIENCES)
+            {
+                list.push(a);
             }
             self.narrowed = true;
-            self.reasons.push("audience_narrowed");
+            let mut r = json!({"kind": "audience_narrowed", "granted": list, "rule": id(p)});
+            if let Some(a) = req.audience.first() {
+                r["requested"] = json!(a);
+            }
+            reasons.push(r);
         }
-        for a in &self.req.audience {
-            if !a.contains('*') {
+        for a in req.audience.iter().filter(|_| !missing) {
+            if !is_wildcard_request(a) {
                 if !list.contains(a) {
                     list.push(a.clone());
                 }
@@ -405,29 +590,31 @@ impl Model<'_> {
             self.excess = true;
             match best(Some(a)) {
                 Some(p) => {
+                    let before = list.len();
                     for c in exact(strings(&p["grant"]["audience"]))
                         .into_iter()
-                        .filter(|c| glob(a, c))
+                        .filter(|c| request_wildcard(a, c))
                     {
-                        if !list.contains(&c) && list.len() < 16 {
+                        if !list.contains(&c) && list.len() < MAX_AUDIENCES {
                             list.push(c);
                         }
                     }
-                    self.reasons.push("audience_narrowed");
+                    reasons.push(json!({"kind": "audience_narrowed", "requested": a, "granted": list[before..], "rule": id(p)}));
                 }
-                None => self.reasons.push("audience_removed"),
+                None => reasons
+                    .push(json!({"kind": "audience_removed", "audience": a, "cause": "wildcard"})),
             }
         }
+        self.reasons.append(&mut reasons);
         let Some(primary) = list.first().cloned() else {
-            return deny(
+            return Err((
                 "not_permitted",
-                std::mem::take(&mut self.reasons),
-                Some("no_audience_grantable"),
-            );
+                Some(json!({"kind": "no_audience_grantable"})),
+            ));
         };
         // Fit the scopes to the primary: keep what it carries, else its
         // downgrade if the primary carries that and it passes every check.
-        let mut fitted: Vec<String> = granted.clone();
+        let mut fitted: Vec<String> = granted;
         let mut i = 0;
         while i < fitted.len() {
             if pair(&fitted[i], &primary) {
@@ -447,26 +634,30 @@ impl Model<'_> {
                 }
                 next = self.downgrade(&d);
             }
+            let from = fitted[i].clone();
             match to {
                 Some(d) => {
-                    fitted[i] = d;
-                    self.reasons.push("scope_downgraded");
+                    fitted[i] = d.clone();
+                    self.reasons.push(json!({"kind": "scope_downgraded", "from": from, "to": d, "cause": "not_for_audience"}));
                     i += 1;
                 }
                 None => {
                     fitted.remove(i);
-                    self.reasons.push("scope_removed");
+                    self.reasons.push(json!({"kind": "scope_removed", "scope": from, "cause": "not_for_audience"}));
                 }
             }
         }
         if fitted.is_empty() {
-            self.reasons.push("audience_removed");
-            return deny(
-                "not_permitted",
-                std::mem::take(&mut self.reasons),
-                Some("no_audience_grantable"),
+            self.reasons.push(
+                json!({"kind": "audience_removed", "audience": primary, "cause": "not_permitted"}),
             );
+            return Err((
+                "not_permitted",
+                Some(json!({"kind": "no_audience_grantable"})),
+            ));
         }
+        // A later audience stays if it carries every asked-for scope the
+        // primary carries, and every granted scope.
         let primary_asks = asked_cov(&primary);
         let mut kept = vec![primary.clone()];
         for a in list.iter().skip(1) {
@@ -476,79 +667,94 @@ impl Model<'_> {
                 kept.push(a.clone());
             } else {
                 self.excess = true;
-                self.reasons.push("audience_removed");
+                let cause = if cov.iter().any(|c| *c) {
+                    "cannot_carry_scopes"
+                } else {
+                    "not_permitted"
+                };
+                self.reasons
+                    .push(json!({"kind": "audience_removed", "audience": a, "cause": cause}));
             }
         }
-        let granted = fitted;
+        Ok((fitted, kept))
+    }
 
-        // 11. lifetime
-        let policy_max = secs(&self.doc["policy"]["max_ttl"]);
-        let base = self
-            .req
+    /// Step 11: the smallest cap, the first one listed on ties.
+    fn lifetime(&mut self, granted: &[String], audience: &[String]) -> Result<u64, Denied> {
+        let req = self.req;
+        let now = self.ctx.now;
+        let policy = &self.doc["policy"];
+        let policy_max = secs(&policy["max_ttl"]);
+        let base = req
             .ttl
             .map(|t| t.as_secs())
-            .or(secs(&self.doc["policy"]["default_ttl"]))
+            .or(secs(&policy["default_ttl"]))
             .or(policy_max)
             .unwrap();
-        let mut caps: Vec<u64> = policy_max.into_iter().collect();
-        for s in &granted {
-            for a in &kept {
-                let allowing: Vec<Option<u64>> = self
+        // (limit, cap, rule), in the order the caps are listed.
+        let mut caps: Vec<(u64, &str, Option<String>)> = vec![];
+        caps.extend(policy_max.map(|m| (m, "policy_max", None)));
+        for s in granted {
+            for a in audience {
+                let allowing: Vec<&Value> = self
                     .permits
                     .iter()
+                    .copied()
                     .filter(|p| grants(p, s) && serves(p, a))
-                    .map(|p| secs(&p["grant"]["max_ttl"]))
                     .collect();
-                if allowing.iter().all(Option::is_some) {
-                    caps.extend(allowing.iter().flatten().max());
+                if allowing
+                    .iter()
+                    .all(|p| secs(&p["grant"]["max_ttl"]).is_some())
+                {
+                    // The most generous; ties to the first.
+                    let mut best: Option<(u64, &Value)> = None;
+                    for p in allowing {
+                        let cap = secs(&p["grant"]["max_ttl"]).unwrap();
+                        if best.is_none_or(|(b, _)| cap > b) {
+                            best = Some((cap, p));
+                        }
+                    }
+                    caps.extend(best.map(|(c, p)| (c, "rule", Some(id(p)))));
                 }
             }
         }
-        caps.extend(self.purpose.and_then(|p| secs(&p["max_ttl"])));
-        let remaining = |at: DateTime<Utc>| (at - self.now).num_seconds().max(0) as u64;
-        let parent = self.req.delegation.as_ref().and_then(|d| d.parent.as_ref());
-        caps.extend(parent.map(|p| remaining(p.expires_at)));
-        caps.extend(self.req.identity.credential_expires_at.map(remaining));
-        let ttl = caps.into_iter().fold(base, u64::min);
-        if ttl < 1 {
-            return deny(
-                "not_permitted",
-                std::mem::take(&mut self.reasons),
-                Some("ttl_below_minimum"),
-            );
-        }
-        if self.req.ttl.is_some_and(|t| ttl < t.as_secs()) {
-            self.excess = true;
-            self.reasons.push("ttl_clamped");
-        }
-
-        // 12. on_excess
-        if self.excess {
-            let policy_deny = self.doc["policy"]["on_excess"] == "deny";
-            let denies = self.permits.iter().any(|p| match p["on_excess"].as_str() {
-                Some(e) => e == "deny",
-                None => policy_deny,
-            });
-            if denies {
-                return deny(
-                    "excess",
-                    std::mem::take(&mut self.reasons),
-                    Some("excess_denied"),
-                );
+        caps.extend(
+            self.purpose
+                .and_then(|p| secs(&p["max_ttl"]))
+                .map(|m| (m, "purpose", None)),
+        );
+        let remaining = |at: DateTime<Utc>| (at - now).num_seconds().max(0) as u64;
+        let parent = req.delegation.as_ref().and_then(|d| d.parent.as_ref());
+        caps.extend(parent.map(|p| (remaining(p.expires_at), "parent_expiry", None)));
+        let credential = req
+            .identity
+            .credential_expires_at
+            .filter(|_| policy["enforce_credential_expiry"] != false);
+        caps.extend(credential.map(|e| (remaining(e), "credential_expiry", None)));
+        let mut ttl = base;
+        let mut cap: Option<(&str, Option<String>)> = None;
+        for (limit, name, rule) in caps {
+            if limit < ttl {
+                ttl = limit;
+                cap = Some((name, rule));
             }
         }
-        // 13. decision
-        Outcome {
-            decision: if self.excess || self.narrowed {
-                "narrow"
-            } else {
-                "allow"
-            },
-            denial: None,
-            scopes: granted,
-            audience: kept,
-            ttl: Some(ttl),
-            reasons: std::mem::take(&mut self.reasons),
+        let min = secs(&policy["min_ttl"]).unwrap_or(1);
+        if ttl < min {
+            let name = cap.map_or("policy_max", |(c, _)| c);
+            let reason = json!({"kind": "ttl_below_minimum", "ttl": show_secs(ttl), "min": show_secs(min), "cap": name});
+            return Err(("not_permitted", Some(reason)));
         }
+        if let (Some(asked), Some((name, rule))) = (req.ttl, cap) {
+            if ttl < asked.as_secs() {
+                self.excess = true;
+                let mut r = json!({"kind": "ttl_clamped", "requested": show_secs(asked.as_secs()), "granted": show_secs(ttl), "cap": name});
+                if let Some(rule) = rule {
+                    r["rule"] = json!(rule);
+                }
+                self.reasons.push(r);
+            }
+        }
+        Ok(ttl)
     }
 }
