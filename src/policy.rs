@@ -55,7 +55,7 @@ pub struct IssuancePolicy {
     pub(crate) enforce_lifecycle: bool,
     pub(crate) enforce_credential_expiry: bool,
     pub(crate) rules: Vec<Rule>,
-    pub(crate) purposes: HashMap<Box<str>, Purpose>,
+    pub(crate) purposes: HashMap<Arc<str>, Purpose>,
     pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
     pub(crate) index: RuleIndex,
     /// Every concrete scope the policy mentions, interned.

@@ -62,9 +62,15 @@ impl<'a> Evaluation<'a> {
 
     /// The purpose a reason with `cause` names: the stated one, for
     /// `not_justified_by_purpose`.
-    fn purpose_named(&self, cause: ScopeCause) -> Option<String> {
+    fn purpose_named(&self, cause: ScopeCause) -> Option<Arc<str>> {
+        if cause != ScopeCause::NotJustifiedByPurpose {
+            return None;
+        }
+        // The stated purpose is in the catalogue (step 5 denied it
+        // otherwise): name it by the catalogue's shared name, no copy.
         let stated = self.req.purpose.as_ref()?;
-        (cause == ScopeCause::NotJustifiedByPurpose).then(|| self.echo(&stated.name))
+        let (name, _) = self.policy.purposes.get_key_value(stated.name.as_str())?;
+        Some(Arc::clone(name))
     }
 
     /// Grant a scope that passed [`Self::check`], with its permits; beyond

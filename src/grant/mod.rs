@@ -213,7 +213,7 @@ pub enum Reason {
         condition: Option<ConditionFailure>,
         /// For `not_justified_by_purpose`: the stated purpose.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        purpose: Option<String>,
+        purpose: Option<Arc<str>>,
     },
     /// A requested scope was replaced by its downgrade.
     ScopeDowngraded {
@@ -228,7 +228,7 @@ pub enum Reason {
         rule: Option<Arc<str>>,
         /// For `not_justified_by_purpose`: the stated purpose.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        purpose: Option<String>,
+        purpose: Option<Arc<str>>,
     },
     /// A wildcard scope was answered with the concrete scopes it covers.
     ScopeExpanded {
