@@ -86,6 +86,8 @@ pub(crate) struct Rule {
 
 #[derive(Debug)]
 pub(crate) struct Purpose {
+    /// Its name in the catalogue, shared with the reasons that name it.
+    pub(crate) name: Arc<str>,
     pub(crate) scopes: NameSet<ScopeId>,
     pub(crate) max_ttl: Option<Duration>,
     pub(crate) requires: Vec<Cond>,
@@ -505,9 +507,11 @@ impl IssuancePolicy {
                 Field::root("requires"),
                 0,
             )?;
+            let name: Arc<str> = name.as_str().into();
             purposes.insert(
-                name.as_str().into(),
+                Arc::clone(&name),
                 Purpose {
+                    name,
                     scopes,
                     max_ttl,
                     requires,

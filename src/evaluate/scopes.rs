@@ -62,15 +62,10 @@ impl<'a> Evaluation<'a> {
 
     /// The purpose a reason with `cause` names: the stated one, for
     /// `not_justified_by_purpose`.
-    fn purpose_named(&self, cause: ScopeCause) -> Option<Arc<str>> {
-        if cause != ScopeCause::NotJustifiedByPurpose {
-            return None;
-        }
-        // The stated purpose is in the catalogue (step 5 denied it
-        // otherwise): name it by the catalogue's shared name, no copy.
-        let stated = self.req.purpose.as_ref()?;
-        let (name, _) = self.policy.purposes.get_key_value(stated.name.as_str())?;
-        Some(Arc::clone(name))
+    /// The catalogue's shared name, so naming it copies nothing.
+    fn purpose_named(cause: ScopeCause, purpose: Option<&Purpose>) -> Option<Arc<str>> {
+        let purpose = purpose.filter(|_| cause == ScopeCause::NotJustifiedByPurpose)?;
+        Some(Arc::clone(&purpose.name))
     }
 
     /// Grant a scope that passed [`Self::check`], with its permits; beyond
@@ -128,7 +123,7 @@ impl<'a> Evaluation<'a> {
                     to: to.to_owned(),
                     cause,
                     rule: by_id,
-                    purpose: self.purpose_named(cause),
+                    purpose: Self::purpose_named(cause, purpose),
                 });
                 self.push_scope(to.to_owned(), permits);
                 continue;
@@ -150,7 +145,7 @@ impl<'a> Evaluation<'a> {
                 cause,
                 rule,
                 condition,
-                purpose: self.purpose_named(cause),
+                purpose: Self::purpose_named(cause, purpose),
             });
         }
         removed > 0 && removed == forbidden
