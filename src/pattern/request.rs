@@ -248,7 +248,7 @@ mod tests {
         );
     }
 
-    /// The two changes of meaning (issue 9): `?` is one character, and a
+    /// The two changes of meaning of this release: `?` is one character, and a
     /// mix of `*` and `**` is the policy glob's meaning, not "nothing".
     #[test]
     fn question_mark_is_a_character_and_stars_mix() {
