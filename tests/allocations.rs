@@ -13,8 +13,6 @@
     reason = "a counting global allocator implements the unsafe GlobalAlloc trait"
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use chrono::{DateTime, Utc};
 use mintgate::{Decision, Grant, IssuancePolicy, MintRequest};
@@ -22,40 +20,9 @@ use mintgate::{Decision, Grant, IssuancePolicy, MintRequest};
 #[path = "../benches/support/policy_gen.rs"]
 mod policy_gen;
 
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-fn count() {
-    // `try_with`: the allocator may run while thread-locals are torn down.
-    let _ = COUNTING.try_with(|on| {
-        if on.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-// SAFETY: delegates to the system allocator; counting has no effect on the
-// memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::Counting;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -68,11 +35,9 @@ fn now() -> DateTime<Utc> {
 fn allocations(policy: &IssuancePolicy, req: &MintRequest) -> (usize, Grant) {
     let t = now();
     drop(policy.evaluate(req, t));
-    COUNT.with(|c| c.set(0));
-    COUNTING.with(|on| on.set(true));
-    let grant = policy.evaluate(req, t);
-    COUNTING.with(|on| on.set(false));
-    (COUNT.with(Cell::get), grant)
+    let mut grant = None;
+    let count = counting::allocations(|| grant = Some(policy.evaluate(req, t)));
+    (count, grant.unwrap())
 }
 
 /// The heap blocks an allow grant owns: its strings and its vectors

@@ -220,23 +220,13 @@ impl Shape {
 
 /// The general strategy: the glob as an anchored regex, under the limits.
 fn general(pattern: &str, tokens: &[Token], limits: &Limits) -> Result<Regex, PatternError> {
-    regex::RegexBuilder::new(&format!("^{}$", regex_body(tokens)))
-        .size_limit(limits.max_regex_size)
-        .nest_limit(limits.max_regex_nesting)
-        .build()
-        .map_err(|e| {
-            let kind = match e {
-                regex::Error::CompiledTooBig(_) => PatternErrorKind::TooBig {
-                    max: limits.max_regex_size,
-                },
-                // Glob regexes have no groups beyond one; any other error
-                // is the nesting limit.
-                _ => PatternErrorKind::TooDeep {
-                    max: limits.max_regex_nesting,
-                },
-            };
-            PatternError::new(kind, pattern, 0..pattern.len())
-        })
+    // Glob regexes have no groups beyond one; any error but the size limit
+    // is the nesting limit.
+    let too_deep = |_| PatternErrorKind::TooDeep {
+        max: limits.max_regex_nesting,
+    };
+    super::regex_lang::build_limited(&format!("^{}$", regex_body(tokens)), limits, too_deep)
+        .map_err(|kind| PatternError::new(kind, pattern, 0..pattern.len()))
 }
 
 /// The regex for a token sequence: `(?s:...)` so that `**` and classes

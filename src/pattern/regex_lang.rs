@@ -140,18 +140,28 @@ pub(crate) fn compile_anchored(
         return Err(PatternError::new(kind, &shown, whole));
     }
     let joined: Vec<String> = sources.iter().map(|s| format!("(?:{s})")).collect();
-    regex::RegexBuilder::new(&format!("^(?:{})$", joined.join("|")))
+    build_limited(&format!("^(?:{})$", joined.join("|")), limits, |e| {
+        PatternErrorKind::Regex(syntax_reason(&e.to_string()))
+    })
+    .map_err(|kind| PatternError::new(kind, &shown, whole))
+}
+
+/// Build a regex under the size and nesting limits: over the compiled-size
+/// limit is `TooBig`; any other error is what `other` makes of it.
+pub(super) fn build_limited(
+    source: &str,
+    limits: &Limits,
+    other: impl FnOnce(regex::Error) -> super::PatternErrorKind,
+) -> Result<regex::Regex, super::PatternErrorKind> {
+    regex::RegexBuilder::new(source)
         .size_limit(limits.max_regex_size)
         .nest_limit(limits.max_regex_nesting)
         .build()
-        .map_err(|e| {
-            let kind = match e {
-                regex::Error::CompiledTooBig(_) => PatternErrorKind::TooBig {
-                    max: limits.max_regex_size,
-                },
-                other => PatternErrorKind::Regex(syntax_reason(&other.to_string())),
-            };
-            PatternError::new(kind, &shown, whole)
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => super::PatternErrorKind::TooBig {
+                max: limits.max_regex_size,
+            },
+            e => other(e),
         })
 }
 
