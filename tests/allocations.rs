@@ -13,7 +13,6 @@
     reason = "a counting global allocator implements the unsafe GlobalAlloc trait"
 )]
 
-
 use chrono::{DateTime, Utc};
 use mintgate::{Decision, Grant, IssuancePolicy, MintRequest};
 
