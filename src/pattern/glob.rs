@@ -69,6 +69,15 @@ impl Glob {
             };
             return Err(PatternError::new(kind, pattern, 0..pattern.len()));
         }
+        // Most scopes and audiences a policy names are plain names: no
+        // metacharacter in either dialect, so no tokens to build.
+        if !pattern.contains(['*', '?', '[', '\\']) {
+            return Ok(Glob {
+                source: pattern.into(),
+                dialect,
+                strategy: Strategy::Exact(None),
+            });
+        }
         let tokens = tokenize_in(pattern, dialect)?;
         let strategy = match literal_shape(&tokens) {
             Some(shape) => shape.strategy(pattern),
