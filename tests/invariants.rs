@@ -67,7 +67,9 @@ fn rule<'d>(doc: &'d Value, id: &str) -> &'d Value {
 fn allowed_scopes(doc: &Value, req: &MintRequest) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in &req.scopes {
-        if s.contains('*') {
+        // A requested wildcard is any scope with `*` or `?` (a `?`-only
+        // request such as `d?cs:read` expands too).
+        if s.contains(['*', '?']) {
             out.extend(
                 generate::RICH_SCOPES
                     .iter()
