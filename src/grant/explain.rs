@@ -188,8 +188,8 @@ impl fmt::Display for Reason {
 }
 
 /// The human explanation: one screen, whatever the request. Each list
-/// shows at most [`DISPLAY_ITEMS`] items (then how many more), and each item
-/// at most [`DISPLAY_ITEM_LEN`] characters.
+/// shows at most a fixed number of items (then how many more), and each
+/// item is cut to a fixed number of characters.
 impl fmt::Display for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.decision.to_string().to_uppercase())?;
