@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
+use crate::grant::CallerDetail;
 
 /// A policy document, as written in TOML or JSON.
 ///
@@ -81,6 +82,11 @@ pub struct PolicySettings {
     /// `true`). `false` takes the credential's expiry out of the decision.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enforce_credential_expiry: bool,
+    /// How much of a grant's reasons its caller may see
+    /// ([`Grant::caller_explanation`](crate::Grant::caller_explanation)):
+    /// `summary` (default: no rule ids, no expected values) or `full`.
+    #[serde(default, skip_serializing_if = "CallerDetail::is_default")]
+    pub caller_detail: CallerDetail,
 }
 
 fn yes() -> bool {

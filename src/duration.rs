@@ -16,6 +16,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// TOML, as a bare integer number of seconds. It displays in the same
 /// canonical unit form and serializes as that string.
 ///
+/// It shares its name with [`std::time::Duration`]; refer to it as
+/// `mintgate::Duration` where both are in scope. It converts into both
+/// [`std::time::Duration`] and [`chrono::TimeDelta`] (`From`, or
+/// [`Duration::to_std`] and [`Duration::to_time_delta`]).
+///
 /// ```
 /// use mintgate::Duration;
 ///
@@ -49,6 +54,27 @@ impl Duration {
         self.0
     }
 
+    /// This duration as a standard library duration.
+    ///
+    /// ```
+    /// let ttl: mintgate::Duration = "15m".parse().unwrap();
+    /// assert_eq!(ttl.to_std(), std::time::Duration::from_secs(900));
+    /// ```
+    pub const fn to_std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+
+    /// This duration as a chrono delta, to add to a [`chrono::DateTime`].
+    /// Every `Duration` mintgate accepts (at most 100 years) fits.
+    ///
+    /// ```
+    /// let ttl: mintgate::Duration = "1h".parse().unwrap();
+    /// assert_eq!(ttl.to_time_delta(), chrono::TimeDelta::hours(1));
+    /// ```
+    pub fn to_time_delta(self) -> chrono::TimeDelta {
+        self.to_delta()
+    }
+
     /// This duration as a signed chrono delta (saturating at its range).
     pub(crate) fn to_delta(self) -> chrono::TimeDelta {
         let secs = i64::try_from(self.0.min(MAX_SECS)).unwrap_or(i64::MAX);
@@ -58,6 +84,33 @@ impl Duration {
     /// The whole seconds of a non-negative delta; `None` if it is negative.
     pub(crate) fn from_delta(delta: chrono::TimeDelta) -> Option<Self> {
         u64::try_from(delta.num_seconds()).ok().map(Duration)
+    }
+}
+
+/// See [`Duration::to_std`].
+impl From<Duration> for std::time::Duration {
+    fn from(d: Duration) -> Self {
+        d.to_std()
+    }
+}
+
+/// See [`Duration::to_time_delta`].
+impl From<Duration> for chrono::TimeDelta {
+    fn from(d: Duration) -> Self {
+        d.to_time_delta()
+    }
+}
+
+/// A standard duration's whole seconds (the fraction is dropped, as a
+/// token's lifetime is whole seconds).
+///
+/// ```
+/// let d = mintgate::Duration::from(std::time::Duration::from_millis(90_500));
+/// assert_eq!(d.as_secs(), 90);
+/// ```
+impl From<std::time::Duration> for Duration {
+    fn from(d: std::time::Duration) -> Self {
+        Duration(d.as_secs())
     }
 }
 

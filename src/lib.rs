@@ -132,13 +132,17 @@ pub use document::{
 pub use duration::{Duration, DurationError};
 pub use error::{CompileError, ErrorKind, Location, Section, SourceFormat};
 pub use grant::{
-    AudienceCause, Cause, ConditionFailure, Decision, Denial, Grant, PolicyRef, Reason, ScopeCause,
-    TtlCap,
+    AudienceCause, CallerDetail, CallerExplanation, Cause, ConditionFailure, Decision, Denial,
+    Grant, Mint, Name, OAuthError, PolicyRef, Reason, ScopeCause, TtlCap,
 };
 pub use limits::Limits;
 pub use policy::IssuancePolicy;
 pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
-    RequestError,
+    RequestError, UnknownName,
 };
 pub use value::AttrValue;
+
+/// The `chrono` version mintgate's API uses (`DateTime<Utc>` for `now`,
+/// issuance and expiry times), so callers need no matching dependency.
+pub use chrono;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -148,6 +149,24 @@ impl IdentityKind {
     }
 }
 
+/// The name used in policies and JSON, such as `ci_job`.
+///
+/// ```
+/// use mintgate::IdentityKind;
+///
+/// assert_eq!("ci_job".parse(), Ok(IdentityKind::CiJob));
+/// assert_eq!(
+///     "robot".parse::<IdentityKind>().unwrap_err().to_string(),
+///     "unknown identity kind `robot`, expected one of workload, agent, service_account, ci_job, user"
+/// );
+/// ```
+impl FromStr for IdentityKind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IdentityKind::parse(s).ok_or_else(|| UnknownName::new("identity kind", s, &Self::ALL.map(Self::as_str)))
+    }
+}
+
 impl fmt::Display for IdentityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -188,6 +207,52 @@ impl LifecycleState {
         LifecycleState::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
+
+/// The name used in policies and JSON, such as `suspended`.
+///
+/// ```
+/// use mintgate::LifecycleState;
+///
+/// assert_eq!("suspended".parse(), Ok(LifecycleState::Suspended));
+/// assert!("gone".parse::<LifecycleState>().is_err());
+/// ```
+impl FromStr for LifecycleState {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LifecycleState::parse(s).ok_or_else(|| UnknownName::new("lifecycle state", s, &Self::ALL.map(Self::as_str)))
+    }
+}
+
+/// A name that is not an [`IdentityKind`] or [`LifecycleState`]: what was
+/// given (cut to a few dozen characters) and what is accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    what: &'static str,
+    given: String,
+    expected: String,
+}
+
+impl UnknownName {
+    fn new(what: &'static str, given: &str, expected: &[&str]) -> Self {
+        UnknownName {
+            what,
+            given: excerpt(given, 64),
+            expected: expected.join(", "),
+        }
+    }
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} `{}`, expected one of {}",
+            self.what, self.given, self.expected
+        )
+    }
+}
+
+impl std::error::Error for UnknownName {}
 
 impl fmt::Display for LifecycleState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -89,6 +89,84 @@ impl From<IpAddr> for AttrValue {
         AttrValue::Ip(v)
     }
 }
+impl From<u64> for AttrValue {
+    fn from(v: u64) -> Self {
+        // u64 beyond 2^53 loses precision, as it would in JSON.
+        #[allow(clippy::cast_precision_loss)]
+        AttrValue::Number(v as f64)
+    }
+}
+impl From<i32> for AttrValue {
+    fn from(v: i32) -> Self {
+        AttrValue::Number(f64::from(v))
+    }
+}
+impl From<u32> for AttrValue {
+    fn from(v: u32) -> Self {
+        AttrValue::Number(f64::from(v))
+    }
+}
+/// A list of strings, such as a `groups` claim.
+impl From<Vec<String>> for AttrValue {
+    fn from(v: Vec<String>) -> Self {
+        AttrValue::List(v.into_iter().map(AttrValue::String).collect())
+    }
+}
+/// A list of strings, such as a `groups` claim.
+impl From<Vec<&str>> for AttrValue {
+    fn from(v: Vec<&str>) -> Self {
+        AttrValue::List(v.into_iter().map(AttrValue::from).collect())
+    }
+}
+
+/// A JSON value as the request's JSON form would read it: strings that
+/// parse as IP addresses become [`AttrValue::Ip`]. `null`, objects, nested
+/// lists and non-finite numbers have no attribute value and are an error.
+///
+/// ```
+/// use mintgate::AttrValue;
+///
+/// let v = AttrValue::try_from(serde_json::json!(["admins", "dev"])).unwrap();
+/// assert_eq!(v, AttrValue::from(vec!["admins", "dev"]));
+/// assert_eq!(AttrValue::try_from(serde_json::json!(3)).unwrap(), 3u64.into());
+/// assert!(AttrValue::try_from(serde_json::json!({ "nested": true })).is_err());
+/// ```
+impl TryFrom<serde_json::Value> for AttrValue {
+    type Error = serde_json::Error;
+    fn try_from(v: serde_json::Value) -> Result<Self, Self::Error> {
+        serde_json::from_value(v)
+    }
+}
+
+/// Like `TryFrom<serde_json::Value>`, without taking the value.
+impl TryFrom<&serde_json::Value> for AttrValue {
+    type Error = serde_json::Error;
+    fn try_from(v: &serde_json::Value) -> Result<Self, Self::Error> {
+        AttrValue::deserialize(v)
+    }
+}
+
+/// The JSON form of the value, as it goes into a token's claims: whole
+/// numbers as integers, addresses as strings.
+///
+/// ```
+/// use mintgate::AttrValue;
+///
+/// let v: serde_json::Value = AttrValue::from(3u64).into();
+/// assert_eq!(v, serde_json::json!(3));
+/// ```
+impl From<&AttrValue> for serde_json::Value {
+    fn from(v: &AttrValue) -> Self {
+        serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// See `From<&AttrValue>`.
+impl From<AttrValue> for serde_json::Value {
+    fn from(v: AttrValue) -> Self {
+        serde_json::Value::from(&v)
+    }
+}
 
 impl fmt::Display for AttrValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

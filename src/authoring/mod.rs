@@ -10,7 +10,7 @@
 //!
 //! # Lints
 //!
-//! [`lint`] (or [`IssuancePolicy::lint`](crate::IssuancePolicy::lint))
+//! [`lint()`] (or [`IssuancePolicy::lint`](crate::IssuancePolicy::lint))
 //! inspects a compiled policy and returns [`Lint`]s, each with a stable
 //! code, a [`Severity`], the rule (or purpose, or downgrade) and field it is
 //! about, a message and a one-line fix hint. Lints never change a decision;

@@ -127,13 +127,16 @@ impl IssuancePolicy {
     /// # Ok::<(), mintgate::CompileError>(())
     /// ```
     pub fn evaluate(&self, request: &MintRequest, now: DateTime<Utc>) -> Grant {
+        let now = crate::grant::issuance_time(now);
         let run = |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch).run();
-        SCRATCH
+        let mut grant = SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => run(&mut scratch),
                 Err(_) => run(&mut Scratch::default()),
             })
-            .unwrap_or_else(|_| run(&mut Scratch::default()))
+            .unwrap_or_else(|_| run(&mut Scratch::default()));
+        crate::grant::complete(&mut grant, self.document.policy.caller_detail, request);
+        grant
     }
 
     /// The rule `id` names.
@@ -171,6 +174,8 @@ impl<'a> Evaluation<'a> {
             decision: Decision::Deny,
             denial: None,
             subject: echo(&req.identity.subject, policy.limits.max_echo_len),
+            on_behalf_of: None,
+            actors: Vec::new(),
             scopes: Vec::with_capacity(req.scopes.len()),
             audience: Vec::with_capacity(req.audience.len().max(1)),
             ttl: None,
@@ -181,6 +186,7 @@ impl<'a> Evaluation<'a> {
             matched_rules: Vec::new(),
             controls: Vec::new(),
             policy: policy.meta.clone(),
+            caller_detail: crate::grant::CallerDetail::Summary,
         };
         Evaluation {
             policy,
@@ -264,8 +270,8 @@ impl<'a> Evaluation<'a> {
         self.s.acted.dedup();
         for &i in &self.s.acted {
             for c in &self.policy.rule(i).controls {
-                if !self.grant.controls.contains(c) {
-                    self.grant.controls.push(Arc::clone(c));
+                if !self.grant.controls.iter().any(|n| n == c) {
+                    self.grant.controls.push(c.into());
                 }
             }
         }
@@ -407,7 +413,7 @@ impl<'a> Evaluation<'a> {
                 _ => false,
             };
             if matched {
-                self.grant.matched_rules.push(Arc::clone(&rule.id));
+                self.grant.matched_rules.push((&rule.id).into());
             }
         }
     }

@@ -1,6 +1,16 @@
 //! The grant: the decision, what may be minted, and why.
 
+mod caller;
 mod explain;
+mod mint;
+mod name;
+mod oauth;
+
+pub use caller::{CallerDetail, CallerExplanation};
+pub use mint::Mint;
+pub(crate) use mint::{complete, issuance_time};
+pub use name::Name;
+pub use oauth::OAuthError;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
-use crate::request::LifecycleState;
+use crate::request::{Actor, LifecycleState};
 use crate::value::AttrValue;
 
 /// The answer.
@@ -457,18 +467,32 @@ pub struct Grant {
     /// For a deny: forbidden, not permitted, ineligible, excess or invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denial: Option<Denial>,
-    /// The requesting identity's subject.
+    /// The requesting identity's subject (for an invalid request, cut to
+    /// [`Limits::max_echo_len`](crate::Limits::max_echo_len)). Not always
+    /// the token's `sub`: read that from [`Grant::mint`].
     pub subject: String,
+    /// For a delegated request: on whose behalf, the token's `sub`
+    /// ([`Delegation::subject`](crate::Delegation::subject)). Absent for an
+    /// invalid request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// For a delegated request: the token's actor chain (`act`), nearest
+    /// first — the requester, then the prior actors. Empty otherwise and for
+    /// an invalid request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
     /// The scopes to mint (empty on deny).
     pub scopes: Vec<String>,
     /// The audiences to mint (empty on deny).
     pub audience: Vec<String>,
-    /// The lifetime to mint (absent on deny).
+    /// The lifetime to mint (absent on deny; [`Grant::mint`] has it
+    /// without the `Option`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<Duration>,
-    /// The evaluation time.
+    /// The evaluation time, truncated to the whole second: the token's `iat`.
     pub issued_at: DateTime<Utc>,
-    /// `issued_at + ttl` (absent on deny).
+    /// `issued_at + ttl`, whole seconds: the token's `exp` (absent on deny;
+    /// [`Grant::mint`] has it without the `Option`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
     /// The extra token claims to mint.
@@ -477,11 +501,16 @@ pub struct Grant {
     /// Every removal, substitution, clamp and denial, in a fixed order.
     pub reasons: Vec<Reason>,
     /// The rules whose conditions held, in policy order.
-    pub matched_rules: Vec<Arc<str>>,
+    pub matched_rules: Vec<Name>,
     /// The controls of the rules that decided, deduplicated, in policy order.
-    pub controls: Vec<Arc<str>>,
+    pub controls: Vec<Name>,
     /// The policy that decided.
     pub policy: PolicyRef,
+    /// How much of the reasons the caller may see: the policy's
+    /// `caller_detail` ([`Grant::caller_explanation`]). Recorded only when
+    /// the policy opts in to more than the default.
+    #[serde(default, skip_serializing_if = "CallerDetail::is_default")]
+    pub caller_detail: CallerDetail,
 }
 
 impl Grant {
