@@ -14,8 +14,11 @@ use crate::value::AttrValue;
 
 /// A request to mint a token, workload certificate or delegated grant.
 ///
-/// Build it with struct literals (every part but the identity has a
-/// `Default`) or deserialize it from JSON; unknown fields are rejected.
+/// Build it with struct literals or deserialize it from JSON; unknown
+/// fields are rejected. `MintRequest::default()` is a starting point for
+/// `..MintRequest::default()`, not a request: its identity's subject is
+/// empty, and an empty subject (or an empty issuer, when one is given) is
+/// answered with an `invalid_request` deny (docs/semantics.md §2, step 1).
 ///
 /// ```
 /// use mintgate::{Identity, IdentityKind, MintRequest};
@@ -334,6 +337,45 @@ pub struct ParentGrant {
     pub scopes: Vec<String>,
     /// The parent's expiry: the new grant expires no later.
     pub expires_at: DateTime<Utc>,
+}
+
+// ------------------------------------------------------------ validating
+
+impl MintRequest {
+    /// Who the token would be for and who acts must be named: an empty (or
+    /// blank) identity subject or issuer, delegation subject or actor
+    /// subject is a malformed request, as is a delegation subject or actor
+    /// longer than `max_len` bytes (the identity's subject is bounded by the
+    /// limits check). The message names the field.
+    pub(crate) fn check_parties(&self, max_len: usize) -> Result<(), String> {
+        let named = |what: &str, s: &str| {
+            if s.trim().is_empty() {
+                Err(format!("`{what}` is empty"))
+            } else if s.len() > max_len {
+                Err(format!(
+                    "`{what}`: {} bytes exceeds the limit of {max_len}",
+                    s.len()
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let id = &self.identity;
+        named("identity.subject", &id.subject)?;
+        if let Some(iss) = &id.issuer {
+            named("identity.issuer", iss)?;
+        }
+        if let Some(d) = &self.delegation {
+            named("delegation.subject", &d.subject)?;
+            for a in &d.actors {
+                named("delegation.actors[].subject", &a.subject)?;
+                if let Some(iss) = &a.issuer {
+                    named("delegation.actors[].issuer", iss)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 // ------------------------------------------------------------ reading JSON

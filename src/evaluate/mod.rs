@@ -340,6 +340,8 @@ impl<'a> Evaluation<'a> {
     /// Step 1.
     fn validate(&self) -> Result<(), String> {
         self.policy.limits.check_request(self.req)?;
+        self.req
+            .check_parties(self.policy.limits.max_request_string_len)?;
         if self.req.scopes.is_empty() {
             return Err("a request must ask for at least one scope".into());
         }

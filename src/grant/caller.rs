@@ -1,7 +1,7 @@
 //! The caller-safe explanation: what was removed or refused and the kind of
 //! reason, without the policy's expected values or rule internals — those
 //! stay in the audit explanation (`Display` for [`Grant`]) and the decision
-//! log (docs/semantics.md §8).
+//! log (docs/semantics.md §6).
 
 use std::fmt;
 

@@ -1,6 +1,6 @@
 //! What to mint: the one place a token issuer reads the token's subject,
 //! actor chain, scopes, audience, lifetime and extra claims from
-//! (docs/semantics.md §8, "What to mint").
+//! (docs/semantics.md §6, "What to mint").
 
 use std::collections::BTreeMap;
 
@@ -152,7 +152,7 @@ impl Grant {
 
 /// The evaluation time a grant records: `now` truncated to the whole
 /// second, so `iat`, `exp` and the lifetime are whole seconds and the log
-/// and the token agree (docs/semantics.md §8).
+/// and the token agree (docs/semantics.md §6).
 pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::Timelike;
     now.with_nanosecond(0).unwrap_or(now)

@@ -1,6 +1,6 @@
 //! The OAuth error code for a deny (RFC 6749 §5.2, RFC 8693 §2.2.2,
 //! RFC 8707 §2), chosen from the reasons' structure — never from their text
-//! (docs/semantics.md §8).
+//! (docs/semantics.md §6).
 
 use std::fmt;
 
