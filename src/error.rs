@@ -40,6 +40,12 @@ pub struct Location {
     pub column: Option<usize>,
     /// 0-based position of the rule in the document, when the section is a
     /// rule and the position is known.
+    ///
+    /// One convention throughout: positions in the API
+    /// ([`Location::rule_index`], [`CompileError::first_rule_index`], `[i]`
+    /// in field paths) count from 0; a message names a rule by its id, and
+    /// by its number counted from 1 (`#2`) only when the id is missing or
+    /// is what is in question (a duplicate id).
     pub(crate) rule_index: Option<usize>,
 }
 
@@ -485,10 +491,23 @@ impl CompileError {
         }
     }
 
-    /// 1-based index of the first rule with the id (duplicate rule id).
-    pub fn first_rule(&self) -> Option<usize> {
+    /// 0-based position of the first rule with the id (duplicate rule id),
+    /// counted like [`Location::rule_index`]; the message names it `#N`,
+    /// counted from 1.
+    ///
+    /// ```
+    /// let text = "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n\
+    ///     [[rule]]\nid = \"a\"\nwhen = { \"identity.kind\" = \"agent\" }\ngrant = { scopes = [\"x\"], audience = [\"y\"] }\n\
+    ///     [[rule]]\nid = \"a\"\nwhen = { \"identity.kind\" = \"user\" }\ngrant = { scopes = [\"x\"], audience = [\"y\"] }\n";
+    /// let err = mintgate::IssuancePolicy::from_toml_str(text).unwrap_err();
+    /// assert_eq!(err.first_rule_index(), Some(0));
+    /// assert_eq!(err.location().rule_index(), Some(1));
+    /// assert!(err.to_string().ends_with("duplicate rule id `a` (first used by rule #1)"));
+    /// ```
+    pub fn first_rule_index(&self) -> Option<usize> {
         match &self.0.detail {
-            Detail::DuplicateRuleId { first, .. } => Some(*first),
+            // Stored as the rule's number (from 1), as the message shows it.
+            Detail::DuplicateRuleId { first, .. } => Some(first.saturating_sub(1)),
             _ => None,
         }
     }

@@ -101,6 +101,43 @@ const OPEN: &[&str] = &[
     "request.claims.",
 ];
 
+/// The hint for a path that is neither fixed nor in an open family: a
+/// likely meant open path (`identity.claim.x` → `identity.claims.x`), then
+/// the known paths under the same root, open families included.
+fn unknown_hint(path: &str) -> String {
+    let root = path.split('.').next().unwrap_or("");
+    let mut known: Vec<String> = FIXED
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| p.split('.').next() == Some(root))
+        .map(str::to_owned)
+        .collect();
+    known.extend(
+        OPEN.iter()
+            .filter(|p| p.split('.').next() == Some(root))
+            .map(|p| format!("{p}NAME")),
+    );
+    if known.is_empty() {
+        return "; paths start with `identity.`, `purpose.`, `posture.`, `delegation.` or `request.`"
+            .to_owned();
+    }
+    let meant = OPEN.iter().find_map(|open| near_open(path, open));
+    let meant = meant.map_or(String::new(), |m| format!("; did you mean `{m}`?"));
+    format!("{meant}; known `{root}.` paths: {}", known.join(", "))
+}
+
+/// `path` with its family word fixed, when it names an attribute under a
+/// misspelt open family: `identity.claim.x`, `identity.Claims.x` or
+/// `purpose.attribute.x` for `identity.claims.` / `purpose.attributes.`.
+fn near_open(path: &str, open: &str) -> Option<String> {
+    let (root, family) = open.trim_end_matches('.').split_once('.')?;
+    let rest = path.strip_prefix(root)?.strip_prefix('.')?;
+    let (word, name) = rest.split_once('.')?;
+    let close = word.eq_ignore_ascii_case(family)
+        || word.eq_ignore_ascii_case(family.trim_end_matches('s'));
+    (close && !name.is_empty()).then(|| format!("{open}{name}"))
+}
+
 impl Attr {
     /// Resolve a path; `Err` carries a hint for the error message.
     pub(crate) fn parse(path: &str) -> Result<Attr, String> {
@@ -121,20 +158,7 @@ impl Attr {
                 });
             }
         }
-        let root = path.split('.').next().unwrap_or("");
-        let known: Vec<&str> = FIXED
-            .iter()
-            .map(|(p, _)| *p)
-            .filter(|p| p.split('.').next() == Some(root))
-            .collect();
-        if known.is_empty() {
-            Err(
-                "; paths start with `identity.`, `purpose.`, `posture.`, `delegation.` or `request.`"
-                    .to_owned(),
-            )
-        } else {
-            Err(format!("; known `{root}.` paths: {}", known.join(", ")))
-        }
+        Err(unknown_hint(path))
     }
 
     pub(crate) fn ty(&self) -> AttrType {

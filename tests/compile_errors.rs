@@ -78,7 +78,7 @@ fn duplicate_rule_id_points_at_the_second_use() {
         "[[rule]]\nid = \"dup\"\n{GRANT}[[rule]]\nid = \"dup\"\n{GRANT}"
     ));
     assert_eq!(e.kind(), ErrorKind::DuplicateRuleId, "{e:?}");
-    assert_eq!(e.first_rule(), Some(1));
+    assert_eq!(e.first_rule_index(), Some(0));
     assert_eq!(e.location().rule_index(), Some(1));
     assert_located(&e, "dup", "id", "dup", 9);
 }

@@ -100,6 +100,23 @@ fn syntax_location(path: &Path, text: &str, format: SourceFormat) -> Location {
     }
 }
 
+/// A permit's `audience`, `max_ttl` or `claims` written at the rule's top
+/// level: serde only knows it is an unknown field, the author meant `grant`
+/// (top-level `scopes` is valid for forbids, so it parses and is explained
+/// when the rule compiles).
+fn misplaced_grant_field(location: &Location, message: &str) -> Option<&'static str> {
+    let Section::Rule(_) = location.section else {
+        return None;
+    };
+    let unknown = message.starts_with("unknown field");
+    match location.field.as_str() {
+        "audience" | "max_ttl" | "claims" if unknown => Some(
+            "; a permit lists what it grants under `grant`: `grant = { scopes = [...], audience = [...] }` (top-level `scopes` is for forbids)",
+        ),
+        _ => None,
+    }
+}
+
 fn syntax_error(
     format: SourceFormat,
     mut location: Location,
@@ -111,7 +128,10 @@ fn syntax_error(
     let (line, column) = line_col(text, offset);
     location.line = Some(line);
     location.column = Some(column);
-    let message = excerpt_middle(message, limits.max_error_excerpt_len.saturating_mul(4));
+    let mut message = excerpt_middle(message, limits.max_error_excerpt_len.saturating_mul(4));
+    if let Some(hint) = misplaced_grant_field(&location, &message) {
+        message.push_str(hint);
+    }
     CompileError::syntax(format, location, message).bounded(limits.max_error_excerpt_len)
 }
 
