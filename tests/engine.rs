@@ -347,6 +347,7 @@ fn forbid_with_scopes_removes_them_and_downgrade_substitutes() {
             to: "docs:read".into(),
             cause: ScopeCause::Forbidden,
             rule: Some("no-writes-offsite".into()),
+            condition: None,
             purpose: None,
         }
     );
@@ -1505,6 +1506,7 @@ grant = { scopes = ["reports:*"], audience = ["https://reports.example.org"] }
             to: "reports:read".into(),
             cause: ScopeCause::NotJustifiedByPurpose,
             rule: None,
+            condition: None,
             purpose: Some("summarize".into()),
         }
     );

@@ -268,6 +268,7 @@ impl<'a> Evaluation<'a> {
                         to: to.to_owned(),
                         cause: ScopeCause::NotForAudience,
                         rule: None,
+                        condition: None,
                         purpose: None,
                     });
                     i += 1;

@@ -118,11 +118,16 @@ impl<'a> Evaluation<'a> {
             }
             let by_id = by.map(|i| Arc::clone(&self.rule(i).id));
             if let Some((to, permits)) = self.downgrade_for(scope, purpose, parent) {
+                let condition = match (cause, by) {
+                    (ScopeCause::Forbidden, Some(f)) => self.undecided_forbid(f),
+                    _ => None,
+                };
                 self.cut(Reason::ScopeDowngraded {
                     from: self.echo(scope),
                     to: to.to_owned(),
                     cause,
                     rule: by_id,
+                    condition,
                     purpose: Self::purpose_named(cause, purpose),
                 });
                 self.push_scope(to.to_owned(), permits);

@@ -119,10 +119,15 @@ impl fmt::Display for Reason {
                 to,
                 cause,
                 rule,
+                condition,
                 purpose: _,
             } => {
                 write!(f, "scope `{from}` downgraded to `{to}`: {cause}")?;
-                rule_suffix(f, rule.as_ref())
+                rule_suffix(f, rule.as_ref())?;
+                if let Some(c) = condition {
+                    write!(f, " (fail closed: {c})")?;
+                }
+                Ok(())
             }
             Reason::ScopeExpanded { requested, granted } => {
                 write!(

@@ -236,6 +236,11 @@ pub enum Reason {
         /// The forbid rule, when a forbid removed `from`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<Arc<str>>,
+        /// For `forbidden`: the forbid's condition that could not be
+        /// decided, when the forbid applied because of it (fail closed), as
+        /// for `scope_removed`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<ConditionFailure>,
         /// For `not_justified_by_purpose`: the stated purpose.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         purpose: Option<Arc<str>>,
