@@ -62,7 +62,7 @@ impl fmt::Display for Severity {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lint {
-    /// Stable code, `MG001` … `MG008` (see the [module docs](crate::authoring)).
+    /// Stable code, `MG001` … `MG011` (see the [module docs](crate::authoring)).
     pub code: &'static str,
     /// Warning or note.
     pub severity: Severity,
@@ -76,7 +76,7 @@ pub struct Lint {
 }
 
 impl Lint {
-    fn new(
+    pub(super) fn new(
         code: &'static str,
         severity: Severity,
         location: Location,
@@ -300,6 +300,9 @@ impl IssuancePolicy {
                     "add `controls = [\"...\"]` naming the requirement the rule implements",
                 ));
             }
+
+            // MG009–MG011: how the conditions are written.
+            super::lint_conditions::lint_conditions(spec, rule, &mut out);
         }
 
         let permit_scopes: Vec<&String> = doc
@@ -367,7 +370,7 @@ fn quoted_list<S: AsRef<str>>(items: &[S]) -> String {
 
 /// The leaves that must all hold (top-level conjunctions and `all` groups,
 /// not `any`), each with the index of the top-level key it came from.
-fn top_level_leaves(conds: &[Cond]) -> Vec<(usize, &Leaf)> {
+pub(super) fn top_level_leaves(conds: &[Cond]) -> Vec<(usize, &Leaf)> {
     fn walk<'c>(c: &'c Cond, key: usize, out: &mut Vec<(usize, &'c Leaf)>) {
         match c {
             Cond::Leaf(l) => out.push((key, l)),

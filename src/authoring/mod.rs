@@ -26,6 +26,9 @@
 //! | `MG006` | warning | a rule without `controls` |
 //! | `MG007` | warning | a purpose no permit can serve: no rule grants any of its scopes |
 //! | `MG008` | warning | a downgrade whose target no rule grants (or no purpose justifies) |
+//! | `MG009` | warning | a claim path with a dot in the claim name (`identity.claims.kubernetes.io.namespace`), where nested claims are flattened with `/` (`identity.claims.kubernetes.io/namespace`) |
+//! | `MG010` | warning | a `regex` without metacharacters: regexes are anchored, so `"main"` matches only `main` (use equality or a glob) |
+//! | `MG011` | warning | a forbid testing an identity claim with no `identity.kind` or `identity.issuer` condition: every request without the claim leaves it undecided, so the forbid applies to it (fail closed) |
 //!
 //! Notes are informational: `mintgate check` prints them but exits 0 when
 //! there are only notes. Downgrade cycles are not a lint: they are compile
@@ -40,6 +43,7 @@
 
 mod diff;
 mod lint;
+mod lint_conditions;
 mod testcase;
 
 pub use diff::{Change, DiffReport, RecordedRequest, ReplayError, diff, parse_jsonl};
