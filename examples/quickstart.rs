@@ -7,9 +7,15 @@
 //! The policy is `examples/policies/quickstart.toml`; the requests are the
 //! JSON files in `examples/requests/`. Time is fixed so the output is the
 //! same on every run: the crate never reads a clock, the caller passes `now`.
+//!
+//! For each request it prints the three things an issuer does with a grant
+//! (docs/semantics.md §6): the full explanation for the log, then either
+//! what to mint (`Grant::mint`: the token's `sub`, `act`, `scope`, `aud`,
+//! `iat`, `exp`) or the answer to the caller (`Grant::oauth_error` and the
+//! caller-safe `Grant::caller_explanation`).
 
-use chrono::{DateTime, Utc};
-use mintgate::{IssuancePolicy, MintRequest};
+use mintgate::chrono::{DateTime, Utc};
+use mintgate::{Grant, IssuancePolicy, MintRequest};
 
 const POLICY: &str = include_str!("policies/quickstart.toml");
 
@@ -57,7 +63,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             request.audience.join(" "),
             request.ttl.map_or("default".to_owned(), |t| t.to_string()),
         );
-        println!("{grant}\n");
+        println!("{grant}");
+        println!("   {}\n", answer(&grant));
     }
     Ok(())
+}
+
+/// The token's claims on allow and narrow, the OAuth error on deny.
+fn answer(grant: &Grant) -> String {
+    match (grant.mint(), grant.oauth_error()) {
+        (Some(mint), _) => {
+            let act = mint.act().map_or(String::new(), |a| format!(", act {a}"));
+            format!(
+                "→ mint: sub `{}`{act}, scope `{}`, aud {:?}, iat {}, exp {}",
+                mint.subject,
+                mint.scope(),
+                mint.audience,
+                mint.iat(),
+                mint.exp()
+            )
+        }
+        (None, Some(code)) => {
+            format!("→ 400 {code}: {}", grant.caller_explanation())
+        }
+        (None, None) => "→ nothing to mint".to_owned(),
+    }
 }

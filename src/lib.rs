@@ -145,4 +145,12 @@ pub use value::AttrValue;
 
 /// The `chrono` version mintgate's API uses (`DateTime<Utc>` for `now`,
 /// issuance and expiry times), so callers need no matching dependency.
+///
+/// It is built without chrono's `clock` feature (the decision core reads no
+/// clock); take `now` from the standard library:
+///
+/// ```
+/// let now = mintgate::chrono::DateTime::<mintgate::chrono::Utc>::from(std::time::SystemTime::now());
+/// # let _ = now;
+/// ```
 pub use chrono;
