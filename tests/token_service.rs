@@ -284,7 +284,7 @@ async fn narrowed_exchange_mints_the_narrowed_scope_audience_and_lifetime() {
 }
 
 #[tokio::test]
-async fn denied_exchanges_answer_400_with_the_rfc_error_code_and_the_reasons() {
+async fn denied_exchanges_answer_400_with_the_rfc_error_code_and_a_caller_safe_description() {
     let h = start("denied", None).await;
 
     // A CI job asking for a reporting scope: no rule permits it.
@@ -298,9 +298,11 @@ async fn denied_exchanges_answer_400_with_the_rfc_error_code_and_the_reasons() {
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_scope");
     let description = body["error_description"].as_str().unwrap();
-    assert!(
-        description.contains("reports:read") && description.contains("reporting-agents"),
-        "{description}"
+    // What was refused and why in kind; not the rule or what it expected
+    // (that is reconnaissance for a caller probing the issuer).
+    assert_eq!(
+        description,
+        "scope `reports:read` removed: no matching rule permits it; no requested scope can be granted"
     );
     assert!(
         description.is_ascii() && !description.contains('"') && !description.contains('\\'),
@@ -322,6 +324,9 @@ async fn denied_exchanges_answer_400_with_the_rfc_error_code_and_the_reasons() {
     assert_eq!(log.len(), 2, "denials are decisions and are logged");
     assert!(log.iter().all(|g| g["decision"] == "deny"));
     assert_eq!(log[0]["denial"], "not_permitted");
+    // The log has the full explanation the caller does not get.
+    assert_eq!(log[0]["reasons"][0]["rule"], "reporting-agents");
+    assert_eq!(log[0]["reasons"][0]["condition"]["path"], "identity.kind");
 }
 
 #[tokio::test]
@@ -398,13 +403,16 @@ async fn delegated_agent_gets_an_act_chain_and_at_most_the_subject_tokens_scopes
         ])
         .await;
     assert_eq!(status, 400);
-    assert_eq!(body["error"], "invalid_scope");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("delegation.depth"),
-        "{body}"
+    // No rule permits a chain that deep: refused outright, and the caller is
+    // not told which condition failed; the log is.
+    assert_eq!(body["error"], "access_denied");
+    assert_eq!(
+        body["error_description"],
+        "no policy rule permits the request"
+    );
+    assert_eq!(
+        h.log.lines()[1]["reasons"][0]["condition"]["path"],
+        "delegation.depth"
     );
 
     // may_act names someone else: rejected before the policy.
@@ -596,7 +604,7 @@ async fn offboarded_identities_are_ineligible() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_request");
-    assert_eq!(body["error_description"], "identity is offboarded");
+    assert_eq!(body["error_description"], "the identity is not eligible");
     let log = h.log.lines();
     assert_eq!(log[0]["denial"], "ineligible");
     assert_eq!(log[0]["reasons"][0]["kind"], "identity_ineligible");
@@ -700,8 +708,8 @@ impl Harness {
     }
 }
 
-/// The deny → error-code table of `service::deny_error`, on decision records
-/// as the engine writes them.
+/// The deny → error-code table the service answers with (the library's
+/// `Grant::oauth_error`), on decision records as the engine writes them.
 #[test]
 fn deny_reasons_map_to_rfc_error_codes() {
     let grant = |denial: &str, reasons: Value| -> mintgate::Grant {
@@ -735,10 +743,18 @@ fn deny_reasons_map_to_rfc_error_codes() {
             json!([{ "kind": "not_permitted", "nearest_rule": "r",
             "condition": { "path": "identity.kind", "expected": "agent", "actual": "ci_job" } }])
         ),
-        "invalid_scope"
+        "access_denied"
     );
     assert_eq!(
         code("forbidden", json!([{ "kind": "forbidden", "rule": "f" }])),
+        "access_denied"
+    );
+    assert_eq!(
+        code(
+            "not_permitted",
+            json!([{ "kind": "scope_removed", "scope": "a", "cause": "not_permitted" },
+                   { "kind": "no_scope_grantable" }])
+        ),
         "invalid_scope"
     );
     assert_eq!(
@@ -765,6 +781,7 @@ fn deny_reasons_map_to_rfc_error_codes() {
     ));
     assert_eq!(
         described.error_description,
-        "forbidden by rule `no-'quotes'`"
+        "the request is forbidden by policy",
+        "the caller is not told the rule"
     );
 }

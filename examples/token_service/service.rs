@@ -17,10 +17,13 @@
 //!    tokens;
 //! 4. map their claims into a [`MintRequest`] (see [`TokenService::build_request`]);
 //! 5. `policy.evaluate(&request, now)`, and log the grant as one JSON line;
-//! 6. on allow or narrow, mint a JWT from the grant — `scope`, `aud`, `exp`,
-//!    `iat`, `sub`, `act` all come from the grant and the verified tokens,
-//!    never from the raw request; on deny, answer 400 with an RFC 6749 §5.2 /
-//!    RFC 8693 §2.2.2 error code and a description built from the reasons.
+//! 6. on allow or narrow, mint a JWT from `grant.mint()` — `sub` (the
+//!    subject token's subject when an actor acts for it), `act`, `scope`,
+//!    `aud`, `iat`, `exp` all come from the grant, never from the raw
+//!    request; on deny, answer 400 with `grant.oauth_error()` (RFC 6749 §5.2
+//!    / RFC 8693 §2.2.2 / RFC 8707) and the caller-safe
+//!    `grant.caller_explanation()`: the rules and the values they expected
+//!    stay in the decision log.
 //!
 //! Anything rejected in steps 1–4 never reaches the policy and is not a
 //! decision: it is reported on stderr, not in the decision log.
@@ -43,8 +46,8 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mintgate::{
-    Actor, AttrValue, Decision, Delegation, Denial, Grant, Identity, IdentityKind, IssuancePolicy,
-    LifecycleState, MintRequest, ParentGrant, PolicyRef, Purpose, Reason,
+    Actor, AttrValue, Decision, Delegation, Grant, Identity, IdentityKind, IssuancePolicy,
+    LifecycleState, MintRequest, ParentGrant, PolicyRef, Purpose,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -362,8 +365,8 @@ impl TokenService {
             posture.insert("source_ip".to_owned(), AttrValue::Ip(ip));
         }
 
-        let (identity_token, delegation, act) = match &actor {
-            None => (&subject, None, None),
+        let (identity_token, delegation) = match &actor {
+            None => (&subject, None),
             Some(actor_tok) => {
                 let actor_sub = string_claim(&actor_tok.claims, "sub")
                     .ok_or_else(|| OAuthError::invalid_request("actor_token has no sub"))?;
@@ -389,14 +392,7 @@ impl TokenService {
                         expires_at: parent_exp,
                     }),
                 };
-                // The minted token's act: the actor, with the prior chain nested.
-                let mut act = Map::new();
-                act.insert("sub".into(), Value::String(actor_sub.to_owned()));
-                act.insert("iss".into(), Value::String(actor_tok.issuer.issuer.clone()));
-                if let Some(prior) = prior_act {
-                    act.insert("act".into(), prior.clone());
-                }
-                (actor_tok, Some(delegation), Some(Value::Object(act)))
+                (actor_tok, Some(delegation))
             }
         };
 
@@ -421,11 +417,7 @@ impl TokenService {
             posture,
             delegation,
         };
-        Ok(ExchangeRequest {
-            mint,
-            token_subject: subject_sub.to_owned(),
-            act,
-        })
+        Ok(ExchangeRequest { mint })
     }
 
     /// Verifies a presented JWT: the issuer must be trusted, the signature
@@ -466,8 +458,11 @@ impl TokenService {
             .ok_or_else(|| OAuthError::invalid_request("token has no sub"))?;
         let kind = match claims.get("kind") {
             None => token.issuer.default_kind,
-            Some(v) => serde_json::from_value::<IdentityKind>(v.clone())
-                .map_err(|_| OAuthError::invalid_request(format!("unknown kind claim {v}")))?,
+            Some(v) => v
+                .as_str()
+                .ok_or_else(|| OAuthError::invalid_request(format!("kind claim {v} is not a string")))?
+                .parse::<IdentityKind>()
+                .map_err(|e| OAuthError::invalid_request(format!("kind claim: {e}")))?,
         };
         let mut attrs = BTreeMap::new();
         for (name, value) in claims {
@@ -495,17 +490,15 @@ impl TokenService {
         request: &ExchangeRequest,
         form: &Form<'_>,
     ) -> Result<TokenResponse, OAuthError> {
-        let (Some(ttl), Some(exp)) = (grant.ttl, grant.expires_at) else {
-            return Err(OAuthError::invalid_request("the grant has no lifetime"));
+        let Some(mint) = grant.mint() else {
+            return Err(deny_error(grant));
         };
         let mut claims = Map::new();
         // Extra claims the policy allowed first, so the registered ones below win.
-        for (k, v) in &grant.claims {
-            if let Ok(v) = serde_json::to_value(v) {
-                claims.insert(k.clone(), v);
-            }
+        for (k, v) in mint.claims {
+            claims.insert(k.clone(), v.into());
         }
-        let aud = match grant.audience.as_slice() {
+        let aud = match mint.audience {
             [one] => Value::String(one.clone()),
             many => Value::from(many.to_vec()),
         };
@@ -515,16 +508,16 @@ impl TokenService {
             self.inner.jti_counter.fetch_add(1, Ordering::Relaxed)
         );
         claims.insert("iss".into(), self.inner.config.issuer.clone().into());
-        claims.insert("sub".into(), request.token_subject.clone().into());
+        claims.insert("sub".into(), mint.subject.into());
         claims.insert("aud".into(), aud);
-        claims.insert("scope".into(), grant.scopes.join(" ").into());
-        claims.insert("iat".into(), grant.issued_at.timestamp().into());
-        claims.insert("nbf".into(), grant.issued_at.timestamp().into());
-        claims.insert("exp".into(), exp.timestamp().into());
+        claims.insert("scope".into(), mint.scope().into());
+        claims.insert("iat".into(), mint.iat().into());
+        claims.insert("nbf".into(), mint.iat().into());
+        claims.insert("exp".into(), mint.exp().into());
         claims.insert("jti".into(), jti.into());
-        match &request.act {
+        match mint.act() {
             Some(act) => {
-                claims.insert("act".into(), act.clone());
+                claims.insert("act".into(), act);
             }
             None => {
                 claims.remove("act");
@@ -546,8 +539,8 @@ impl TokenService {
                 .unwrap_or(TOKEN_TYPE_ACCESS_TOKEN)
                 .to_owned(),
             token_type: "Bearer",
-            expires_in: ttl.as_secs(),
-            scope: grant.scopes.join(" "),
+            expires_in: mint.ttl.as_secs(),
+            scope: mint.scope(),
         })
     }
 
@@ -562,13 +555,11 @@ impl TokenService {
     }
 }
 
-/// The request as the policy sees it, plus what minting needs from the tokens.
+/// The request as the policy sees it. What to mint comes from the grant
+/// (`Grant::mint`): the delegation in the request carries the token's `sub`
+/// and the actor chain.
 struct ExchangeRequest {
     mint: MintRequest,
-    /// `sub` of the minted token: the subject token's subject.
-    token_subject: String,
-    /// `act` of the minted token, when an actor token was presented.
-    act: Option<Value>,
 }
 
 /// The form parameters of a token-exchange request.
@@ -706,7 +697,7 @@ fn flatten_claim(name: &str, value: &Value, depth: usize, out: &mut BTreeMap<Str
         }
         Value::Object(_) | Value::Null => {}
         other => {
-            if let Ok(v) = serde_json::from_value::<AttrValue>(other.clone()) {
+            if let Ok(v) = AttrValue::try_from(other) {
                 out.insert(name.to_owned(), v);
             }
         }
@@ -773,50 +764,16 @@ fn may_act_allows(may_act: &Value, actor_sub: &str, actor_iss: &str) -> bool {
         && string_claim(obj, "iss").is_none_or(|iss| iss == actor_iss)
 }
 
-/// The error code for a deny (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 8707):
-///
-/// - malformed or ineligible (lifecycle, expired credential or parent) →
-///   `invalid_request` (RFC 8693: tokens "unacceptable based on policy");
-/// - no requested audience can be served → `invalid_target`;
-/// - otherwise (not permitted, forbidden, excess, purpose, scopes) →
-///   `invalid_scope`, unless the only thing that failed was the audience.
+/// The answer to a deny: the library's error code (`Grant::oauth_error`:
+/// RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 8707) and its caller-safe
+/// explanation (`Grant::caller_explanation`: what was refused and why in
+/// kind, without the policy's rules or pinned values, which are in the
+/// decision log).
 pub fn deny_error(grant: &Grant) -> OAuthError {
-    let code = match grant.denial {
-        Some(Denial::InvalidRequest | Denial::Ineligible) => "invalid_request",
-        _ => {
-            let audience_failed = grant.reasons.iter().any(|r| match r {
-                Reason::NoAudienceGrantable => true,
-                Reason::NotPermitted {
-                    condition: Some(c), ..
-                } => c.path.starts_with("request.audience"),
-                _ => false,
-            });
-            let scope_failed = grant.reasons.iter().any(|r| {
-                matches!(
-                    r,
-                    Reason::NoScopeGrantable
-                        | Reason::PurposeRequired
-                        | Reason::UnknownPurpose { .. }
-                        | Reason::PurposeRequirementUnmet { .. }
-                )
-            });
-            if audience_failed && !scope_failed {
-                "invalid_target"
-            } else {
-                "invalid_scope"
-            }
-        }
-    };
-    let mut description = grant
-        .reasons
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
-    if description.is_empty() {
-        description = "denied by policy".into();
-    }
-    OAuthError::new(code, description)
+    let code = grant
+        .oauth_error()
+        .map_or("invalid_request", mintgate::OAuthError::as_str);
+    OAuthError::new(code, grant.caller_explanation().to_string())
 }
 
 /// RFC 6749 §5.2: `error_description` is printable ASCII without `"` and `\`.
