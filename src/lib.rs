@@ -49,16 +49,35 @@
 //!     audience: vec!["https://reports.example.org".into()],
 //!     ..MintRequest::default()
 //! };
-//! let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().to_utc();
+//! let now = "2026-11-28T12:00:00Z".parse().unwrap();
 //! let grant = policy.evaluate(&request, now);
 //!
 //! assert_eq!(grant.decision, Decision::Narrow);
-//! assert_eq!(grant.scopes, ["reports:read"]);        // write downgraded to read
-//! assert_eq!(grant.ttl.unwrap().as_secs(), 600);      // the rule's 10m cap
 //! assert_eq!(grant.reasons[0].kind(), "scope_downgraded");
-//! println!("{grant}");                                // a one-screen explanation
+//! assert_eq!(grant.matched_rules, ["reporting-agents"]);
+//! println!("{grant}");                                // the full explanation, for the log
+//!
+//! let mint = grant.mint().expect("allow or narrow");  // what goes into the token
+//! assert_eq!(mint.scope(), "reports:read");           // write downgraded to read
+//! assert_eq!(mint.ttl.as_secs(), 600);                // the rule's 10m cap
+//! assert_eq!(mint.exp() - mint.iat(), 600);           // whole-second NumericDates
 //! # Ok::<(), mintgate::CompileError>(())
 //! ```
+//!
+//! # Minting and answering
+//!
+//! A grant answers the three questions of an issuer (docs/semantics.md §6):
+//!
+//! - **what goes into the token**: [`Grant::mint`] — the token's `sub` (the
+//!   delegating subject for a delegated request, RFC 8693 §4.1), its `act`
+//!   chain, `scope`, `aud`, `iat` and `exp` (whole seconds: evaluation
+//!   truncates `now` to the second) and extra claims, none of them optional;
+//! - **what goes back to the caller** on deny: [`Grant::oauth_error`] (the
+//!   RFC 6749 / 8693 / 8707 error code) and [`Grant::caller_explanation`]
+//!   (what was refused and the kind of reason, without the policy's rules or
+//!   pinned values, unless the policy sets `caller_detail = "full"`);
+//! - **what goes into the log**: [`Grant::to_json`] and `Display`, the full
+//!   explanation.
 //!
 //! # Time, I/O and purity
 //!
