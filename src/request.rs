@@ -166,7 +166,8 @@ impl IdentityKind {
 impl FromStr for IdentityKind {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdentityKind::parse(s).ok_or_else(|| UnknownName::new("identity kind", s, &Self::ALL.map(Self::as_str)))
+        IdentityKind::parse(s)
+            .ok_or_else(|| UnknownName::new("identity kind", s, &Self::ALL.map(Self::as_str)))
     }
 }
 
@@ -222,7 +223,8 @@ impl LifecycleState {
 impl FromStr for LifecycleState {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LifecycleState::parse(s).ok_or_else(|| UnknownName::new("lifecycle state", s, &Self::ALL.map(Self::as_str)))
+        LifecycleState::parse(s)
+            .ok_or_else(|| UnknownName::new("lifecycle state", s, &Self::ALL.map(Self::as_str)))
     }
 }
 

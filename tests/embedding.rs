@@ -204,7 +204,11 @@ fn a_deny_answers_with_the_oauth_code_and_a_description_without_policy_values() 
         "no policy rule permits the request"
     );
     // The log has the full explanation: the rule and the pinned value.
-    assert!(issued.log[0].contains(r#""nearest_rule":"ci-deploy""#), "{}", issued.log[0]);
+    assert!(
+        issued.log[0].contains(r#""nearest_rule":"ci-deploy""#),
+        "{}",
+        issued.log[0]
+    );
     assert!(issued.log[1].contains("892341"), "{}", issued.log[1]);
     assert!(issued.log[1].contains("ci-deploy"), "{}", issued.log[1]);
 }
@@ -294,7 +298,10 @@ fn issuance_is_whole_seconds_and_the_token_agrees_with_the_log() {
     // The parent expires exactly four minutes after 12:00:00.
     let grant = policy().evaluate(&assistant_for_alice("2026-11-28T12:04:00Z"), now());
     let mint = grant.mint().unwrap();
-    assert_eq!(grant.issued_at, "2026-11-28T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    assert_eq!(
+        grant.issued_at,
+        "2026-11-28T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
     assert_eq!(mint.ttl.as_secs(), 240, "4m, not 3m59s");
     assert_eq!(mint.iat(), 1_795_867_200);
     assert_eq!(mint.exp(), 1_795_867_200 + 240);
@@ -321,10 +328,15 @@ fn a_granted_lifetime_needs_no_option_and_names_compare_with_literals() {
     assert_eq!(mint.expires_at - mint.issued_at, mint.ttl.to_time_delta());
     assert_eq!(grant.matched_rules, ["ci-deploy"]);
     assert_eq!(grant.controls, ["OWASP NHI8:2025"]);
-    assert!(policy()
-        .evaluate(&ci_job("1", "deploy:write", "https://deploy.example.org"), now())
-        .mint()
-        .is_none());
+    assert!(
+        policy()
+            .evaluate(
+                &ci_job("1", "deploy:write", "https://deploy.example.org"),
+                now()
+            )
+            .mint()
+            .is_none()
+    );
 }
 
 #[test]

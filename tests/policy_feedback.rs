@@ -46,9 +46,7 @@ fn rule_positions_count_from_zero_in_the_api_and_messages_name_rules_from_one() 
         "{dup}"
     );
     // A rule without an id is named by its number, from 1.
-    let anonymous = err(&format!(
-        "[[rule]]\nid = \"a\"\n{grant}[[rule]]\n{grant}"
-    ));
+    let anonymous = err(&format!("[[rule]]\nid = \"a\"\n{grant}[[rule]]\n{grant}"));
     assert_eq!(anonymous.location().rule_index(), Some(1));
     assert_eq!(anonymous.location().section(), &Section::Rule("#2".into()));
 }
@@ -66,7 +64,8 @@ fn a_permit_with_top_level_audience_is_told_to_use_grant() {
         "{e}"
     );
     // Top-level `scopes` alone parses (forbids use it) and is explained.
-    let e = err("[[rule]]\nid = \"a\"\nwhen = { \"identity.kind\" = \"agent\" }\nscopes = [\"x\"]\n");
+    let e =
+        err("[[rule]]\nid = \"a\"\nwhen = { \"identity.kind\" = \"agent\" }\nscopes = [\"x\"]\n");
     assert!(
         e.to_string()
             .contains("a permit lists its scopes under `grant.scopes`"),
@@ -188,7 +187,8 @@ mod lints {
 
     #[test]
     fn a_forbid_on_a_claim_without_a_kind_or_issuer_guard_is_flagged() {
-        let permit = format!("[[rule]]\nid = \"p\"\nwhen = {{ \"identity.kind\" = \"workload\" }}\n{GRANT}");
+        let permit =
+            format!("[[rule]]\nid = \"p\"\nwhen = {{ \"identity.kind\" = \"workload\" }}\n{GRANT}");
         let found = lints(&format!(
             "{permit}[[rule]]\nid = \"no-forks\"\neffect = \"forbid\"\nwhen = {{ \"identity.claims.repository_owner\" = {{ not = \"acme\" }} }}\nscopes = [\"x\"]\n"
         ));

@@ -780,8 +780,7 @@ fn deny_reasons_map_to_rfc_error_codes() {
         json!([{ "kind": "forbidden", "rule": "no-\"quotes\"" }]),
     ));
     assert_eq!(
-        described.error_description,
-        "the request is forbidden by policy",
+        described.error_description, "the request is forbidden by policy",
         "the caller is not told the rule"
     );
 }

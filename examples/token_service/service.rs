@@ -460,7 +460,9 @@ impl TokenService {
             None => token.issuer.default_kind,
             Some(v) => v
                 .as_str()
-                .ok_or_else(|| OAuthError::invalid_request(format!("kind claim {v} is not a string")))?
+                .ok_or_else(|| {
+                    OAuthError::invalid_request(format!("kind claim {v} is not a string"))
+                })?
                 .parse::<IdentityKind>()
                 .map_err(|e| OAuthError::invalid_request(format!("kind claim: {e}")))?,
         };

@@ -133,11 +133,13 @@ fn unguarded_forbid(spec: &RuleSpec, rule: &Rule) -> Option<Lint> {
         Attr::IdentityClaim(name) if !matches!(l.test, Test::Exists(_)) => Some((name, &l.path)),
         _ => None,
     })?;
-    let guarded = top_level_leaves(&rule.when).iter().any(|(_, l)| match &l.attr {
-        Attr::Kind | Attr::Issuer => true,
-        Attr::IdentityClaim(name) => name == claim.0 && matches!(l.test, Test::Exists(true)),
-        _ => false,
-    });
+    let guarded = top_level_leaves(&rule.when)
+        .iter()
+        .any(|(_, l)| match &l.attr {
+            Attr::Kind | Attr::Issuer => true,
+            Attr::IdentityClaim(name) => name == claim.0 && matches!(l.test, Test::Exists(true)),
+            _ => false,
+        });
     if guarded {
         return None;
     }

@@ -123,7 +123,11 @@ fn summary(f: &mut fmt::Formatter<'_>, r: &Reason) -> fmt::Result {
         Reason::PurposeRequired => f.write_str("a purpose is required"),
         Reason::UnknownPurpose { purpose } => write!(f, "unknown purpose `{}`", e(purpose)),
         Reason::PurposeRequirementUnmet { purpose, .. } => {
-            write!(f, "the requirements of purpose `{}` are not met", e(purpose))
+            write!(
+                f,
+                "the requirements of purpose `{}` are not met",
+                e(purpose)
+            )
         }
         Reason::ScopeRemoved { scope, cause, .. } => {
             write!(f, "scope `{}` removed: {cause}", e(scope))
@@ -141,7 +145,11 @@ fn summary(f: &mut fmt::Formatter<'_>, r: &Reason) -> fmt::Result {
             ..
         } => write!(f, "audience `{}` narrowed to [{}]", e(a), quoted(granted)),
         Reason::AudienceNarrowed { granted, .. } => {
-            write!(f, "no audience requested: narrowed to [{}]", quoted(granted))
+            write!(
+                f,
+                "no audience requested: narrowed to [{}]",
+                quoted(granted)
+            )
         }
         Reason::AudienceRemoved { audience, cause } => {
             write!(f, "audience `{}` removed: ", e(audience))?;
@@ -155,9 +163,7 @@ fn summary(f: &mut fmt::Formatter<'_>, r: &Reason) -> fmt::Result {
             f.write_str("the lifetime that could be granted is below the minimum")
         }
         Reason::ClaimRemoved { claim } => write!(f, "claim `{}` removed", e(claim)),
-        Reason::ExcessDenied { .. } => {
-            f.write_str("the request asks for more than may be granted")
-        }
+        Reason::ExcessDenied { .. } => f.write_str("the request asks for more than may be granted"),
         Reason::NoScopeGrantable => f.write_str("no requested scope can be granted"),
         Reason::NoAudienceGrantable => f.write_str("no requested audience can be granted"),
     }
