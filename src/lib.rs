@@ -166,10 +166,7 @@ pub use value::AttrValue;
 /// issuance and expiry times), so callers need no matching dependency.
 ///
 /// It is built without chrono's `clock` feature (the decision core reads no
-/// clock); take `now` from the standard library:
-///
-/// ```
-/// let now = mintgate::chrono::DateTime::<mintgate::chrono::Utc>::from(std::time::SystemTime::now());
-/// # let _ = now;
-/// ```
+/// clock): convert the standard library's wall-clock time with
+/// `DateTime::<Utc>::from`, as the README's embedding example does, or
+/// enable `clock` in your own `chrono` dependency for `Utc::now()`.
 pub use chrono;
