@@ -168,5 +168,5 @@ pub use value::AttrValue;
 /// It is built without chrono's `clock` feature (the decision core reads no
 /// clock): convert the standard library's wall-clock time with
 /// `DateTime::<Utc>::from`, as the README's embedding example does, or
-/// enable `clock` in your own `chrono` dependency for `Utc::now()`.
+/// enable `clock` in your own `chrono` dependency for its `now()`.
 pub use chrono;
