@@ -403,3 +403,23 @@ fn an_empty_subject_or_issuer_is_an_invalid_request() {
     }
     assert_eq!(deny(&nobody), "`delegation.subject` is empty");
 }
+
+#[test]
+fn whole_second_issuance_never_outlives_the_parent_whatever_the_fractions() {
+    let p = policy();
+    let base: DateTime<Utc> = "2026-11-28T12:00:00Z".parse().unwrap();
+    for now_ms in [0, 1, 499, 500, 999] {
+        for parent_ms in [0, 1, 500, 999] {
+            let now = base + TimeDelta::milliseconds(now_ms);
+            let parent = base + TimeDelta::milliseconds(240_000 + parent_ms);
+            let request = assistant_for_alice(&parent.to_rfc3339());
+            let grant = p.evaluate(&request, now);
+            let mint = grant.mint().unwrap();
+            let at = format!("now +{now_ms}ms, parent +240s{parent_ms}ms");
+            assert_eq!(mint.issued_at, base, "{at}");
+            assert_eq!(mint.ttl.as_secs(), 240, "{at}");
+            assert_eq!(mint.exp() - mint.iat(), 240, "{at}");
+            assert!(mint.expires_at <= parent, "{at}");
+        }
+    }
+}
