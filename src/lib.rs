@@ -118,6 +118,7 @@ mod grant;
 mod ids;
 mod index;
 mod limits;
+pub mod mapper;
 mod path;
 mod pattern;
 mod policy;
