@@ -125,6 +125,8 @@ mod policy;
 mod request;
 mod scopes;
 mod source;
+#[cfg(feature = "tracing")]
+mod trace;
 mod value;
 
 pub use document::{

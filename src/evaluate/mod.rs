@@ -127,13 +127,18 @@ impl IssuancePolicy {
     /// # Ok::<(), mintgate::CompileError>(())
     /// ```
     pub fn evaluate(&self, request: &MintRequest, now: DateTime<Utc>) -> Grant {
+        #[cfg(feature = "tracing")]
+        let started = crate::trace::start();
         let run = |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch).run();
-        SCRATCH
+        let grant = SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => run(&mut scratch),
                 Err(_) => run(&mut Scratch::default()),
             })
-            .unwrap_or_else(|_| run(&mut Scratch::default()))
+            .unwrap_or_else(|_| run(&mut Scratch::default()));
+        #[cfg(feature = "tracing")]
+        crate::trace::decision(&grant, started);
+        grant
     }
 
     /// The rule `id` names.
