@@ -28,6 +28,7 @@ use crate::duration::Duration;
 /// assert_eq!(doc.rules.len(), 1);
 /// # Ok::<(), mintgate::CompileError>(())
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
@@ -48,6 +49,7 @@ pub struct PolicyDocument {
 }
 
 /// Policy-wide settings (`[policy]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySettings {
@@ -93,6 +95,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// What asking for more than the policy allows earns.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnExcess {
@@ -104,6 +107,7 @@ pub enum OnExcess {
 }
 
 /// A purpose in the catalogue (`[purposes.NAME]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurposeSpec {
@@ -121,6 +125,7 @@ pub struct PurposeSpec {
 }
 
 /// Whether a rule permits or forbids.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
@@ -133,6 +138,7 @@ pub enum Effect {
 }
 
 /// A rule (`[[rule]]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
@@ -165,6 +171,7 @@ pub struct RuleSpec {
 }
 
 /// What a permit rule grants (`grant = { … }`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantSpec {

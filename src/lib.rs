@@ -123,6 +123,8 @@ mod path;
 mod pattern;
 mod policy;
 mod request;
+#[cfg(feature = "schema")]
+mod schema;
 mod scopes;
 mod source;
 #[cfg(feature = "tracing")]

@@ -32,6 +32,7 @@ use crate::value::AttrValue;
 /// }"#).unwrap();
 /// assert_eq!(request, same);
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
@@ -64,6 +65,7 @@ pub struct MintRequest {
 }
 
 /// The authenticated identity asking for the credential.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
@@ -106,6 +108,7 @@ impl Identity {
 ///
 /// Not `#[non_exhaustive]`: policies name these in conditions, so a new kind
 /// is a deliberate, visible change.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
@@ -155,6 +158,7 @@ impl fmt::Display for IdentityKind {
 }
 
 /// Where an identity stands in its lifecycle.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleState {
@@ -196,6 +200,7 @@ impl fmt::Display for LifecycleState {
 }
 
 /// The task a credential is requested for.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
@@ -226,6 +231,7 @@ impl Purpose {
 /// (the subject token's `sub`), `actors` the actors already in the subject
 /// token's `act` chain, nearest first, and `parent` the grant being
 /// exchanged, which bounds what can be minted.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Delegation {
@@ -248,6 +254,7 @@ impl Delegation {
 }
 
 /// One actor of a delegation chain (an `act` claim level).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
@@ -262,6 +269,7 @@ pub struct Actor {
 }
 
 /// The grant being exchanged or delegated from.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParentGrant {

@@ -16,6 +16,7 @@ use crate::value::AttrValue;
 /// The answer.
 ///
 /// Not `#[non_exhaustive]`: these three are the product's vocabulary.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -38,6 +39,7 @@ impl fmt::Display for Decision {
 }
 
 /// Why a request was denied, in one word.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -69,6 +71,7 @@ impl fmt::Display for Denial {
 
 /// A condition that did not hold: where, what the policy expected, what the
 /// request had.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionFailure {
@@ -91,6 +94,7 @@ impl fmt::Display for ConditionFailure {
 }
 
 /// Why a scope fell out.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -112,6 +116,7 @@ pub enum ScopeCause {
 }
 
 /// Why an audience fell out.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -125,6 +130,7 @@ pub enum AudienceCause {
 }
 
 /// What capped the lifetime.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -142,6 +148,7 @@ pub enum TtlCap {
 }
 
 /// One machine-readable reason. Serialized with a `kind` tag.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
@@ -434,6 +441,7 @@ impl TtlCap {
 }
 
 /// Which policy decided: recorded on every grant.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRef {
@@ -449,6 +457,7 @@ pub struct PolicyRef {
 ///
 /// Serializes to JSON as an audit record. Everything in it is owned, so it
 /// can be logged or sent after the policy is gone.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grant {
