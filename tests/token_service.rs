@@ -6,16 +6,26 @@
     reason = "test code: a panic here is a failed test"
 )]
 
+#[path = "../examples/token_service/jwks.rs"]
+mod jwks;
+#[path = "../examples/token_service/keys.rs"]
+mod keys;
+#[path = "../examples/token_service/mapping.rs"]
+mod mapping;
 #[path = "../examples/token_service/service.rs"]
 mod service;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jwks::{UpstreamJwks, VerificationKeys};
+use keys::{KeyRing, SigningKey};
+use mapping::IssuerProfile;
 use mintgate::{IdentityKind, LifecycleState};
 use serde_json::{Map, Value, json};
 use service::{
@@ -26,7 +36,6 @@ use service::{
 const IDP: &str = "https://idp.example.org";
 const STS: &str = "https://sts.example.org";
 const IDP_SECRET: &[u8] = b"test-upstream-secret-0123456789abcdef";
-const STS_SECRET: &[u8] = b"test-signing-secret-0123456789abcdef";
 const POLICY: &str = include_str!("../examples/token_service/policy.toml");
 
 /// A decision log the test can read.
@@ -74,23 +83,52 @@ async fn start(name: &str, reload_interval: Option<Duration>) -> Harness {
     start_with(name, reload_interval, BTreeMap::new()).await
 }
 
+/// The STS signing keys of the tests that do not rotate: one ES256 key,
+/// `test-1`, for the whole test binary.
+fn sts_ring() -> KeyRing {
+    static RING: OnceLock<KeyRing> = OnceLock::new();
+    RING.get_or_init(|| KeyRing::new(SigningKey::generate_es256("test-1").unwrap()))
+        .clone()
+}
+
+/// The demo identity provider: HS256, as `--demo-hs256` configures it.
+fn demo_idp() -> TrustedIssuer {
+    TrustedIssuer {
+        issuer: IDP.into(),
+        keys: VerificationKeys::DemoHs256(DecodingKey::from_secret(IDP_SECRET).unwrap()),
+        profile: IssuerProfile::Oidc(IdentityKind::Workload),
+    }
+}
+
 async fn start_with(
     name: &str,
     reload_interval: Option<Duration>,
     inventory: BTreeMap<String, InventoryEntry>,
 ) -> Harness {
-    let policy_path = temp_policy(name, POLICY);
+    start_config(
+        name,
+        POLICY,
+        sts_ring(),
+        vec![demo_idp()],
+        reload_interval,
+        inventory,
+    )
+    .await
+}
+
+async fn start_config(
+    name: &str,
+    policy: &str,
+    signing: KeyRing,
+    trusted_issuers: Vec<TrustedIssuer>,
+    reload_interval: Option<Duration>,
+    inventory: BTreeMap<String, InventoryEntry>,
+) -> Harness {
+    let policy_path = temp_policy(name, policy);
     let config = ServiceConfig {
         issuer: STS.into(),
-        signing_key: EncodingKey::from_secret(STS_SECRET).unwrap(),
-        signing_algorithm: Algorithm::HS256,
-        key_id: Some("test-1".into()),
-        trusted_issuers: vec![TrustedIssuer {
-            issuer: IDP.into(),
-            key: DecodingKey::from_secret(IDP_SECRET).unwrap(),
-            algorithm: Algorithm::HS256,
-            default_kind: IdentityKind::Workload,
-        }],
+        signing,
+        trusted_issuers,
         policy_path: policy_path.clone(),
         reload_interval,
         inventory,
@@ -148,17 +186,27 @@ fn reports_agent_token() -> String {
     idp_token(json!({ "sub": "agent:reports-summarizer", "kind": "agent" }))
 }
 
-/// Verifies a minted token with the STS key and returns its header and claims.
+/// Verifies a minted token with the STS's published key (ES256, `test-1`)
+/// and returns its header and claims.
 fn decode_minted(token: &str, aud: &str) -> (Header, Map<String, Value>) {
-    let mut v = Validation::new(Algorithm::HS256);
+    let jwks = sts_ring().jwks(service::now_utc());
+    verify_with_jwks(token, aud, &jwks)
+}
+
+/// Verifies a minted token as a resource server does: the key its `kid`
+/// names in the JWKS, the key's algorithm, the STS as issuer, `aud`.
+fn verify_with_jwks(token: &str, aud: &str, jwks: &JwkSet) -> (Header, Map<String, Value>) {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::ES256);
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .unwrap_or_else(|| panic!("no key {:?} in the JWKS", header.kid));
+    let mut v = Validation::new(Algorithm::ES256);
     v.set_issuer(&[STS]);
     v.set_audience(&[aud]);
-    let data = jsonwebtoken::decode::<Map<String, Value>>(
-        token,
-        &DecodingKey::from_secret(STS_SECRET).unwrap(),
-        &v,
-    )
-    .unwrap();
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+            .unwrap();
     (data.header, data.claims)
 }
 
