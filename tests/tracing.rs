@@ -202,3 +202,45 @@ fn no_subscriber_no_event_and_the_same_grant() {
     assert_eq!(a, b, "tracing never changes a decision");
     assert_eq!(capture.0.lock().unwrap().len(), 1);
 }
+
+/// The subscriber of docs/integrations.md, writing to a buffer.
+#[test]
+fn the_documented_fmt_subscriber_prints_the_event() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(true)
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        )
+        .with(Targets::new().with_target("mintgate::decision", tracing::Level::INFO));
+    let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
+    let now = "2026-11-28T12:00:00Z".parse().unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        policy.evaluate(&request(&["reports:write", "mail:read"]), now);
+    });
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    for part in [
+        " INFO mintgate::decision: mintgate decision decision=narrow denial= subject=agent:reports-7 policy_id=reports-issuer policy_revision=2026-11-28.1 policy_digest=sha256:",
+        " matched_rules=reporting-agents controls=OWASP NHI5:2025 reasons=scope_removed audience_narrowed scopes=reports:write elapsed_us=",
+    ] {
+        assert!(text.contains(part), "{part}\nin\n{text}");
+    }
+}
