@@ -71,7 +71,7 @@ pub(crate) enum KindOrReasonMatch {
     /// A reason kind, such as `ttl_clamped`.
     Kind(String),
     /// Reason fields to compare.
-    Match(crate::authoring::ReasonMatch),
+    Match(Box<crate::authoring::ReasonMatch>),
 }
 
 /// A case file's condition matcher: an attribute path, or a table.
