@@ -82,8 +82,9 @@ impl UpstreamJwks {
         Ok(n)
     }
 
-    /// Fetches an issuer's JWKS over HTTPS (its `jwks_uri`, such as
-    /// `https://token.actions.githubusercontent.com/.well-known/jwks`).
+    /// Fetches a JWKS over plain HTTP (a local sidecar or in-cluster
+    /// endpoint: the example's `reqwest` is built without TLS; HTTPS
+    /// `jwks_uri`s are fetched to a file by whoever deploys the service).
     pub async fn fetch(url: &str) -> Result<String, String> {
         let response = reqwest::get(url)
             .await

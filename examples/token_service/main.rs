@@ -32,11 +32,14 @@
 //!   staged: rotation without downtime.
 //! - **upstream tokens** are verified against each trusted issuer's JWKS
 //!   (RS256 or ES256, chosen by the token's `kid`): `--trust
-//!   https://token.actions.githubusercontent.com,github-actions,https://token.actions.githubusercontent.com/.well-known/jwks`
+//!   https://token.actions.githubusercontent.com,github-actions,/etc/sts/github-jwks.json`
 //!   or `--trust https://oidc.prod-eu1.k8s.example.org,kubernetes,/etc/sts/cluster-jwks.json`.
 //!   PROFILE picks the claims mapper: `github-actions`, `gitlab-ci`,
-//!   `kubernetes`, `spiffe` or `oidc:<kind>`. JWKS is a file or an `https`
-//!   URL, re-read every `--reload-every` seconds.
+//!   `kubernetes`, `spiffe` or `oidc:<kind>`. JWKS is a file, re-read every
+//!   `--reload-every` seconds (keep it current with `curl -o` from the
+//!   issuer's `jwks_uri`, or `kubectl get --raw /openid/v1/jwks`), or a
+//!   plain `http://` URL such as a local JWKS sidecar: the example's HTTP
+//!   client is built without TLS to keep the dev-dependencies small.
 //! - **`--demo-hs256`** (demo only) also trusts the demo identity provider
 //!   `https://idp.example.org`, whose HS256 secret is
 //!   `TOKEN_SERVICE_UPSTREAM_SECRET` (default: a published demo value);
@@ -124,9 +127,9 @@ fn new_kid() -> String {
     format!("es256-{}", service::now_utc().format("%Y%m%dT%H%M%S%.3fZ"))
 }
 
-/// Reads a JWKS from a file or an `https` URL.
+/// Reads a JWKS from a file or an `http://` URL.
 async fn read_jwks(source: &str) -> Result<String, String> {
-    if source.starts_with("https://") || source.starts_with("http://") {
+    if source.starts_with("http://") {
         UpstreamJwks::fetch(source).await
     } else {
         std::fs::read_to_string(source).map_err(|e| format!("cannot read the JWKS {source}: {e}"))
@@ -191,13 +194,14 @@ fn spawn_jwks_refresh(sources: Vec<(String, UpstreamJwks)>, every: std::time::Du
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let upstream_secret = secret("TOKEN_SERVICE_UPSTREAM_SECRET", DEMO_UPSTREAM_SECRET);
+    let demo_hs256 = args.iter().any(|a| a == "--demo-hs256");
 
     let demo = args
         .iter()
         .position(|a| a == "--demo-token")
         .and_then(|i| args.get(i + 1));
     if let Some(name) = demo {
+        let upstream_secret = secret("TOKEN_SERVICE_UPSTREAM_SECRET", DEMO_UPSTREAM_SECRET);
         println!("{}", demo_token(name, &upstream_secret)?);
         return Ok(());
     }
@@ -272,7 +276,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             profile: IssuerProfile::parse(profile)?,
         });
     }
-    if args.iter().any(|a| a == "--demo-hs256") {
+    if demo_hs256 {
+        let upstream_secret = secret("TOKEN_SERVICE_UPSTREAM_SECRET", DEMO_UPSTREAM_SECRET);
         eprintln!(
             "warning: --demo-hs256: accepting HS256 tokens of the demo identity provider {DEMO_IDP}"
         );
