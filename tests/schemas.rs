@@ -154,3 +154,111 @@ fn schemas_describe_the_serde_forms() {
     let text = cases.to_string();
     assert!(text.contains("KindOrReasonMatch") && text.contains("PathOrConditionMatch"));
 }
+
+/// Every file of the repository the schemas describe, read as JSON (TOML
+/// through the `toml` crate, as taplo sees it).
+fn files(dir: &str, suffix: &str, out: &mut Vec<PathBuf>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return;
+    };
+    for e in entries {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            files(
+                path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .unwrap()
+                    .to_str()
+                    .unwrap(),
+                suffix,
+                out,
+            );
+        } else if path.to_str().unwrap().ends_with(suffix) {
+            out.push(path);
+        }
+    }
+}
+
+fn as_json(path: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).unwrap()
+    } else {
+        // TOML datetimes are strings in JSON, as taplo validates them.
+        let v: toml::Value = toml::from_str(&text).unwrap();
+        serde_json::to_value(v).unwrap()
+    }
+}
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let schema = std::fs::read_to_string(dir().join(name)).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).unwrap()
+}
+
+fn check_all(schema: &str, paths: &[PathBuf]) -> usize {
+    assert!(!paths.is_empty(), "no files for {schema}");
+    let v = validator(schema);
+    for path in paths {
+        let errors: Vec<String> = v
+            .iter_errors(&as_json(path))
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} against {schema}: {errors:#?}",
+            path.display()
+        );
+    }
+    paths.len()
+}
+
+#[test]
+fn the_repositorys_own_files_are_valid_against_the_committed_schemas() {
+    let mut policies = Vec::new();
+    files("examples/policies", ".toml", &mut policies);
+    policies.retain(|p| !p.to_str().unwrap().ends_with(".cases.toml"));
+    policies
+        .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/token_service/policy.toml"));
+    let mut cases = Vec::new();
+    files("examples/policies", ".cases.toml", &mut cases);
+    let mut requests = Vec::new();
+    files("examples/requests", ".json", &mut requests);
+    files(
+        "examples/policies/cookbook/requests",
+        ".json",
+        &mut requests,
+    );
+    let n = check_all("policy.schema.json", &policies)
+        + check_all("cases.schema.json", &cases)
+        + check_all("request.schema.json", &requests);
+    assert!(n > 30, "{n} files");
+
+    // Grants: what the engine writes for those requests, as decision logs hold them.
+    let v = validator("grant.schema.json");
+    let policy = mintgate::IssuancePolicy::from_toml_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/policies/quickstart.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let now = "2026-11-28T12:00:00Z".parse().unwrap();
+    for path in &requests {
+        let request: mintgate::MintRequest =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let line: Value = serde_json::from_str(&policy.evaluate(&request, now).to_json()).unwrap();
+        let errors: Vec<String> = v.iter_errors(&line).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "grant for {}: {errors:#?}",
+            path.display()
+        );
+    }
+
+    // And they reject what serde rejects: an unknown key, a bad kind.
+    let bad_request = serde_json::json!({ "identity": { "subject": "a", "kind": "robot" } });
+    assert!(!validator("request.schema.json").is_valid(&bad_request));
+    let bad_policy =
+        serde_json::json!({ "policy": { "id": "a", "revision": "1", "max_tll": "1h" } });
+    assert!(!validator("policy.schema.json").is_valid(&bad_policy));
+}
