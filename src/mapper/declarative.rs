@@ -47,6 +47,7 @@ use crate::value::AttrValue;
 /// assert_eq!(err.to_string(), "claim `/ext/team`: missing");
 /// # Ok::<(), mintgate::mapper::MapError>(())
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimMapping {
@@ -89,6 +90,7 @@ fn default_issuer() -> ClaimRef {
 /// assert_eq!(r.claim(), "/a/b");
 /// assert!(r.is_optional());
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ClaimRef {
