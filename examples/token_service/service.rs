@@ -1,7 +1,9 @@
 //! An RFC 8693 token-exchange endpoint on mintgate: the reusable service.
 //!
 //! `main.rs` runs it; `tests/token_service.rs` includes this file with
-//! `#[path]` and drives it over loopback HTTP.
+//! `#[path]` and drives it over loopback HTTP. Both also declare its sibling
+//! modules `keys` (signing keys), `jwks` (JWKS publication and upstream
+//! verification) and `mapping` (claims mappers per issuer).
 //!
 //! The mint path, in order:
 //!
