@@ -29,6 +29,7 @@ use crate::grant::CallerDetail;
 /// assert_eq!(doc.rules.len(), 1);
 /// # Ok::<(), mintgate::CompileError>(())
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
@@ -49,6 +50,7 @@ pub struct PolicyDocument {
 }
 
 /// Policy-wide settings (`[policy]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySettings {
@@ -99,6 +101,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// What asking for more than the policy allows earns.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnExcess {
@@ -110,6 +113,7 @@ pub enum OnExcess {
 }
 
 /// A purpose in the catalogue (`[purposes.NAME]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurposeSpec {
@@ -127,6 +131,7 @@ pub struct PurposeSpec {
 }
 
 /// Whether a rule permits or forbids.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
@@ -139,6 +144,7 @@ pub enum Effect {
 }
 
 /// A rule (`[[rule]]`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
@@ -171,6 +177,7 @@ pub struct RuleSpec {
 }
 
 /// What a permit rule grants (`grant = { … }`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantSpec {

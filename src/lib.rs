@@ -117,6 +117,17 @@
 //! - `authoring`: `mintgate::authoring` — lints, policy test cases and the replay
 //!   diff, for authors and CI; the only part that reads files.
 //! - `cli`: the `mintgate` binary (docs/cli.md); implies `authoring`.
+//! - `tracing`: one `tracing` event per decision (target
+//!   `mintgate::decision`: decision, denial, policy, matched rules, deciding
+//!   controls, reason kinds, granted scopes, elapsed time; bounded fields, no
+//!   token material). See `docs/integrations.md`.
+//! - `schema`: `schemars::JsonSchema` for policy documents, requests, grants
+//!   and (with `authoring`) case files; the committed `schemas/` are
+//!   generated from it. See `docs/schemas.md`.
+//!
+//! [`mapper`] (always built, no I/O) turns an upstream token's verified
+//! claims — GitHub Actions, GitLab CI, Kubernetes, SPIFFE, OIDC, RFC 8693
+//! delegation, or a declarative mapping — into a [`MintRequest`].
 //!
 //! Lints (no `unsafe`, no `unwrap`/`expect`/`panic!`/indexing outside
 //! tests, documented public items) are set for every target in the
@@ -137,12 +148,17 @@ mod grant;
 mod ids;
 mod index;
 mod limits;
+pub mod mapper;
 mod path;
 mod pattern;
 mod policy;
 mod request;
+#[cfg(feature = "schema")]
+mod schema;
 mod scopes;
 mod source;
+#[cfg(feature = "tracing")]
+mod trace;
 mod value;
 
 pub use document::{

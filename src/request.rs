@@ -36,6 +36,7 @@ use crate::value::AttrValue;
 /// }"#).unwrap();
 /// assert_eq!(request, same);
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
@@ -68,6 +69,7 @@ pub struct MintRequest {
 }
 
 /// The authenticated identity asking for the credential.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
@@ -110,6 +112,7 @@ impl Identity {
 ///
 /// Not `#[non_exhaustive]`: policies name these in conditions, so a new kind
 /// is a deliberate, visible change.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityKind {
@@ -178,6 +181,7 @@ impl fmt::Display for IdentityKind {
 }
 
 /// Where an identity stands in its lifecycle.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleState {
@@ -266,6 +270,7 @@ impl fmt::Display for LifecycleState {
 }
 
 /// The task a credential is requested for.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
@@ -296,6 +301,7 @@ impl Purpose {
 /// (the subject token's `sub`), `actors` the actors already in the subject
 /// token's `act` chain, nearest first, and `parent` the grant being
 /// exchanged, which bounds what can be minted.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Delegation {
@@ -318,6 +324,7 @@ impl Delegation {
 }
 
 /// One actor of a delegation chain (an `act` claim level).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
@@ -332,6 +339,7 @@ pub struct Actor {
 }
 
 /// The grant being exchanged or delegated from.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParentGrant {

@@ -6,16 +6,26 @@
     reason = "test code: a panic here is a failed test"
 )]
 
+#[path = "../examples/token_service/jwks.rs"]
+mod jwks;
+#[path = "../examples/token_service/keys.rs"]
+mod keys;
+#[path = "../examples/token_service/mapping.rs"]
+mod mapping;
 #[path = "../examples/token_service/service.rs"]
 mod service;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jwks::{UpstreamJwks, VerificationKeys};
+use keys::{KeyRing, SigningKey};
+use mapping::IssuerProfile;
 use mintgate::{IdentityKind, LifecycleState};
 use serde_json::{Map, Value, json};
 use service::{
@@ -26,7 +36,6 @@ use service::{
 const IDP: &str = "https://idp.example.org";
 const STS: &str = "https://sts.example.org";
 const IDP_SECRET: &[u8] = b"test-upstream-secret-0123456789abcdef";
-const STS_SECRET: &[u8] = b"test-signing-secret-0123456789abcdef";
 const POLICY: &str = include_str!("../examples/token_service/policy.toml");
 
 /// A decision log the test can read.
@@ -74,23 +83,52 @@ async fn start(name: &str, reload_interval: Option<Duration>) -> Harness {
     start_with(name, reload_interval, BTreeMap::new()).await
 }
 
+/// The STS signing keys of the tests that do not rotate: one ES256 key,
+/// `test-1`, for the whole test binary.
+fn sts_ring() -> KeyRing {
+    static RING: OnceLock<KeyRing> = OnceLock::new();
+    RING.get_or_init(|| KeyRing::new(SigningKey::generate_es256("test-1").unwrap()))
+        .clone()
+}
+
+/// The demo identity provider: HS256, as `--demo-hs256` configures it.
+fn demo_idp() -> TrustedIssuer {
+    TrustedIssuer {
+        issuer: IDP.into(),
+        keys: VerificationKeys::DemoHs256(DecodingKey::from_secret(IDP_SECRET).unwrap()),
+        profile: IssuerProfile::Oidc(IdentityKind::Workload),
+    }
+}
+
 async fn start_with(
     name: &str,
     reload_interval: Option<Duration>,
     inventory: BTreeMap<String, InventoryEntry>,
 ) -> Harness {
-    let policy_path = temp_policy(name, POLICY);
+    start_config(
+        name,
+        POLICY,
+        sts_ring(),
+        vec![demo_idp()],
+        reload_interval,
+        inventory,
+    )
+    .await
+}
+
+async fn start_config(
+    name: &str,
+    policy: &str,
+    signing: KeyRing,
+    trusted_issuers: Vec<TrustedIssuer>,
+    reload_interval: Option<Duration>,
+    inventory: BTreeMap<String, InventoryEntry>,
+) -> Harness {
+    let policy_path = temp_policy(name, policy);
     let config = ServiceConfig {
         issuer: STS.into(),
-        signing_key: EncodingKey::from_secret(STS_SECRET).unwrap(),
-        signing_algorithm: Algorithm::HS256,
-        key_id: Some("test-1".into()),
-        trusted_issuers: vec![TrustedIssuer {
-            issuer: IDP.into(),
-            key: DecodingKey::from_secret(IDP_SECRET).unwrap(),
-            algorithm: Algorithm::HS256,
-            default_kind: IdentityKind::Workload,
-        }],
+        signing,
+        trusted_issuers,
         policy_path: policy_path.clone(),
         reload_interval,
         inventory,
@@ -148,17 +186,27 @@ fn reports_agent_token() -> String {
     idp_token(json!({ "sub": "agent:reports-summarizer", "kind": "agent" }))
 }
 
-/// Verifies a minted token with the STS key and returns its header and claims.
+/// Verifies a minted token with the STS's published key (ES256, `test-1`)
+/// and returns its header and claims.
 fn decode_minted(token: &str, aud: &str) -> (Header, Map<String, Value>) {
-    let mut v = Validation::new(Algorithm::HS256);
+    let jwks = sts_ring().jwks(service::now_utc());
+    verify_with_jwks(token, aud, &jwks)
+}
+
+/// Verifies a minted token as a resource server does: the key its `kid`
+/// names in the JWKS, the key's algorithm, the STS as issuer, `aud`.
+fn verify_with_jwks(token: &str, aud: &str, jwks: &JwkSet) -> (Header, Map<String, Value>) {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::ES256);
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .unwrap_or_else(|| panic!("no key {:?} in the JWKS", header.kid));
+    let mut v = Validation::new(Algorithm::ES256);
     v.set_issuer(&[STS]);
     v.set_audience(&[aud]);
-    let data = jsonwebtoken::decode::<Map<String, Value>>(
-        token,
-        &DecodingKey::from_secret(STS_SECRET).unwrap(),
-        &v,
-    )
-    .unwrap();
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+            .unwrap();
     (data.header, data.claims)
 }
 
@@ -783,4 +831,367 @@ fn deny_reasons_map_to_rfc_error_codes() {
         described.error_description, "the request is forbidden by policy",
         "the caller is not told the rule"
     );
+}
+
+// ------------------------------------------------ real keys: JWKS, rotation
+
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
+const CLUSTER: &str = "https://oidc.prod-eu1.k8s.example.org";
+
+fn cookbook(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/examples/policies/cookbook/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// GitHub Actions stand-in: RS256 with the fixture key (tests/fixtures/README.md).
+fn github_key() -> EncodingKey {
+    EncodingKey::from_rsa_der(include_bytes!("fixtures/upstream-rs256.test-key.der"))
+}
+
+fn github_jwks() -> String {
+    let mut rsa =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&github_key(), Algorithm::RS256).unwrap();
+    rsa.common.key_id = Some("gha-1".into());
+    // A second, unrelated key: the `kid` must pick the right one.
+    let other = SigningKey::generate_es256("gha-ec").unwrap();
+    let set = JwkSet {
+        keys: vec![other.public_jwk().unwrap().clone(), rsa],
+    };
+    serde_json::to_string(&set).unwrap()
+}
+
+fn rs256(claims: &Value, kid: &str) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, &github_key()).unwrap()
+}
+
+/// A GitHub Actions OIDC token (the documented claim set) for acme/app's
+/// prod deploy, addressed to the STS.
+fn github_claims() -> Value {
+    let t = now();
+    json!({
+        "jti": "5d8f3c1e-2b9a-4e6f-8d7c-1a2b3c4d5e6f",
+        "sub": "repo:acme/app:environment:prod",
+        "environment": "prod",
+        "aud": STS,
+        "ref": "refs/heads/main",
+        "sha": "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c",
+        "repository": "acme/app",
+        "repository_owner": "acme",
+        "actor_id": "12",
+        "repository_visibility": "private",
+        "repository_id": "892341",
+        "repository_owner_id": "1342004",
+        "run_id": "8412345678",
+        "run_number": "10",
+        "run_attempt": "1",
+        "runner_environment": "github-hosted",
+        "actor": "octocat",
+        "workflow": "release",
+        "head_ref": "",
+        "base_ref": "",
+        "event_name": "push",
+        "ref_type": "branch",
+        "workflow_ref": "acme/app/.github/workflows/release.yml@refs/heads/main",
+        "job_workflow_ref": "acme/platform-workflows/.github/workflows/deploy.yml@refs/tags/v3.2.0",
+        "iss": GITHUB,
+        "nbf": t - 5,
+        "iat": t - 5,
+        "exp": t + 300
+    })
+}
+
+/// A projected service-account token of the prod-eu1 cluster (the
+/// documented claim set), for the ledger writer, addressed to the STS.
+fn kubernetes_claims() -> Value {
+    let t = now();
+    json!({
+        "aud": [STS],
+        "exp": t + 3600,
+        "iat": t - 60,
+        "nbf": t - 60,
+        "iss": CLUSTER,
+        "jti": "ea28ed49-2e11-4280-9ec5-bc3d1d84661a",
+        "kubernetes.io": {
+            "namespace": "payments",
+            "node": { "name": "ip-10-40-3-17.eu-west-1.compute.internal", "uid": "58456cb0-dd00-45ed-b797-5578fdceaced" },
+            "pod": { "name": "ledger-writer-7d9f8c6b5-x2k4q", "uid": "0e6d2c1a-4b3f-4e5d-8c7b-6a5f4e3d2c1b" },
+            "serviceaccount": { "name": "ledger-writer", "uid": "5b1c2f9e-7a51-4c0d-9a8e-3f2d1c0b9a87" },
+            "warnafter": t + 3000
+        },
+        "sub": "system:serviceaccount:payments:ledger-writer"
+    })
+}
+
+impl Harness {
+    async fn jwks(&self) -> JwkSet {
+        let resp = self
+            .client
+            .get(format!("{}/.well-known/jwks.json", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.headers().get("content-type").unwrap(),
+            "application/jwk-set+json"
+        );
+        resp.json().await.unwrap()
+    }
+}
+
+fn kids(set: &JwkSet) -> Vec<String> {
+    let mut k: Vec<String> = set
+        .keys
+        .iter()
+        .map(|k| k.common.key_id.clone().unwrap())
+        .collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn github_actions_token_verified_against_its_jwks_is_exchanged_for_an_es256_token() {
+    let ring = KeyRing::new(SigningKey::generate_es256("sts-gha").unwrap());
+    let github = TrustedIssuer {
+        issuer: GITHUB.into(),
+        keys: VerificationKeys::Jwks(UpstreamJwks::from_json(&github_jwks()).unwrap()),
+        profile: IssuerProfile::GitHubActions,
+    };
+    let h = start_config(
+        "jwks-github",
+        &cookbook("github-actions"),
+        ring,
+        vec![github, demo_idp()],
+        None,
+        BTreeMap::new(),
+    )
+    .await;
+
+    let token = rs256(&github_claims(), "gha-1");
+    let (status, body) = h
+        .exchange(
+            &token,
+            "deploy:write artifacts:read",
+            &["https://deploy.example.org"],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "deploy:write artifacts:read");
+    let log = h.log.lines();
+    assert_eq!(log[0]["decision"], "allow", "{}", log[0]);
+    assert_eq!(log[0]["policy"]["id"], "github-actions-deploys");
+
+    // A resource server verifies it with nothing but the published JWKS.
+    let jwks = h.jwks().await;
+    assert_eq!(kids(&jwks), ["sts-gha"]);
+    assert!(
+        serde_json::to_value(&jwks).unwrap()["keys"][0]
+            .get("d")
+            .is_none(),
+        "only public keys are published"
+    );
+    let minted = body["access_token"].as_str().unwrap();
+    let (header, claims) = verify_with_jwks(minted, "https://deploy.example.org", &jwks);
+    assert_eq!(header.kid.as_deref(), Some("sts-gha"));
+    assert_eq!(claims["sub"], "repo:acme/app:environment:prod");
+    assert!(
+        claims["exp"].as_i64().unwrap() <= github_claims()["exp"].as_i64().unwrap(),
+        "never outlives the GitHub token"
+    );
+
+    // Refused before the policy: unknown kid, an HS256 token using the RSA
+    // key's kid (algorithm confusion), a mapped claim missing.
+    let unknown_kid = rs256(&github_claims(), "gha-9");
+    let mut hs = Header::new(Algorithm::HS256);
+    hs.kid = Some("gha-1".into());
+    let confused = jsonwebtoken::encode(
+        &hs,
+        &github_claims(),
+        &EncodingKey::from_secret(b"the-public-key-as-a-secret-0123456789").unwrap(),
+    )
+    .unwrap();
+    let mut no_id = github_claims();
+    no_id.as_object_mut().unwrap().remove("repository_id");
+    for (what, token, expected) in [
+        ("unknown kid", unknown_kid, "no key gha-9"),
+        ("HS256 with an RSA kid", confused, "InvalidAlgorithm"),
+        (
+            "no repository_id",
+            rs256(&no_id, "gha-1"),
+            "subject_token: claim `repository_id`: missing",
+        ),
+    ] {
+        let (status, body) = h
+            .exchange(&token, "deploy:write", &["https://deploy.example.org"])
+            .await;
+        assert_eq!(status, 400, "{what}");
+        assert_eq!(body["error"], "invalid_request", "{what}");
+        let d = body["error_description"].as_str().unwrap();
+        assert!(d.contains(expected), "{what}: {d}");
+    }
+    assert_eq!(h.log.lines().len(), 1, "none of them reached the policy");
+}
+
+#[tokio::test]
+async fn kubernetes_token_verified_against_the_cluster_jwks_is_exchanged() {
+    // The cluster's service-account issuer, signing ES256.
+    let cluster = KeyRing::new(SigningKey::generate_es256("prod-eu1-2026").unwrap());
+    let cluster_jwks = serde_json::to_string(&cluster.jwks(service::now_utc())).unwrap();
+    let upstream = UpstreamJwks::from_json(&cluster_jwks).unwrap();
+    // Kept to refresh the keys later, as main.rs's refresh task does.
+    let trusted_keys = VerificationKeys::Jwks(upstream.clone());
+    let trusted = TrustedIssuer {
+        issuer: CLUSTER.into(),
+        keys: VerificationKeys::Jwks(upstream),
+        profile: IssuerProfile::Kubernetes,
+    };
+    let h = start_config(
+        "jwks-k8s",
+        &cookbook("kubernetes"),
+        KeyRing::new(SigningKey::generate_es256("sts-k8s").unwrap()),
+        vec![trusted],
+        None,
+        BTreeMap::new(),
+    )
+    .await;
+    let token = cluster.sign("JWT", &kubernetes_claims()).unwrap();
+    let (status, body) = h
+        .exchange(
+            &token,
+            "ledger:write ledger:read",
+            &["https://ledger.payments.svc.cluster.local"],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "ledger:write ledger:read");
+    let log = h.log.lines();
+    assert_eq!(
+        log[0]["matched_rules"],
+        json!(["ledger-writer", "payments-namespace-readers"])
+    );
+    let (_, claims) = verify_with_jwks(
+        body["access_token"].as_str().unwrap(),
+        "https://ledger.payments.svc.cluster.local",
+        &h.jwks().await,
+    );
+    assert_eq!(
+        claims["sub"],
+        "system:serviceaccount:payments:ledger-writer"
+    );
+
+    // The cluster rotates its key: tokens of the new key verify once the
+    // service has the new JWKS, not before.
+    let next = KeyRing::new(SigningKey::generate_es256("prod-eu1-2027").unwrap());
+    let new_token = next.sign("JWT", &kubernetes_claims()).unwrap();
+    let (status, body) = h.exchange(&new_token, "ledger:read", &[]).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("no key prod-eu1-2027")
+    );
+    let VerificationKeys::Jwks(jwks) = &trusted_keys else {
+        panic!("a JWKS issuer")
+    };
+    let both = JwkSet {
+        keys: [
+            cluster.jwks(service::now_utc()).keys,
+            next.jwks(service::now_utc()).keys,
+        ]
+        .concat(),
+    };
+    assert_eq!(
+        jwks.replace(&serde_json::to_string(&both).unwrap())
+            .unwrap(),
+        2
+    );
+    let (status, body) = h.exchange(&new_token, "ledger:read", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = h.exchange(&token, "ledger:read", &[]).await;
+    assert_eq!(
+        status, 200,
+        "the old key still verifies while it is in the set"
+    );
+}
+
+#[tokio::test]
+async fn signing_keys_rotate_without_downtime() {
+    let ring = KeyRing::new(SigningKey::generate_es256("k1").unwrap());
+    let h = start_config(
+        "rotation",
+        POLICY,
+        ring.clone(),
+        vec![demo_idp()],
+        None,
+        BTreeMap::new(),
+    )
+    .await;
+    let mint = |h: &Harness| {
+        let client = h.client.clone();
+        let url = format!("{}/token", h.base);
+        async move {
+            let ci = ci_token();
+            let resp = client
+                .post(url)
+                .form(&[
+                    ("grant_type", GRANT_TYPE_TOKEN_EXCHANGE),
+                    ("subject_token", ci.as_str()),
+                    ("subject_token_type", TOKEN_TYPE_JWT),
+                    ("scope", "deploy:write"),
+                    ("audience", "https://deploy.example.org"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let body: Value = resp.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let kid_of = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+    let aud = "https://deploy.example.org";
+
+    let t1 = mint(&h).await;
+    assert_eq!(kid_of(&t1), "k1");
+    assert_eq!(kids(&h.jwks().await), ["k1"]);
+
+    // 1. stage k2: published, not yet signing.
+    ring.stage(SigningKey::generate_es256("k2").unwrap());
+    assert_eq!(kids(&h.jwks().await), ["k1", "k2"]);
+    assert_eq!(kid_of(&mint(&h).await), "k1");
+
+    // 2. rotate while requests are in flight: every one succeeds, each
+    //    token verifies against the JWKS published afterwards.
+    let in_flight: Vec<_> = (0..24).map(|_| tokio::spawn(mint(&h))).collect();
+    let now = service::now_utc();
+    assert_eq!(ring.rotate(now, chrono::Duration::hours(1)).unwrap(), "k2");
+    let t2 = mint(&h).await;
+    assert_eq!(kid_of(&t2), "k2");
+    let jwks = h.jwks().await;
+    assert_eq!(kids(&jwks), ["k1", "k2"], "k1 stays published, retired");
+    for t in in_flight {
+        let t = t.await.unwrap();
+        verify_with_jwks(&t, aud, &jwks);
+    }
+    verify_with_jwks(&t1, aud, &jwks);
+    verify_with_jwks(&t2, aud, &jwks);
+
+    // Nothing staged: nothing to rotate to.
+    assert!(ring.rotate(now, chrono::Duration::hours(1)).is_err());
+    assert_eq!(ring.active_kid(), "k2");
+
+    // 3. once k1's tokens have all expired it leaves the JWKS.
+    ring.prune(now + chrono::Duration::minutes(59));
+    assert_eq!(kids(&h.jwks().await), ["k1", "k2"]);
+    ring.prune(now + chrono::Duration::hours(1) + chrono::Duration::seconds(1));
+    let jwks = h.jwks().await;
+    assert_eq!(kids(&jwks), ["k2"]);
+    assert!(jwks.find("k1").is_none());
+    verify_with_jwks(&t2, aud, &jwks);
 }

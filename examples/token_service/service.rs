@@ -1,7 +1,9 @@
 //! An RFC 8693 token-exchange endpoint on mintgate: the reusable service.
 //!
 //! `main.rs` runs it; `tests/token_service.rs` includes this file with
-//! `#[path]` and drives it over loopback HTTP.
+//! `#[path]` and drives it over loopback HTTP. Both also declare its sibling
+//! modules `keys` (signing keys), `jwks` (JWKS publication and upstream
+//! verification) and `mapping` (claims mappers per issuer).
 //!
 //! The mint path, in order:
 //!
@@ -42,16 +44,20 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::Validation;
+use mintgate::mapper;
 use mintgate::{
-    Actor, AttrValue, Decision, Delegation, Grant, Identity, IdentityKind, IssuancePolicy,
-    LifecycleState, MintRequest, ParentGrant, PolicyRef, Purpose,
+    AttrValue, Decision, Grant, IssuancePolicy, LifecycleState, MintRequest, PolicyRef, Purpose,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
+
+use crate::jwks::VerificationKeys;
+use crate::keys::KeyRing;
+use crate::mapping::IssuerProfile;
 
 /// `grant_type` of RFC 8693.
 pub const GRANT_TYPE_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -63,7 +69,7 @@ pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:acce
 pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
 
 /// The longest `act` chain accepted in a subject token.
-pub const MAX_ACT_DEPTH: usize = 8;
+pub const MAX_ACT_DEPTH: usize = mapper::MAX_ACT_DEPTH;
 /// The largest form body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -71,13 +77,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct TrustedIssuer {
     /// Its `iss`.
     pub issuer: String,
-    /// Its verification key.
-    pub key: DecodingKey,
-    /// The one algorithm its tokens are signed with (never taken from the token).
-    pub algorithm: Algorithm,
-    /// The identity kind of its tokens when they carry no `kind` claim
-    /// (GitHub Actions OIDC tokens are all `ci_job`, for example).
-    pub default_kind: IdentityKind,
+    /// Its verification keys: its JWKS (the algorithm comes from the key
+    /// the token's `kid` names, never from the token), or, in demo mode
+    /// only, an HS256 secret.
+    pub keys: VerificationKeys,
+    /// How its verified claims become the request's identity (a
+    /// `mintgate::mapper`).
+    pub profile: IssuerProfile,
 }
 
 /// What the inventory knows about an identity (owner, lifecycle state).
@@ -93,12 +99,9 @@ pub struct InventoryEntry {
 pub struct ServiceConfig {
     /// `iss` of minted tokens, and the audience presented tokens must carry.
     pub issuer: String,
-    /// The key minted tokens are signed with.
-    pub signing_key: EncodingKey,
-    /// Its algorithm.
-    pub signing_algorithm: Algorithm,
-    /// `kid` in the minted tokens' header.
-    pub key_id: Option<String>,
+    /// The keys minted tokens are signed with (ES256, each with a `kid`,
+    /// published at `/.well-known/jwks.json`; rotated without downtime).
+    pub signing: KeyRing,
     /// Issuers whose tokens are accepted.
     pub trusted_issuers: Vec<TrustedIssuer>,
     /// The policy file (`.json` is read as JSON, anything else as TOML).
@@ -295,12 +298,22 @@ impl TokenService {
         Ok(())
     }
 
-    /// The HTTP routes: `POST /token`.
+    /// The signing key ring (to stage and rotate keys while serving).
+    pub fn signing_keys(&self) -> &KeyRing {
+        &self.inner.config.signing
+    }
+
+    /// The HTTP routes: `POST /token` and `GET /.well-known/jwks.json`.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/token", post(token_endpoint))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
+            .merge(
+                Router::new()
+                    .route(crate::jwks::JWKS_PATH, get(crate::jwks::endpoint))
+                    .with_state(self.inner.config.signing.clone()),
+            )
     }
 
     /// Serves on `listener` until the task is dropped.
@@ -329,24 +342,18 @@ impl TokenService {
         self.mint(&grant, &request, &form)
     }
 
-    /// Verifies the presented tokens and maps them into a [`MintRequest`]:
+    /// Verifies the presented tokens and maps them into a [`MintRequest`]
+    /// with the issuer's `mintgate::mapper` (`mapping.rs`):
     ///
     /// | source | → request |
     /// |---|---|
-    /// | identity token = actor token, or the subject token when there is no actor token | `identity` |
-    /// | its `sub`, `iss` | `identity.subject`, `identity.issuer` |
-    /// | its `kind` claim (else the issuer's default kind) | `identity.kind` |
-    /// | its other claims (scalars, lists of scalars; objects flattened with `/`) | `identity.claims.*` |
-    /// | its `auth_time` (else `iat`), `exp` | `identity.authenticated_at`, `identity.credential_expires_at` |
+    /// | identity token = actor token, or the subject token when there is no actor token | `identity`, by its issuer's mapper (GitHub Actions, GitLab CI, Kubernetes, SPIFFE, OIDC, declarative) |
     /// | the inventory | `identity.owner`, `identity.state` |
     /// | `purpose` and `ticket` form parameters, or its `purpose` / `ticket` claims | `purpose` |
     /// | `scope` form parameter (space-separated) | `scopes` |
     /// | `audience` and `resource` form parameters | `audience` |
     /// | the peer address | `posture.source_ip` |
-    /// | subject token's `may_act` names the actor | `posture.may_act = true` |
-    /// | with an actor token: subject token's `sub` | `delegation.subject` |
-    /// | its nested `act` chain, outermost first | `delegation.actors` (nearest first) |
-    /// | its `scope` (or `scp`) and `exp` | `delegation.parent` (no scope claim: an empty parent, so nothing can be delegated) |
+    /// | with an actor token: the subject token's `sub`, `act` chain, scopes, `exp`, `may_act` | `delegation`, `posture.may_act` (`mapper::token_exchange`) |
     fn build_request(
         &self,
         form: &Form<'_>,
@@ -357,46 +364,38 @@ impl TokenService {
             Some(t) => Some(self.verify(t, "actor_token")?),
             None => None,
         };
-        let subject_sub = string_claim(&subject.claims, "sub")
-            .ok_or_else(|| OAuthError::invalid_request("subject_token has no sub"))?;
-
-        let mut posture = BTreeMap::new();
-        if let Some(ip) = peer {
-            posture.insert("source_ip".to_owned(), AttrValue::Ip(ip));
-        }
-
-        let (identity_token, delegation) = match &actor {
-            None => (&subject, None),
+        // The verified claims become the request through the issuer's
+        // mapper; with an actor token, the actor is the identity and the
+        // subject token the delegation (mintgate::mapper::token_exchange).
+        let mapped = |token: &Verified<'_>, which: &str| {
+            token
+                .issuer
+                .profile
+                .map(&token.claims)
+                .map_err(|e| OAuthError::invalid_request(format!("{which}: {e}")))
+        };
+        let (identity_token, mut mint) = match &actor {
+            None => (&subject, mapped(&subject, "subject_token")?),
             Some(actor_tok) => {
-                let actor_sub = string_claim(&actor_tok.claims, "sub")
-                    .ok_or_else(|| OAuthError::invalid_request("actor_token has no sub"))?;
-                if let Some(may_act) = subject.claims.get("may_act") {
-                    if !may_act_allows(may_act, actor_sub, &actor_tok.issuer.issuer) {
-                        return Err(OAuthError::invalid_request(format!(
-                            "subject_token may_act does not name the actor {actor_sub}"
-                        )));
-                    }
-                    posture.insert("may_act".to_owned(), AttrValue::Bool(true));
-                }
-                let prior_act = subject.claims.get("act");
-                let actors = act_chain(prior_act)?;
-                let parent_scopes = scope_claim(&subject.claims);
-                let parent_exp = time_claim(&subject.claims, "exp").ok_or_else(|| {
-                    OAuthError::invalid_request("subject_token has no usable exp")
-                })?;
-                let delegation = Delegation {
-                    subject: subject_sub.to_owned(),
-                    actors,
-                    parent: Some(ParentGrant {
-                        scopes: parent_scopes,
-                        expires_at: parent_exp,
-                    }),
-                };
-                (actor_tok, Some(delegation))
+                let actor_request = mapped(actor_tok, "actor_token")?;
+                let mint = mapper::token_exchange(actor_request, &subject.claims)
+                    .map_err(|e| OAuthError::invalid_request(format!("subject_token: {e}")))?;
+                (actor_tok, mint)
             }
         };
+        let inventory = self
+            .inner
+            .config
+            .inventory
+            .get(&mint.identity.subject)
+            .cloned();
+        mint.identity.owner = inventory.as_ref().and_then(|e| e.owner.clone());
+        mint.identity.state = inventory.map_or(LifecycleState::Active, |e| e.state);
+        if let Some(ip) = peer {
+            mint.posture
+                .insert("source_ip".to_owned(), AttrValue::Ip(ip));
+        }
 
-        let identity = self.identity_from(identity_token)?;
         let purpose = purpose_from(form, &identity_token.claims)?;
         let mut audience: Vec<String> = Vec::new();
         for a in form.audience.iter().chain(form.resource.iter()) {
@@ -404,19 +403,12 @@ impl TokenService {
                 audience.push((*a).to_owned());
             }
         }
-        let mint = MintRequest {
-            identity,
-            purpose,
-            scopes: form
-                .scope
-                .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default(),
-            audience,
-            ttl: None,
-            claims: BTreeMap::new(),
-            posture,
-            delegation,
-        };
+        mint.purpose = purpose;
+        mint.scopes = form
+            .scope
+            .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        mint.audience = audience;
         Ok(ExchangeRequest { mint })
     }
 
@@ -438,51 +430,19 @@ impl TokenService {
             .iter()
             .find(|t| t.issuer == iss)
             .ok_or_else(|| bad(&format!("untrusted issuer {iss}")))?;
-        let mut validation = Validation::new(trusted.algorithm);
+        let header = jsonwebtoken::decode_header(token).map_err(|e| bad(&e))?;
+        let (algorithm, key) = trusted.keys.select(&header).map_err(|e| bad(&e))?;
+        let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&trusted.issuer]);
         validation.set_audience(&[&self.inner.config.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         validation.leeway = self.inner.config.leeway_secs;
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &trusted.key, &validation)
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| bad(&e))?;
         Ok(Verified {
             claims: data.claims,
             issuer: trusted,
-        })
-    }
-
-    fn identity_from(&self, token: &Verified<'_>) -> Result<Identity, OAuthError> {
-        let claims = &token.claims;
-        let subject = string_claim(claims, "sub")
-            .ok_or_else(|| OAuthError::invalid_request("token has no sub"))?;
-        let kind = match claims.get("kind") {
-            None => token.issuer.default_kind,
-            Some(v) => v
-                .as_str()
-                .ok_or_else(|| {
-                    OAuthError::invalid_request(format!("kind claim {v} is not a string"))
-                })?
-                .parse::<IdentityKind>()
-                .map_err(|e| OAuthError::invalid_request(format!("kind claim: {e}")))?,
-        };
-        let mut attrs = BTreeMap::new();
-        for (name, value) in claims {
-            // Delegation claims are not attributes of the identity.
-            if name != "act" && name != "may_act" {
-                flatten_claim(name, value, 0, &mut attrs);
-            }
-        }
-        let inventory = self.inner.config.inventory.get(subject);
-        Ok(Identity {
-            subject: subject.to_owned(),
-            kind,
-            issuer: Some(token.issuer.issuer.clone()),
-            claims: attrs,
-            owner: inventory.and_then(|e| e.owner.clone()),
-            state: inventory.map_or(LifecycleState::Active, |e| e.state),
-            authenticated_at: time_claim(claims, "auth_time").or_else(|| time_claim(claims, "iat")),
-            credential_expires_at: time_claim(claims, "exp"),
         })
     }
 
@@ -528,12 +488,13 @@ impl TokenService {
         if let Some(p) = &request.mint.purpose {
             claims.insert("purpose".into(), p.name.clone().into());
         }
-        let mut header = Header::new(self.inner.config.signing_algorithm);
-        header.kid = self.inner.config.key_id.clone();
-        header.typ = Some("at+jwt".into()); // RFC 9068
-        let access_token =
-            jsonwebtoken::encode(&header, &claims, &self.inner.config.signing_key)
-                .map_err(|e| OAuthError::invalid_request(format!("cannot sign the token: {e}")))?;
+        // `alg` and `kid` from the active key; `typ` per RFC 9068.
+        let access_token = self
+            .inner
+            .config
+            .signing
+            .sign("at+jwt", &claims)
+            .map_err(OAuthError::invalid_request)?;
         Ok(TokenResponse {
             access_token,
             issued_token_type: form
@@ -686,26 +647,6 @@ fn purpose_from(
     Ok(Some(purpose))
 }
 
-/// Claims become `identity.claims.*` attributes: scalars and lists of
-/// scalars as they are; nested objects flattened with `/`, so a Kubernetes
-/// token's `{"kubernetes.io": {"namespace": "payments"}}` becomes
-/// `identity.claims."kubernetes.io/namespace"` (at most 3 levels deep).
-fn flatten_claim(name: &str, value: &Value, depth: usize, out: &mut BTreeMap<String, AttrValue>) {
-    match value {
-        Value::Object(map) if depth < 3 => {
-            for (k, v) in map {
-                flatten_claim(&format!("{name}/{k}"), v, depth + 1, out);
-            }
-        }
-        Value::Object(_) | Value::Null => {}
-        other => {
-            if let Ok(v) = AttrValue::try_from(other) {
-                out.insert(name.to_owned(), v);
-            }
-        }
-    }
-}
-
 fn string_claim<'m>(claims: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
     claims.get(name).and_then(Value::as_str)
 }
@@ -715,55 +656,6 @@ fn time_claim(claims: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> 
         .get(name)
         .and_then(Value::as_i64)
         .and_then(|s| DateTime::from_timestamp(s, 0))
-}
-
-/// `scope` (space-separated, RFC 8693 §4.2) or `scp` (a list).
-fn scope_claim(claims: &Map<String, Value>) -> Vec<String> {
-    match (claims.get("scope"), claims.get("scp")) {
-        (Some(Value::String(s)), _) => s.split_ascii_whitespace().map(str::to_owned).collect(),
-        (_, Some(Value::Array(items))) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The subject token's `act` chain (RFC 8693 §4.1), nearest actor first.
-fn act_chain(act: Option<&Value>) -> Result<Vec<Actor>, OAuthError> {
-    let mut actors = Vec::new();
-    let mut level = act;
-    while let Some(v) = level {
-        if actors.len() == MAX_ACT_DEPTH {
-            return Err(OAuthError::invalid_request(format!(
-                "subject_token act chain deeper than {MAX_ACT_DEPTH}"
-            )));
-        }
-        let obj = v
-            .as_object()
-            .ok_or_else(|| OAuthError::invalid_request("subject_token act is not an object"))?;
-        let sub = string_claim(obj, "sub")
-            .ok_or_else(|| OAuthError::invalid_request("subject_token act without sub"))?;
-        actors.push(Actor {
-            subject: sub.to_owned(),
-            kind: obj
-                .get("kind")
-                .and_then(|k| serde_json::from_value(k.clone()).ok()),
-            issuer: string_claim(obj, "iss").map(str::to_owned),
-        });
-        level = obj.get("act");
-    }
-    Ok(actors)
-}
-
-/// RFC 8693 §4.4: `may_act` names the party allowed to act for the subject.
-fn may_act_allows(may_act: &Value, actor_sub: &str, actor_iss: &str) -> bool {
-    let Some(obj) = may_act.as_object() else {
-        return false;
-    };
-    string_claim(obj, "sub") == Some(actor_sub)
-        && string_claim(obj, "iss").is_none_or(|iss| iss == actor_iss)
 }
 
 /// The answer to a deny: the library's error code (`Grant::oauth_error`:

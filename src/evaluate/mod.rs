@@ -128,6 +128,8 @@ impl IssuancePolicy {
     /// ```
     pub fn evaluate(&self, request: &MintRequest, now: DateTime<Utc>) -> Grant {
         let now = crate::grant::issuance_time(now);
+        #[cfg(feature = "tracing")]
+        let started = crate::trace::start();
         let run = |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch).run();
         let mut grant = SCRATCH
             .try_with(|cell| match cell.try_borrow_mut() {
@@ -136,6 +138,8 @@ impl IssuancePolicy {
             })
             .unwrap_or_else(|_| run(&mut Scratch::default()));
         crate::grant::complete(&mut grant, self.document.policy.caller_detail, request);
+        #[cfg(feature = "tracing")]
+        crate::trace::decision(&grant, started);
         grant
     }
 

@@ -15,6 +15,7 @@ use super::{AudienceCause, Decision, Grant, Reason};
 /// policy's `caller_detail` setting (docs/policy-reference.md).
 ///
 /// `#[non_exhaustive]`: a level between the two may be added.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -26,6 +26,7 @@ use crate::value::AttrValue;
 /// The answer.
 ///
 /// Not `#[non_exhaustive]`: these three are the product's vocabulary.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -48,6 +49,7 @@ impl fmt::Display for Decision {
 }
 
 /// Why a request was denied, in one word.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -79,6 +81,7 @@ impl fmt::Display for Denial {
 
 /// A condition that did not hold: where, what the policy expected, what the
 /// request had.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionFailure {
@@ -101,6 +104,7 @@ impl fmt::Display for ConditionFailure {
 }
 
 /// Why a scope fell out.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -122,6 +126,7 @@ pub enum ScopeCause {
 }
 
 /// Why an audience fell out.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -135,6 +140,7 @@ pub enum AudienceCause {
 }
 
 /// What capped the lifetime.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -152,6 +158,7 @@ pub enum TtlCap {
 }
 
 /// One machine-readable reason. Serialized with a `kind` tag.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
@@ -449,6 +456,7 @@ impl TtlCap {
 }
 
 /// Which policy decided: recorded on every grant.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRef {
@@ -464,6 +472,7 @@ pub struct PolicyRef {
 ///
 /// Serializes to JSON as an audit record. Everything in it is owned, so it
 /// can be logged or sent after the policy is gone.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grant {

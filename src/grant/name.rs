@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(rules[0].as_str(), "ci-deploys");
 /// assert!(rules[1].starts_with("read")); // derefs to `str`
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Name(Arc<str>);

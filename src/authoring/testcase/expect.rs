@@ -37,6 +37,7 @@ use crate::grant::{Decision, Denial, Grant, Reason};
 /// assert_eq!(reasons[0].to_string(), r#"{ kind = "scope_removed", cause = "forbidden", scope = "reports:write" }"#);
 /// # Ok::<(), mintgate::authoring::CaseError>(())
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
@@ -60,6 +61,10 @@ pub struct Expect {
     /// Every reason, in order: as many matchers as reasons, the first
     /// matching the first reason, and so on. An entry is a reason kind
     /// (`"ttl_clamped"`) or a table of fields ([`ReasonMatch`]).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<Vec<crate::schema::KindOrReasonMatch>>")
+    )]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -68,6 +73,10 @@ pub struct Expect {
     pub reasons: Option<Vec<ReasonMatch>>,
     /// Some of the reasons, in any order: each matcher must match a
     /// different reason; other reasons are ignored.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<Vec<crate::schema::KindOrReasonMatch>>")
+    )]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -91,6 +100,7 @@ pub struct Expect {
 /// `nearest_rule` for `not_permitted`); `cause` is its cause
 /// ([`Reason::cause`]: a scope or audience `cause`, or a ttl `cap`).
 /// Durations compare by value (`"1h"` equals `"60m"`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonMatch {
@@ -147,6 +157,10 @@ pub struct ReasonMatch {
     pub expired_at: Option<DateTime<Utc>>,
     /// The condition that failed: its path, or a table of `path`,
     /// `expected`, `actual` (partial).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::PathOrConditionMatch>")
+    )]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -155,6 +169,10 @@ pub struct ReasonMatch {
     pub condition: Option<ConditionMatch>,
     /// For a forbid that applied because a condition could not be decided:
     /// that condition, as for `condition`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::schema::PathOrConditionMatch>")
+    )]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -165,6 +183,7 @@ pub struct ReasonMatch {
 
 /// A partial description of a failed condition. Written as its path alone
 /// (`condition = "identity.claims.ref"`) or as a table.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionMatch {

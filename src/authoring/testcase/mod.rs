@@ -99,6 +99,7 @@ pub use expect::{ConditionMatch, Expect, Mismatch, ReasonMatch};
 /// assert_eq!((failed.mismatches[0].expected.as_str(), failed.mismatches[0].actual.as_str()), ("allow", "deny"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
@@ -108,6 +109,7 @@ pub struct CaseFile {
 }
 
 /// One test case.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
