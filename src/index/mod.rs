@@ -99,3 +99,6 @@ impl RuleIndex {
         self.tree.size()
     }
 }
+
+#[cfg(test)]
+mod tests;
