@@ -35,7 +35,10 @@ fn main() {
             policy_gen::shared_key_policy(n),
             policy_gen::shared_key_request(n),
         ),
-        "narrow-explained" => (policy_gen::policy(n), policy_gen::explained_narrow_request(n)),
+        "narrow-explained" => (
+            policy_gen::policy(n),
+            policy_gen::explained_narrow_request(n),
+        ),
         "narrow" => (policy_gen::policy(n), policy_gen::narrow_request(n)),
         "deny" => (policy_gen::policy(n), policy_gen::deny_request(n)),
         "delegated" => (policy_gen::policy(n), policy_gen::delegated_request(n)),

@@ -87,7 +87,10 @@ fn narrow_explained(n: usize) -> Case {
             }
         )
     });
-    assert!(explained, "narrow-explained: a removal naming the nearest rule and condition:\n{g}");
+    assert!(
+        explained,
+        "narrow-explained: a removal naming the nearest rule and condition:\n{g}"
+    );
     Case {
         name: "narrow-explained",
         rules: n,
@@ -183,7 +186,10 @@ fn cold(c: &mut Criterion, cases: &[Case]) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(5))
         .measurement_time(Duration::from_millis(20));
-    for case in cases.iter().filter(|c| c.name != "shared-key" || c.rules == 10_000) {
+    for case in cases
+        .iter()
+        .filter(|c| c.name != "shared-key" || c.rules == 10_000)
+    {
         group.bench_with_input(
             BenchmarkId::new(case.name, case.rules),
             &case.req,

@@ -71,7 +71,7 @@ impl<'a> Evaluation<'a> {
         };
         // The whole first-level buckets, not only the rules left after
         // the deeper keys: a rule skipped there can still come nearest.
-        self.policy.index.explained(self.req, &mut consider);
+        self.policy.index.explained(&self.s.reached, &mut consider);
         let requested = self
             .req
             .scopes

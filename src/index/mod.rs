@@ -78,19 +78,27 @@ impl RuleIndex {
         }
     }
 
-    /// The candidate rules for a request, ascending (policy order), into `out`.
-    pub(crate) fn candidates(&self, req: &MintRequest, out: &mut Vec<RuleId>) {
+    /// The candidate rules for a request, ascending (policy order), into
+    /// `out`; the first-level buckets it reached into `reached`, for
+    /// [`RuleIndex::explained`].
+    pub(crate) fn candidates(
+        &self,
+        req: &MintRequest,
+        out: &mut Vec<RuleId>,
+        reached: &mut Vec<usize>,
+    ) {
         out.clear();
-        self.tree.candidates(req, out);
+        self.tree.candidates(req, out, reached);
         out.sort_unstable();
         out.dedup();
     }
 
-    /// The rules of the first-level buckets the request reaches, whole:
-    /// the candidates explanations look at (`docs/semantics.md` §4). A
-    /// superset of [`RuleIndex::candidates`]; `f` may see a rule twice.
-    pub(crate) fn explained(&self, req: &MintRequest, f: impl FnMut(RuleId)) {
-        self.tree.first_level(req, f);
+    /// The rules of the first-level buckets a request reached (`reached`
+    /// from [`RuleIndex::candidates`]), whole: the candidates explanations
+    /// look at (`docs/semantics.md` §4). A superset of the candidates; `f`
+    /// may see a rule twice.
+    pub(crate) fn explained(&self, reached: &[usize], f: impl FnMut(RuleId)) {
+        self.tree.first_level(reached, f);
     }
 
     /// Nodes, edges and listed rule ids.

@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::IssuancePolicy;
 use crate::condition::{Cond, Tri};
 use crate::document::Effect;
 use crate::ids::Id;
 use crate::path::Ctx;
 use crate::request::{Identity, IdentityKind, MintRequest, Purpose};
 use crate::value::AttrValue;
-use crate::IssuancePolicy;
 
 /// A small deterministic generator (xorshift), so a failure reproduces.
 struct Rng(u64);
@@ -167,11 +167,14 @@ fn candidates_cover_every_rule_that_can_match() {
         let first_level = policy.index.size().0;
         for _ in 0..50 {
             let req = request(&mut rng);
-            let ctx = Ctx { req: &req, now: now() };
-            let mut candidates = Vec::new();
-            policy.index.candidates(&req, &mut candidates);
+            let ctx = Ctx {
+                req: &req,
+                now: now(),
+            };
+            let (mut candidates, mut reached) = (Vec::new(), Vec::new());
+            policy.index.candidates(&req, &mut candidates, &mut reached);
             let mut explained = Vec::new();
-            policy.index.explained(&req, |r| explained.push(r));
+            policy.index.explained(&reached, |r| explained.push(r));
             for (i, r) in policy.rules.iter().enumerate() {
                 let id = crate::ids::RuleId::from_index(i).unwrap();
                 let t = all_true(&r.when, &ctx);
@@ -186,7 +189,10 @@ fn candidates_cover_every_rule_that_can_match() {
                     r.id,
                     r.effect
                 );
-                assert!(!candidate || explained.contains(&id), "explained ⊇ candidates");
+                assert!(
+                    !candidate || explained.contains(&id),
+                    "explained ⊇ candidates"
+                );
                 skipped += usize::from(!candidate && explained.contains(&id));
             }
         }
@@ -194,5 +200,8 @@ fn candidates_cover_every_rule_that_can_match() {
     }
     // The generator must exercise the second level: candidates fewer than
     // the first-level buckets hold.
-    assert!(split > 0 && skipped > 1000, "split {split}, skipped {skipped}");
+    assert!(
+        split > 0 && skipped > 1000,
+        "split {split}, skipped {skipped}"
+    );
 }

@@ -174,9 +174,23 @@ impl Tree {
     }
 
     /// The rules a request can match: every node it reaches, down to the
-    /// leaves, appended to `out` (unsorted, possibly repeated).
-    pub(super) fn candidates(&self, req: &MintRequest, out: &mut Vec<RuleId>) {
-        self.visit(0, req, out);
+    /// leaves, appended to `out` (unsorted, possibly repeated). The
+    /// first-level nodes reached go to `reached`, for [`Tree::first_level`].
+    pub(super) fn candidates(
+        &self,
+        req: &MintRequest,
+        out: &mut Vec<RuleId>,
+        reached: &mut Vec<usize>,
+    ) {
+        reached.clear();
+        let Some(root) = self.node(0) else { return };
+        out.extend_from_slice(self.list(root.rules));
+        for edge in self.edges_of(root) {
+            edge.reached(req, |c| {
+                reached.push(c);
+                self.visit(c, req, out);
+            });
+        }
     }
 
     fn visit(&self, n: usize, req: &MintRequest, out: &mut Vec<RuleId>) {
@@ -187,18 +201,15 @@ impl Tree {
         }
     }
 
-    /// The rules of every first-level bucket the request reaches, whole,
-    /// and the root's: what explanations look at. Calls `f` once per rule
-    /// and bucket (a rule may come more than once).
-    pub(super) fn first_level(&self, req: &MintRequest, mut f: impl FnMut(RuleId)) {
+    /// The rules of the first-level buckets `reached` (as
+    /// [`Tree::candidates`] left it), whole, and the root's: what
+    /// explanations look at. Calls `f` once per rule and bucket (a rule
+    /// may come more than once).
+    pub(super) fn first_level(&self, reached: &[usize], mut f: impl FnMut(RuleId)) {
         let Some(root) = self.node(0) else { return };
         self.list(root.rules).iter().copied().for_each(&mut f);
-        for edge in self.edges_of(root) {
-            edge.reached(req, |c| {
-                if let Some(node) = self.node(c) {
-                    self.list(node.all).iter().copied().for_each(&mut f);
-                }
-            });
+        for node in reached.iter().filter_map(|&c| self.node(c)) {
+            self.list(node.all).iter().copied().for_each(&mut f);
         }
     }
 
