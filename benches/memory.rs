@@ -50,6 +50,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// A policy of `n` rules.
+type Generator = fn(usize) -> PolicyDocument;
+
 /// Heap bytes of the document, and of the compiled policy beyond it.
 fn measure(make: impl FnOnce() -> PolicyDocument) -> (usize, usize) {
     let base = LIVE.load(Ordering::Relaxed);
@@ -74,7 +77,7 @@ fn main() {
     println!("| policy | rules | document bytes/rule | compiled bytes/rule |");
     println!("|---|---:|---:|---:|");
     for &n in sizes {
-        let shapes: [(&str, fn(usize) -> PolicyDocument); 2] = [
+        let shapes: [(&str, Generator); 2] = [
             ("mix (mint_path)", policy_gen::policy),
             ("shared-key", policy_gen::shared_key_policy),
         ];

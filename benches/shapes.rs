@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use mintgate::{Decision, IssuancePolicy, MintRequest, Reason, ScopeCause};
+use mintgate::{Decision, IssuancePolicy, Limits, MintRequest, Reason, ScopeCause};
 
 #[path = "support/policy_gen.rs"]
 mod policy_gen;
@@ -178,14 +178,14 @@ fn last_level_cache() -> Option<usize> {
 fn cold(c: &mut Criterion, cases: &[Case]) {
     let mut evictor = Evictor::new();
     let mut group = c.benchmark_group("cold");
-    // Criterion plans iterations from the timed part only (tens of µs),
-    // while each eviction takes milliseconds: short times keep the run to
-    // a few seconds per case (about 1,000 evicted decisions).
+    // Criterion plans iterations from the timed part only (µs), while each
+    // eviction takes milliseconds: short times keep the run to seconds per
+    // case (at 10 µs a decision, about 1,000 evicted decisions).
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
-        .warm_up_time(Duration::from_millis(5))
-        .measurement_time(Duration::from_millis(20));
+        .warm_up_time(Duration::from_millis(20))
+        .measurement_time(Duration::from_millis(100));
     for case in cases
         .iter()
         .filter(|c| c.name != "shared-key" || c.rules == 10_000)
@@ -223,6 +223,10 @@ fn compile(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10))
         .warm_up_time(Duration::from_secs(1));
+    // 100,000 rules of this mix are about 50 MB of JSON: over the default
+    // document limit (32 MiB), which is raised here.
+    let mut limits = Limits::default();
+    limits.max_document_bytes = 256 << 20;
     for n in [10_000, 100_000] {
         let text = serde_json::to_string(&policy_gen::policy(n)).expect("json");
         group.bench_with_input(
@@ -230,7 +234,8 @@ fn compile(c: &mut Criterion) {
             &text,
             |b, text| {
                 b.iter_with_large_drop(|| {
-                    IssuancePolicy::from_json_str(black_box(text)).expect("compiles")
+                    IssuancePolicy::from_json_str_with_limits(black_box(text), &limits)
+                        .expect("compiles")
                 })
             },
         );
