@@ -6,9 +6,14 @@
 //! valgrind --tool=cachegrind --cache-sim=no target/release/deps/mint_loop-* SHAPE RULES ITERS
 //! ```
 //!
-//! SHAPE is `typical`, `narrow-explained`, `shared-key` or `none` (compile
-//! only: subtract its count to get the decisions' share). Prints the
-//! decision and the candidate count of one decision.
+//! SHAPE is `typical`, `narrow`, `narrow-explained`, `deny`, `delegated`
+//! or `shared-key`; ITERS = 0 runs one decision only (subtract its count to
+//! get the loop's share). Prints the decision of one.
+//!
+//! A fourth argument `cold:MB` writes a buffer of MB MiB (one word per
+//! 64-byte line) before each decision; `evict:MB` does only that, for the
+//! baseline. With `--cache-sim=yes --LL=…` smaller than MB, the misses a
+//! decision adds are the cache lines it needs from memory.
 #![allow(
     clippy::expect_used,
     reason = "bench fixtures: a panic here is a broken fixture"
@@ -56,7 +61,20 @@ fn main() {
     if shape == "none" {
         return;
     }
-    for _ in 0..iters {
-        black_box(policy.evaluate(black_box(&req), black_box(t)));
+    let mode = args.get(4).map_or("", String::as_str);
+    let (cold, decide) = match mode.split_once(':') {
+        Some(("cold", mb)) => (mb.parse::<usize>().unwrap_or(64), true),
+        Some(("evict", mb)) => (mb.parse::<usize>().unwrap_or(64), false),
+        _ => (0, true),
+    };
+    let mut buf = vec![0u64; (cold << 20) / 8];
+    for round in 0..iters {
+        for w in buf.iter_mut().step_by(8) {
+            *w = w.wrapping_add(round as u64);
+        }
+        black_box(&buf);
+        if decide {
+            black_box(policy.evaluate(black_box(&req), black_box(t)));
+        }
     }
 }
