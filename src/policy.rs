@@ -461,7 +461,6 @@ impl IssuancePolicy {
         let mut seen: HashMap<&str, usize> =
             HashMap::with_capacity_and_hasher(doc.rules.len(), Default::default());
         let mut rules = Vec::with_capacity(doc.rules.len());
-        let mut index = RuleIndex::default();
         let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> = HashMap::default();
         let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
@@ -483,7 +482,6 @@ impl IssuancePolicy {
                     doc.rules.len(),
                 )
             })?;
-            index.insert(n, &rule.when, rule.effect);
             if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
                 for &id in scopes.exact_ids() {
                     scope_rules.entry(id).or_default().push(n);
@@ -555,6 +553,8 @@ impl IssuancePolicy {
                 }
             }
         }
+
+        let index = RuleIndex::build(rules.iter().map(|r| (r.when.as_slice(), r.effect)));
 
         // Resolve globs against every name the policy mentions, so that
         // evaluation decides known names with integer comparisons.

@@ -31,7 +31,8 @@ pub fn policy(n: usize) -> PolicyDocument {
         });
     }
     let mut downgrade = serde_json::Map::new();
-    for i in (0..n).step_by(2) {
+    // At most 10,000 downgrades, the default limit (reached from 20,000 rules).
+    for i in (0..n).step_by(2).take(10_000) {
         downgrade.insert(format!("svc{i}:write"), json!(format!("svc{i}:read")));
     }
     let doc = json!({
@@ -264,4 +265,78 @@ pub fn adversarial_policy(rules: usize) -> PolicyDocument {
         "rule": out,
     }))
     .expect("adversarial policy")
+}
+
+/// Teams and purposes of [`shared_key_policy`].
+const SHARED_TEAMS: usize = 30;
+const SHARED_PURPOSES: usize = 7;
+
+/// `n` CI rules sharing few key values: rule `i` needs team
+/// `team{i % 30}`, purpose `p{i % 7}`, its own repository and an attested
+/// runner, and grants `repo{i}:{read,write}` for `https://repo{i}.example.org`.
+/// Filed under the team alone, a request of one team would have ~n/30
+/// candidates.
+pub fn shared_key_policy(n: usize) -> PolicyDocument {
+    let rules: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "id": format!("shared-{i}"),
+                "controls": ["OWASP NHI8:2025"],
+                "when": {
+                    "identity.claims.team": format!("team{}", i % SHARED_TEAMS),
+                    "purpose.name": format!("p{}", i % SHARED_PURPOSES),
+                    "identity.claims.repository": format!("acme/repo{i}"),
+                    "posture.attested": true,
+                },
+                "grant": {
+                    "scopes": [format!("repo{i}:read"), format!("repo{i}:write")],
+                    "audience": [format!("https://repo{i}.example.org")],
+                    "max_ttl": "15m",
+                },
+            })
+        })
+        .collect();
+    serde_json::from_value(json!({
+        "policy": { "id": format!("shared-key-{n}"), "revision": "1", "max_ttl": "1h" },
+        "rule": rules,
+    }))
+    .expect("shared-key policy")
+}
+
+/// The request of [`shared_key_policy`] rule `n / 2`: its team, purpose and
+/// repository, both scopes and the audience; answered allow.
+pub fn shared_key_request(n: usize) -> MintRequest {
+    let i = n / 2;
+    serde_json::from_value(json!({
+        "identity": {
+            "subject": format!("repo:acme/repo{i}:ref:refs/heads/main"),
+            "kind": "ci_job",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "claims": {
+                "team": format!("team{}", i % SHARED_TEAMS),
+                "repository": format!("acme/repo{i}"),
+            },
+        },
+        "purpose": { "name": format!("p{}", i % SHARED_PURPOSES) },
+        "scopes": [format!("repo{i}:read"), format!("repo{i}:write")],
+        "audience": [format!("https://repo{i}.example.org")],
+        "ttl": "10m",
+        "posture": { "attested": true },
+    }))
+    .expect("request")
+}
+
+/// The typical request plus a scope only another team's rule grants:
+/// answered narrow, the extra scope removed as `not_permitted` with the
+/// nearest rule and its failing condition (an explanation).
+pub fn explained_narrow_request(n: usize) -> MintRequest {
+    let mine = team(n);
+    let other = (0..n)
+        .find(|&i| i != mine && i % 10 <= 5 && i % 2 == 0 && i % 3 != 0)
+        .unwrap_or(2);
+    let mut v = workload_request(mine, "operate", "10m");
+    if let Some(scopes) = v["scopes"].as_array_mut() {
+        scopes.push(json!(format!("svc{other}:read")));
+    }
+    serde_json::from_value(v).expect("request")
 }

@@ -311,6 +311,22 @@ impl Leaf {
     }
 }
 
+/// `s` as `{s:?}` writes it, built in one allocation, when it is plain
+/// printable ASCII without quotes or backslashes (nothing to escape); the
+/// common case of an explained subject, issuer or claim.
+fn quoted(s: &str) -> Option<String> {
+    let plain = s
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    plain.then(|| {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        out
+    })
+}
+
 /// Why a condition did not hold: the path, what the policy expected, what
 /// the request had.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -367,6 +383,7 @@ impl Cond {
                 },
                 actual: match ctx.get(&leaf.attr) {
                     Some(v) if value == Tri::Unknown => format!("{v} (cannot be compared)"),
+                    Some(Val::Str(s)) => quoted(s).unwrap_or_else(|| Val::Str(s).to_string()),
                     Some(v) => v.to_string(),
                     None => "missing".to_owned(),
                 },
@@ -380,5 +397,32 @@ impl Cond {
             Cond::Leaf(l) => Some(l),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    #[test]
+    fn quoted_is_debug_or_declines() {
+        for s in [
+            "",
+            "plain",
+            "spiffe://a/b c",
+            "it's",
+            "a\"b",
+            "a\\b",
+            "tab\t",
+            "é",
+            "\u{7f}",
+        ] {
+            match super::quoted(s) {
+                Some(q) => assert_eq!(q, format!("{s:?}")),
+                None => assert!(
+                    s.bytes()
+                        .any(|b| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\')
+                ),
+            }
+        }
+        assert_eq!(super::quoted("it's").as_deref(), Some("\"it's\""));
     }
 }

@@ -69,9 +69,9 @@ impl<'a> Evaluation<'a> {
                 best = Some((score, i));
             }
         };
-        for &i in &self.s.candidates {
-            consider(i);
-        }
+        // The whole first-level buckets, not only the rules left after
+        // the deeper keys: a rule skipped there can still come nearest.
+        self.policy.index.explained(&self.s.reached, &mut consider);
         let requested = self
             .req
             .scopes

@@ -47,6 +47,9 @@ struct Granted {
 #[derive(Default)]
 struct Scratch {
     candidates: Vec<RuleId>,
+    /// The index's first-level buckets the request reached, for
+    /// explanations.
+    reached: Vec<usize>,
     /// The matching permits, in policy order. A [`PermitSet`] holds
     /// positions in this list.
     permits: Vec<RuleId>,
@@ -70,6 +73,7 @@ struct Scratch {
 impl Scratch {
     fn clear(&mut self) {
         self.candidates.clear();
+        self.reached.clear();
         self.permits.clear();
         self.forbids.clear();
         self.acted.clear();
@@ -402,7 +406,9 @@ impl<'a> Evaluation<'a> {
     /// the forbids that hold or cannot be decided (fail closed).
     fn match_rules(&mut self) {
         let s = &mut *self.s;
-        self.policy.index.candidates(self.req, &mut s.candidates);
+        self.policy
+            .index
+            .candidates(self.req, &mut s.candidates, &mut s.reached);
         self.grant.matched_rules.reserve_exact(s.candidates.len());
         for &i in &s.candidates {
             let rule = self.policy.rule(i);

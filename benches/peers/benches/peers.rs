@@ -1,13 +1,16 @@
 //! `cargo bench`: criterion runs every engine on the same request, in one
 //! process, for each rule count (`PEERS_RULES=100` to limit), then prints a
 //! table of medians and peer/mintgate ratios read back from criterion's
-//! estimates. Equivalence is asserted before anything is timed.
+//! estimates. Then the engines are sampled in rotation (A B C A B C …,
+//! `src/rotation.rs`) and a second table gives hot and interleaved medians
+//! from that one run (`PEERS_SECS` per size, default 10). Equivalence is
+//! asserted before anything is timed.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
-use mintgate_peers::{Table, bodies, check_equivalence, rule_counts, scenario::scenario};
+use mintgate_peers::{Table, bodies, check_equivalence, rotation, rule_counts, scenario::scenario};
 
 fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
@@ -67,6 +70,23 @@ fn main() {
         }
     }
     println!("{}", table.render());
+
+    // Rotation: every engine in turn, hot and right after another engine.
+    let secs: f64 = std::env::var("PEERS_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
+    let mut rotated = Table::default();
+    for n in rule_counts() {
+        let s = scenario(n);
+        let mut bodies = bodies(&s);
+        let medians = rotation::rotate(&mut bodies, Duration::from_secs_f64(secs), 31);
+        for ((name, _), m) in bodies.iter().zip(medians) {
+            rotated.add_rotated(n, name, m);
+        }
+    }
+    println!("engines sampled in rotation (hot and interleaved medians, same run):");
+    println!("{}", rotated.render());
     if !cfg!(feature = "mintgate") {
         println!("(built without the `mintgate` feature: no mintgate row, no ratios)");
     }

@@ -6,9 +6,11 @@
 //! - [`check_equivalence`] proves, before anything is timed, that all engines
 //!   grant the same scopes for the benchmark request and for a set of
 //!   variations of it that exercise each condition of the rules;
+//! - [`rotation`] samples the engines in rotation (hot and interleaved);
 //! - [`Table`] prints medians and peer/mintgate ratios.
 
 pub mod engines;
+pub mod rotation;
 pub mod scenario;
 
 use std::time::{Duration, Instant};
@@ -200,46 +202,67 @@ pub fn median_ns(mut f: impl FnMut(), budget: Duration) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Medians collected during a run: (rules, engine, ns).
+/// Medians collected during a run: (rules, engine, ns, interleaved ns).
 #[derive(Default)]
 pub struct Table {
-    rows: Vec<(usize, &'static str, f64)>,
+    rows: Vec<(usize, &'static str, f64, Option<f64>)>,
 }
 
 impl Table {
     pub fn add(&mut self, rules: usize, engine: &'static str, ns: f64) {
-        self.rows.push((rules, engine, ns));
+        self.rows.push((rules, engine, ns, None));
+    }
+
+    /// A row from a rotated run: hot and interleaved medians.
+    pub fn add_rotated(&mut self, rules: usize, engine: &'static str, m: rotation::Medians) {
+        self.rows.push((rules, engine, m.hot, Some(m.interleaved)));
     }
 
     pub fn render(&self) -> String {
         use std::fmt::Write as _;
+        let rotated = self.rows.iter().any(|r| r.3.is_some());
         let mut out = String::new();
-        let _ = writeln!(
+        let (hot, ratio) = if rotated {
+            ("hot median", "vs mintgate")
+        } else {
+            ("median", "vs mintgate")
+        };
+        let _ = write!(
             out,
-            "\n{:>6} | {:<50} | {:>12} | {:>10}",
-            "rules", "engine (per mint request, 5 scopes)", "median", "vs mintgate"
+            "\n{:>6} | {:<50} | {:>12} | {:>11}",
+            "rules", "engine (per mint request, 5 scopes)", hot, ratio
         );
-        let _ = writeln!(out, "{:-<6}-+-{:-<50}-+-{:-<12}-+-{:-<10}", "", "", "", "");
+        if rotated {
+            let _ = write!(out, " | {:>12} | {:>11}", "interleaved", "vs mintgate");
+        }
+        let _ = writeln!(out);
         let mut sizes: Vec<usize> = self.rows.iter().map(|r| r.0).collect();
         sizes.dedup();
+        let ratio = |ns: f64, base: Option<f64>, is_base: bool| match base {
+            Some(_) if is_base => "1x".to_owned(),
+            Some(b) => format!("{:.0}x", ns / b),
+            None => "n/a".to_owned(),
+        };
         for n in sizes {
-            let base = self
-                .rows
-                .iter()
-                .find(|r| r.0 == n && r.1 == MINTGATE)
-                .map(|r| r.2);
-            for &(_, e, ns) in self.rows.iter().filter(|r| r.0 == n) {
-                let ratio = match base {
-                    Some(b) if e != MINTGATE => format!("{:.0}x", ns / b),
-                    Some(_) => "1x".into(),
-                    None => "n/a".into(),
-                };
-                let _ = writeln!(
+            let base = self.rows.iter().find(|r| r.0 == n && r.1 == MINTGATE);
+            for &(_, e, ns, inter) in self.rows.iter().filter(|r| r.0 == n) {
+                let is_base = e == MINTGATE;
+                let _ = write!(
                     out,
-                    "{n:>6} | {:<50} | {:>12} | {ratio:>10}",
+                    "{n:>6} | {:<50} | {:>12} | {:>11}",
                     describe(e),
-                    fmt_ns(ns)
+                    fmt_ns(ns),
+                    ratio(ns, base.map(|b| b.2), is_base)
                 );
+                if let Some(i) = inter {
+                    let _ = write!(
+                        out,
+                        " | {:>12} | {:>11}",
+                        fmt_ns(i),
+                        ratio(i, base.and_then(|b| b.3), is_base)
+                    );
+                }
+                let _ = writeln!(out);
             }
         }
         out

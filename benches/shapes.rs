@@ -1,0 +1,247 @@
+//! The policy shapes of issue 12: many rules sharing one index key, a
+//! narrowed request with an explanation, decisions right after the caches
+//! were evicted, and parse + compile of large policies.
+//!
+//! ```text
+//! cargo bench --bench shapes
+//! ```
+//!
+//! Group `hot`: criterion's loop (caches warm). Group `cold`: before each
+//! decision a buffer of twice the last-level cache is written, one word per
+//! cache line, outside the timed part; only the decision is timed. See
+//! docs/performance.md for the figures and how they were taken.
+#![allow(
+    clippy::expect_used,
+    reason = "bench fixtures: a panic here is a broken fixture"
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use mintgate::{Decision, IssuancePolicy, Limits, MintRequest, Reason, ScopeCause};
+
+#[path = "support/policy_gen.rs"]
+mod policy_gen;
+
+const SHARED_SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+fn now() -> DateTime<Utc> {
+    "2026-11-28T12:00:00Z".parse().expect("time")
+}
+
+fn check(policy: &IssuancePolicy, req: &MintRequest, want: Decision, what: &str) {
+    let g = policy.evaluate(req, now());
+    assert_eq!(
+        g.decision, want,
+        "{what}: the bench must measure the path it names:\n{g}"
+    );
+}
+
+/// The shapes, each a compiled policy and a request with its decision.
+struct Case {
+    name: &'static str,
+    rules: usize,
+    policy: IssuancePolicy,
+    req: MintRequest,
+}
+
+fn shared_key(n: usize) -> Case {
+    let policy = IssuancePolicy::compile(&policy_gen::shared_key_policy(n)).expect("compiles");
+    let req = policy_gen::shared_key_request(n);
+    check(&policy, &req, Decision::Allow, "shared-key");
+    Case {
+        name: "shared-key",
+        rules: n,
+        policy,
+        req,
+    }
+}
+
+fn typical(n: usize) -> Case {
+    let policy = IssuancePolicy::compile(&policy_gen::policy(n)).expect("compiles");
+    let req = policy_gen::allow_request(n);
+    check(&policy, &req, Decision::Allow, "typical");
+    Case {
+        name: "typical",
+        rules: n,
+        policy,
+        req,
+    }
+}
+
+fn narrow_explained(n: usize) -> Case {
+    let policy = IssuancePolicy::compile(&policy_gen::policy(n)).expect("compiles");
+    let req = policy_gen::explained_narrow_request(n);
+    let g = policy.evaluate(&req, now());
+    assert_eq!(g.decision, Decision::Narrow, "narrow-explained:\n{g}");
+    let explained = g.reasons.iter().any(|r| {
+        matches!(
+            r,
+            Reason::ScopeRemoved {
+                cause: ScopeCause::NotPermitted,
+                rule: Some(_),
+                condition: Some(_),
+                ..
+            }
+        )
+    });
+    assert!(
+        explained,
+        "narrow-explained: a removal naming the nearest rule and condition:\n{g}"
+    );
+    Case {
+        name: "narrow-explained",
+        rules: n,
+        policy,
+        req,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut out: Vec<Case> = SHARED_SIZES.into_iter().map(shared_key).collect();
+    out.extend([100, 10_000].map(typical));
+    out.push(narrow_explained(100));
+    out
+}
+
+fn hot(c: &mut Criterion, cases: &[Case]) {
+    let mut group = c.benchmark_group("hot");
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    for case in cases {
+        group.bench_with_input(
+            BenchmarkId::new(case.name, case.rules),
+            &case.req,
+            |b, req| {
+                let t = now();
+                b.iter(|| case.policy.evaluate(black_box(req), black_box(t)))
+            },
+        );
+    }
+    group.finish();
+}
+
+/// Writes a buffer of twice the last-level cache, one word per 64-byte
+/// line, so that the next decision finds none of the policy cached.
+struct Evictor {
+    buf: Vec<u64>,
+    round: u64,
+}
+
+impl Evictor {
+    fn new() -> Evictor {
+        let bytes = std::env::var("MINTGATE_EVICT_MB")
+            .ok()
+            .and_then(|mb| mb.parse::<usize>().ok())
+            .map(|mb| mb << 20)
+            .or_else(last_level_cache)
+            .map_or(64 << 20, |llc| 2 * llc);
+        Evictor {
+            buf: vec![0; bytes / 8],
+            round: 0,
+        }
+    }
+
+    fn evict(&mut self) {
+        self.round += 1;
+        for w in self.buf.iter_mut().step_by(8) {
+            *w = w.wrapping_add(self.round);
+        }
+        black_box(&self.buf);
+    }
+}
+
+/// The largest cache of cpu0, from sysfs (`index3/size` is `32768K`).
+fn last_level_cache() -> Option<usize> {
+    (0..8)
+        .rev()
+        .filter_map(|i| {
+            std::fs::read_to_string(format!("/sys/devices/system/cpu/cpu0/cache/index{i}/size"))
+                .ok()
+        })
+        .filter_map(|s| {
+            let s = s.trim();
+            let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+            let n: usize = num.parse().ok()?;
+            Some(match unit {
+                "K" => n << 10,
+                "M" => n << 20,
+                _ => n,
+            })
+        })
+        .max()
+}
+
+fn cold(c: &mut Criterion, cases: &[Case]) {
+    let mut evictor = Evictor::new();
+    let mut group = c.benchmark_group("cold");
+    // Criterion plans iterations from the timed part only (µs), while each
+    // eviction takes milliseconds: short times keep the run to seconds per
+    // case (at 10 µs a decision, about 1,000 evicted decisions).
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(20))
+        .measurement_time(Duration::from_millis(100));
+    for case in cases
+        .iter()
+        .filter(|c| c.name != "shared-key" || c.rules == 10_000)
+    {
+        group.bench_with_input(
+            BenchmarkId::new(case.name, case.rules),
+            &case.req,
+            |b, req| {
+                let t = now();
+                b.iter_custom(|iters| {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        evictor.evict();
+                        let start = Instant::now();
+                        black_box(case.policy.evaluate(black_box(req), black_box(t)));
+                        timed += start.elapsed();
+                    }
+                    timed
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn decisions(c: &mut Criterion) {
+    let cases = cases();
+    hot(c, &cases);
+    cold(c, &cases);
+}
+
+fn compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(Duration::from_secs(1));
+    // 100,000 rules of this mix are about 50 MB of JSON: over the default
+    // document limit (32 MiB), which is raised here.
+    let mut limits = Limits::default();
+    limits.max_document_bytes = 256 << 20;
+    for n in [10_000, 100_000] {
+        let text = serde_json::to_string(&policy_gen::policy(n)).expect("json");
+        group.bench_with_input(
+            BenchmarkId::new("parse-json-and-compile", n),
+            &text,
+            |b, text| {
+                b.iter_with_large_drop(|| {
+                    IssuancePolicy::from_json_str_with_limits(black_box(text), &limits)
+                        .expect("compiles")
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decisions, compile);
+criterion_main!(benches);

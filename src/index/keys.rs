@@ -1,0 +1,148 @@
+//! Index keys: which values of which attribute a rule can only match with,
+//! read from its top-level conditions, and the same attributes read from a
+//! request.
+//!
+//! A key is sound when every request the rule can match supplies one of the
+//! key's values (or, for a subject prefix, a subject starting with one of
+//! them). Claims, issuer and purpose may be missing from a request, which
+//! makes a condition on them *unknown*, not false; unknown does not stop a
+//! forbid (fail closed), so forbids only get keys on attributes every
+//! request has: subject and kind.
+
+use crate::condition::{Cond, StrTest, Test};
+use crate::document::Effect;
+use crate::path::Attr;
+use crate::request::{IdentityKind, MintRequest};
+use crate::value::AttrValue;
+
+/// Keys kept per rule (the tree marks used keys in a 32-bit mask).
+pub(crate) const MAX_KEYS: usize = 32;
+
+/// An attribute a rule can be indexed under. The order of the variants is
+/// the order of preference for the first-level key (most selective first).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum KeyAttr {
+    /// The subject, exactly.
+    Subject,
+    /// The subject starts with a literal prefix of a glob.
+    SubjectPrefix,
+    /// An identity claim (a string, or a list with a string element).
+    Claim(Box<str>),
+    Issuer,
+    Purpose,
+    Kind,
+}
+
+/// A rule can only match a request that has one of `values` under `attr`.
+#[derive(Clone, Debug)]
+pub(crate) struct Key {
+    pub(crate) attr: KeyAttr,
+    pub(crate) values: Vec<Box<str>>,
+}
+
+impl KeyAttr {
+    /// Prefix keys are looked up by every prefix of the request's value.
+    pub(crate) fn is_prefix(&self) -> bool {
+        matches!(self, KeyAttr::SubjectPrefix)
+    }
+
+    /// Call `f` with each value the request has under this attribute (the
+    /// whole subject for [`KeyAttr::SubjectPrefix`]).
+    pub(crate) fn request_values<'r>(&self, req: &'r MintRequest, mut f: impl FnMut(&'r str)) {
+        let id = &req.identity;
+        match self {
+            KeyAttr::Subject | KeyAttr::SubjectPrefix => f(&id.subject),
+            KeyAttr::Claim(name) => {
+                // A condition on a list claim holds when any element does.
+                let values: &[AttrValue] = match id.claims.get(&**name) {
+                    Some(AttrValue::List(items)) => items,
+                    Some(v) => std::slice::from_ref(v),
+                    None => &[],
+                };
+                values.iter().filter_map(AttrValue::as_string).for_each(f);
+            }
+            KeyAttr::Issuer => id.issuer.as_deref().into_iter().for_each(f),
+            KeyAttr::Purpose => req.purpose.iter().for_each(|p| f(&p.name)),
+            KeyAttr::Kind => f(id.kind.as_str()),
+        }
+    }
+}
+
+fn literals(test: &Test) -> Option<Vec<Box<str>>> {
+    match test {
+        Test::Str(StrTest::Eq(s, None)) => Some(vec![s.clone()]),
+        Test::Str(StrTest::OneOf(items)) if items.iter().all(|(_, ip)| ip.is_none()) => {
+            Some(items.iter().map(|(s, _)| s.clone()).collect())
+        }
+        _ => None,
+    }
+}
+
+fn prefixes(test: &Test) -> Option<Vec<Box<str>>> {
+    let Test::Str(StrTest::Glob(globs)) = test else {
+        return None;
+    };
+    let out: Vec<Box<str>> = globs.iter().map(|g| g.literal_prefix().into()).collect();
+    // An empty prefix would file the rule under every subject: no gain.
+    out.iter().all(|p| !p.is_empty()).then_some(out)
+}
+
+fn kinds(mask: u8) -> Vec<Box<str>> {
+    IdentityKind::ALL
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, k)| Box::from(k.as_str()))
+        .collect()
+}
+
+/// Every key a rule's top-level conditions give, one per attribute, in
+/// condition order; at most [`MAX_KEYS`].
+pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key> {
+    let mut out: Vec<Key> = Vec::new();
+    for leaf in conds.iter().filter_map(Cond::leaf) {
+        let key = match (&leaf.attr, &leaf.test) {
+            (Attr::Subject, t) => literals(t)
+                .map(|v| (KeyAttr::Subject, v))
+                .or_else(|| prefixes(t).map(|v| (KeyAttr::SubjectPrefix, v))),
+            (Attr::Kind, Test::Kinds(mask)) => Some((KeyAttr::Kind, kinds(*mask))),
+            (Attr::IdentityClaim(name), t) if effect == Effect::Permit => {
+                literals(t).map(|v| (KeyAttr::Claim(name.clone()), v))
+            }
+            (Attr::Issuer, t) if effect == Effect::Permit => {
+                literals(t).map(|v| (KeyAttr::Issuer, v))
+            }
+            (Attr::PurposeName, t) if effect == Effect::Permit => {
+                literals(t).map(|v| (KeyAttr::Purpose, v))
+            }
+            _ => None,
+        };
+        if let Some((attr, values)) = key {
+            let claims = out
+                .iter()
+                .filter(|k| matches!(k.attr, KeyAttr::Claim(_)))
+                .count();
+            // Room is kept for the six other attributes.
+            let room = !matches!(attr, KeyAttr::Claim(_)) || claims < MAX_KEYS - 6;
+            if room && !out.iter().any(|k| k.attr == attr) {
+                out.push(Key { attr, values });
+            }
+        }
+    }
+    out
+}
+
+/// The key a rule is filed under first: by attribute, in the order of
+/// [`KeyAttr`] (the first claim in condition order among claims); `None`:
+/// "always".
+pub(crate) fn primary(keys: &[Key]) -> Option<usize> {
+    let rank = |a: &KeyAttr| match a {
+        KeyAttr::Subject => 0,
+        KeyAttr::SubjectPrefix => 1,
+        KeyAttr::Claim(_) => 2,
+        KeyAttr::Issuer => 3,
+        KeyAttr::Purpose => 4,
+        KeyAttr::Kind => 5,
+    };
+    (0..keys.len()).min_by_key(|&i| keys.get(i).map_or(usize::MAX, |k| rank(&k.attr)))
+}

@@ -1,0 +1,336 @@
+//! The index's discrimination tree: nodes reached through keys, each key an
+//! attribute value a rule can only match with.
+//!
+//! The root files every rule under one key, its most selective (see
+//! [`super::keys::primary`]): a request visits the buckets of its own
+//! values, as it always did. A bucket of more than [`LEAF`] rules is split
+//! further by the rules' other keys — the attribute that separates the most
+//! rules from the largest group first, then, among the rules without it,
+//! the next — so that many rules sharing one key (10,000 rules over 30
+//! teams) still leave few candidates. Rules with no further key stay in the
+//! node and are candidates whenever it is reached.
+//!
+//! Layout: nodes, edges and rule lists are contiguous arrays addressed by
+//! integers; a node's rules are a span of one shared list.
+
+use std::collections::BTreeMap;
+
+use crate::fastmap::HashMap;
+use crate::ids::{Id, RuleId};
+use crate::request::MintRequest;
+
+use super::keys::{Key, KeyAttr};
+
+/// Buckets up to this size are not split: visiting a few rules costs less
+/// than the lookups that would skip them.
+const LEAF: usize = 8;
+/// Keys with more values than this are not used below the first level:
+/// each value files the rule once more.
+const MAX_FANOUT: usize = 8;
+/// Levels below the first, at most.
+const MAX_DEPTH: usize = 3;
+
+/// `lists[start..end]`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Span {
+    start: usize,
+    end: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Node {
+    /// Every rule filed at or below this node (for explanations, which look
+    /// at a whole first-level bucket).
+    all: Span,
+    /// The rules that stop here: candidates whenever the node is reached.
+    rules: Span,
+    /// Into `edges`.
+    edges: Span,
+}
+
+/// The children of a node by the request's value of one attribute.
+#[derive(Debug)]
+pub(super) struct Edge {
+    attr: KeyAttr,
+    /// For a prefix key: its distinct lengths, ascending.
+    lens: Vec<usize>,
+    children: HashMap<Box<str>, usize>,
+}
+
+impl Edge {
+    /// Call `f` with every child the request reaches through this edge.
+    fn reached(&self, req: &MintRequest, mut f: impl FnMut(usize)) {
+        self.attr.request_values(req, |v| {
+            if self.lens.is_empty() {
+                if let Some(&c) = self.children.get(v) {
+                    f(c);
+                }
+                return;
+            }
+            for len in self.lens.iter().take_while(|len| **len <= v.len()) {
+                if let Some(&c) = v.get(..*len).and_then(|p| self.children.get(p)) {
+                    f(c);
+                }
+            }
+        });
+    }
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Tree {
+    lists: Vec<RuleId>,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+}
+
+/// A rule being filed, with the keys it has not used on the way down.
+#[derive(Clone, Copy)]
+struct Item {
+    rule: RuleId,
+    /// Bit `j`: key `j` of the rule is used (or unusable).
+    used: u32,
+}
+
+impl Tree {
+    /// The tree for rules with these keys (`keys[i]` is rule `i`'s); node 0
+    /// is the root.
+    pub(super) fn build(keys: &[Vec<Key>]) -> Tree {
+        let mut tree = Tree::default();
+        tree.nodes.push(Node::default());
+        let mut builder = Builder { keys, tree };
+        let mut always = Vec::new();
+        // The first level: each rule under its primary key.
+        let mut first: BTreeMap<&KeyAttr, HashMap<&str, Vec<Item>>> = BTreeMap::new();
+        for (i, rule_keys) in keys.iter().enumerate() {
+            let Some(rule) = RuleId::from_index(i) else {
+                break;
+            };
+            let Some(p) = super::keys::primary(rule_keys) else {
+                always.push(rule);
+                continue;
+            };
+            let Some(key) = rule_keys.get(p) else {
+                continue;
+            };
+            // Keys with many values stay out of the levels below.
+            let mut used = 1u32.checked_shl(p as u32).unwrap_or(0);
+            for (j, k) in rule_keys.iter().enumerate().take(32) {
+                if k.values.len() > MAX_FANOUT {
+                    used |= 1 << j;
+                }
+            }
+            let groups = first.entry(&key.attr).or_default();
+            for v in &key.values {
+                let group = groups.entry(v).or_default();
+                if group.last().is_none_or(|it: &Item| it.rule != rule) {
+                    group.push(Item { rule, used });
+                }
+            }
+        }
+        let mut edges = Vec::with_capacity(first.len());
+        for (attr, groups) in first {
+            let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
+            let mut lens = Vec::new();
+            for (value, items) in groups {
+                let node = builder.node(&items, 0);
+                children.insert(Box::from(value), node);
+                if attr.is_prefix() {
+                    lens.push(value.len());
+                }
+            }
+            lens.sort_unstable();
+            lens.dedup();
+            edges.push(Edge {
+                attr: attr.clone(),
+                lens,
+                children,
+            });
+        }
+        let rules = builder.list(always.iter().copied());
+        let edges = builder.edges(edges);
+        let mut tree = builder.tree;
+        if let Some(root) = tree.nodes.first_mut() {
+            *root = Node {
+                all: rules,
+                rules,
+                edges,
+            };
+        }
+        tree
+    }
+
+    fn node(&self, n: usize) -> Option<&Node> {
+        self.nodes.get(n)
+    }
+
+    fn list(&self, span: Span) -> &[RuleId] {
+        self.lists.get(span.start..span.end).unwrap_or(&[])
+    }
+
+    fn edges_of(&self, node: &Node) -> &[Edge] {
+        self.edges
+            .get(node.edges.start..node.edges.end)
+            .unwrap_or(&[])
+    }
+
+    /// The rules a request can match: every node it reaches, down to the
+    /// leaves, appended to `out` (unsorted, possibly repeated). The
+    /// first-level nodes reached go to `reached`, for [`Tree::first_level`].
+    pub(super) fn candidates(
+        &self,
+        req: &MintRequest,
+        out: &mut Vec<RuleId>,
+        reached: &mut Vec<usize>,
+    ) {
+        reached.clear();
+        let Some(root) = self.node(0) else { return };
+        out.extend_from_slice(self.list(root.rules));
+        for edge in self.edges_of(root) {
+            edge.reached(req, |c| {
+                reached.push(c);
+                self.visit(c, req, out);
+            });
+        }
+    }
+
+    fn visit(&self, n: usize, req: &MintRequest, out: &mut Vec<RuleId>) {
+        let Some(node) = self.node(n) else { return };
+        out.extend_from_slice(self.list(node.rules));
+        for edge in self.edges_of(node) {
+            edge.reached(req, |c| self.visit(c, req, out));
+        }
+    }
+
+    /// The rules of the first-level buckets `reached` (as
+    /// [`Tree::candidates`] left it), whole, and the root's: what
+    /// explanations look at. Calls `f` once per rule and bucket (a rule
+    /// may come more than once).
+    pub(super) fn first_level(&self, reached: &[usize], mut f: impl FnMut(RuleId)) {
+        let Some(root) = self.node(0) else { return };
+        self.list(root.rules).iter().copied().for_each(&mut f);
+        for node in reached.iter().filter_map(|&c| self.node(c)) {
+            self.list(node.all).iter().copied().for_each(&mut f);
+        }
+    }
+
+    /// Nodes, edges and listed rule ids: the tree's size, for tests.
+    #[cfg(test)]
+    pub(super) fn size(&self) -> (usize, usize, usize) {
+        (self.nodes.len(), self.edges.len(), self.lists.len())
+    }
+}
+
+struct Builder<'k> {
+    keys: &'k [Vec<Key>],
+    tree: Tree,
+}
+
+impl<'k> Builder<'k> {
+    fn list(&mut self, rules: impl Iterator<Item = RuleId>) -> Span {
+        let start = self.tree.lists.len();
+        self.tree.lists.extend(rules);
+        Span {
+            start,
+            end: self.tree.lists.len(),
+        }
+    }
+
+    fn edges(&mut self, edges: Vec<Edge>) -> Span {
+        let start = self.tree.edges.len();
+        self.tree.edges.extend(edges);
+        Span {
+            start,
+            end: self.tree.edges.len(),
+        }
+    }
+
+    /// The unused keys of an item.
+    fn open_keys(&self, item: Item) -> impl Iterator<Item = (usize, &'k Key)> + use<'k> {
+        let keys: &'k [Key] = self.keys.get(item.rule.index()).map_or(&[], Vec::as_slice);
+        keys.iter()
+            .enumerate()
+            .filter(move |(j, _)| *j < 32 && item.used & (1 << j) == 0)
+    }
+
+    /// The attribute that best splits `items`: the most rules separated
+    /// from the largest group of one value. `None` when none separates any.
+    fn best_split(&self, items: &[Item]) -> Option<&'k KeyAttr> {
+        let mut stats: BTreeMap<&KeyAttr, (usize, HashMap<&str, usize>)> = BTreeMap::new();
+        for &item in items {
+            for (_, key) in self.open_keys(item) {
+                let (covered, counts) = stats.entry(&key.attr).or_default();
+                *covered += 1;
+                for v in &key.values {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+        }
+        stats
+            .into_iter()
+            .map(|(attr, (covered, counts))| {
+                let largest = counts.values().copied().max().unwrap_or(0);
+                (covered.saturating_sub(largest), attr)
+            })
+            .filter(|(score, _)| *score > 0)
+            // The highest score; ties to the first attribute.
+            .min_by_key(|(score, _)| std::cmp::Reverse(*score))
+            .map(|(_, attr)| attr)
+    }
+
+    /// A node for `items`, split while it holds more than [`LEAF`] rules
+    /// and a key separates some; returns its position.
+    fn node(&mut self, items: &[Item], depth: usize) -> usize {
+        let mut rest: Vec<Item> = items.to_vec();
+        let mut edges = Vec::new();
+        while rest.len() > LEAF && depth < MAX_DEPTH {
+            let Some(attr) = self.best_split(&rest) else {
+                break;
+            };
+            let mut groups: BTreeMap<&str, Vec<Item>> = BTreeMap::new();
+            let mut left = Vec::with_capacity(rest.len());
+            for &item in &rest {
+                let found = self.open_keys(item).find(|(_, k)| k.attr == *attr);
+                let Some((j, key)) = found else {
+                    left.push(item);
+                    continue;
+                };
+                let used = item.used | (1 << j);
+                for v in &key.values {
+                    groups.entry(v).or_default().push(Item {
+                        rule: item.rule,
+                        used,
+                    });
+                }
+            }
+            let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
+            let mut lens = Vec::new();
+            for (value, group) in groups {
+                let child = self.node(&group, depth + 1);
+                children.insert(Box::from(value), child);
+                if attr.is_prefix() {
+                    lens.push(value.len());
+                }
+            }
+            lens.sort_unstable();
+            lens.dedup();
+            edges.push(Edge {
+                attr: attr.clone(),
+                lens,
+                children,
+            });
+            rest = left;
+        }
+        let rules = self.list(rest.iter().map(|it| it.rule));
+        // Only first-level nodes need all their rules (for explanations).
+        let all = if edges.is_empty() {
+            rules
+        } else if depth == 0 {
+            self.list(items.iter().map(|it| it.rule))
+        } else {
+            Span::default()
+        };
+        let edges = self.edges(edges);
+        self.tree.nodes.push(Node { all, rules, edges });
+        self.tree.nodes.len() - 1
+    }
+}
