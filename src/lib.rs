@@ -121,6 +121,7 @@ mod limits;
 mod path;
 mod pattern;
 mod policy;
+mod record;
 mod request;
 mod scopes;
 mod source;
@@ -137,6 +138,7 @@ pub use grant::{
 };
 pub use limits::Limits;
 pub use policy::IssuancePolicy;
+pub use record::{DecisionRecord, MAX_RECORD_REQUEST_BYTES, RECORD_VERSION};
 pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
     RequestError,
