@@ -39,6 +39,7 @@
 //! [`diff`] replay recorded requests against two policies.
 
 mod diff;
+pub mod insight;
 mod lint;
 mod testcase;
 

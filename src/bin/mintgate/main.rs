@@ -14,6 +14,7 @@
 
 mod explain;
 mod input;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +89,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Aggregate a decision log: per rule, friction, over-asking, audit evidence (docs/insight.md).
+    Report {
+        /// The decision log (JSON Lines of decision records).
+        log: PathBuf,
+        /// Only this policy's decisions, compared with what its rules permit.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Only decisions at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only decisions before this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 const FINDING: u8 = 1;
@@ -100,6 +121,7 @@ fn main() -> ExitCode {
         | Command::Eval { json, .. }
         | Command::Test { json, .. }
         | Command::Diff { json, .. } => *json,
+        Command::Report { format, .. } => *format == report::Format::Json,
     };
     let result = match cli.command {
         Command::Check { policies, json } => check(&policies, json),
@@ -120,6 +142,21 @@ fn main() -> ExitCode {
             requests,
             json,
         } => diff(&old, &new, &requests, json),
+        Command::Report {
+            log,
+            policy,
+            since,
+            until,
+            format,
+            out,
+        } => report::run(&report::Args {
+            log: &log,
+            policy: policy.as_deref(),
+            since: since.as_deref(),
+            until: until.as_deref(),
+            format,
+            out: out.as_deref(),
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
