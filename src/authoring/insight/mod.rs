@@ -14,6 +14,7 @@ mod html;
 mod model;
 mod read;
 mod report;
+mod suggest;
 mod text;
 
 pub use model::{
@@ -21,3 +22,7 @@ pub use model::{
     RevisionSeen, RuleReport, Skipped, TtlPair,
 };
 pub use report::{ReportOptions, report};
+pub use suggest::{
+    ChangeKind, MAX_CONCRETE, ReplayProof, Reverted, RuleChange, SuggestError, SuggestOptions,
+    Suggestion, suggest,
+};

@@ -15,6 +15,7 @@
 mod explain;
 mod input;
 mod report;
+mod suggest;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -109,6 +110,31 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Suggest a tightened policy from a decision log, proven by replay; exit 1 if a record would change.
+    Suggest {
+        /// The decision log (JSON Lines of decision records).
+        log: PathBuf,
+        /// The policy in force (.toml or .json).
+        policy: PathBuf,
+        /// Round lowered `max_ttl`s up to a multiple of this.
+        #[arg(long, default_value = "5m")]
+        step: String,
+        /// Drop permit rules that never matched in the window.
+        #[arg(long)]
+        drop_unused_rules: bool,
+        /// Only decisions at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only decisions before this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Write the suggested policy to this file (the summary goes to stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the suggestion, its changes and the replay proof as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const FINDING: u8 = 1;
@@ -122,6 +148,7 @@ fn main() -> ExitCode {
         | Command::Test { json, .. }
         | Command::Diff { json, .. } => *json,
         Command::Report { format, .. } => *format == report::Format::Json,
+        Command::Suggest { json, .. } => *json,
     };
     let result = match cli.command {
         Command::Check { policies, json } => check(&policies, json),
@@ -156,6 +183,25 @@ fn main() -> ExitCode {
             until: until.as_deref(),
             format,
             out: out.as_deref(),
+        }),
+        Command::Suggest {
+            log,
+            policy,
+            step,
+            drop_unused_rules,
+            since,
+            until,
+            out,
+            json,
+        } => suggest::run(&suggest::Args {
+            log: &log,
+            policy: &policy,
+            step: &step,
+            drop_unused_rules,
+            since: since.as_deref(),
+            until: until.as_deref(),
+            out: out.as_deref(),
+            json,
         }),
     };
     match result {
