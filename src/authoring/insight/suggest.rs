@@ -263,8 +263,8 @@ pub fn suggest<R: BufRead>(
             });
         }
         let mut kept = Vec::new();
-        for c in changes {
-            match culprits.iter().find(|(rule, _, _)| *rule == c.rule) {
+        for (i, c) in changes.into_iter().enumerate() {
+            match culprits.iter().find(|(j, _, _)| *j == i) {
                 Some((_, line, because)) => reverted.push(Reverted {
                     change: c,
                     line: *line,
@@ -277,25 +277,34 @@ pub fn suggest<R: BufRead>(
     }
 }
 
-/// The rules implicated in the first changed records: those that matched
-/// or were named under either policy, with the record that implicates them.
+/// The changes implicated in the changed records: those of the rules that
+/// matched or were named under either policy. A record whose only change is
+/// its ttl implicates only `max_ttl` changes; any other change implicates
+/// every change of those rules. Each comes with the record that implicates
+/// it.
 fn culprits(
     changed: &[Change],
     changes: &[RuleChange],
     options: &SuggestOptions,
-) -> Vec<(String, usize, String)> {
-    let revertible: BTreeSet<&str> = changes
-        .iter()
-        .filter(|c| !(options.drop_unused_rules && c.kind == ChangeKind::DropRule))
-        .filter(|c| !matches!(c.kind, ChangeKind::NeverMatched | ChangeKind::NeverGranted))
-        .map(|c| c.rule.as_str())
-        .collect();
-    let mut out: Vec<(String, usize, String)> = Vec::new();
+) -> Vec<(usize, usize, String)> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
     for ch in changed {
-        let named = rules_of(&ch.old).chain(rules_of(&ch.new));
-        for rule in named {
-            if revertible.contains(rule) && !out.iter().any(|(r, _, _)| r == rule) {
-                out.push((rule.to_owned(), ch.line, describe(ch)));
+        let ttl_only = ch.decision.0 == ch.decision.1
+            && ch.denial.is_none()
+            && ch.scopes_lost.is_empty()
+            && ch.scopes_gained.is_empty()
+            && ch.audience_lost.is_empty()
+            && ch.audience_gained.is_empty();
+        let named: BTreeSet<&str> = rules_of(&ch.old).chain(rules_of(&ch.new)).collect();
+        for (i, c) in changes.iter().enumerate() {
+            let revertible = match c.kind {
+                ChangeKind::NeverMatched | ChangeKind::NeverGranted => false,
+                ChangeKind::DropRule => !options.drop_unused_rules,
+                ChangeKind::LowerTtl => true,
+                ChangeKind::DropScope | ChangeKind::ConcreteScopes => !ttl_only,
+            };
+            if revertible && named.contains(c.rule.as_str()) && !out.iter().any(|(j, _, _)| *j == i) {
+                out.push((i, ch.line, describe(ch)));
             }
         }
     }
