@@ -72,7 +72,10 @@ fn summary(s: &Suggestion) -> String {
     for c in &s.changes {
         out.push_str(&format!(
             "{:<16} {}: {} → {} ({})\n",
-            format!("{:?}", c.kind).to_lowercase(),
+            serde_json::to_value(c.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             c.rule,
             c.before,
             c.after,
