@@ -192,7 +192,12 @@ fn main() {
         vary(&mut rng, &mut request, &source.scopes);
         let policy = &source.policies[usize::from(i >= records / 2)];
         let grant = policy.evaluate(&request, now);
-        writeln!(sink, "{}", DecisionRecord::new(&request, &grant).to_json_line()).unwrap();
+        writeln!(
+            sink,
+            "{}",
+            DecisionRecord::new(&request, &grant).to_json_line()
+        )
+        .unwrap();
     }
     sink.flush().unwrap();
 }

@@ -160,8 +160,7 @@ impl DecisionRecord {
 fn trim(request: &MintRequest) -> MintRequest {
     let max = Limits::default().max_echo_len;
     let cut = |s: &String| echo(s, max);
-    let cut_list =
-        |v: &[String], n: usize| -> Vec<String> { v.iter().take(n).map(cut).collect() };
+    let cut_list = |v: &[String], n: usize| -> Vec<String> { v.iter().take(n).map(cut).collect() };
     let identity = &request.identity;
     let mut out = MintRequest {
         purpose: request.purpose.as_ref().map(|p| Purpose {

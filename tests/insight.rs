@@ -9,9 +9,7 @@
 )]
 
 use chrono::{DateTime, TimeDelta, Utc};
-use mintgate::authoring::insight::{
-    ChangeKind, ReportOptions, SuggestOptions, report, suggest,
-};
+use mintgate::authoring::insight::{ChangeKind, ReportOptions, SuggestOptions, report, suggest};
 use mintgate::authoring::{RecordedRequest, diff};
 use mintgate::{DecisionRecord, Identity, IdentityKind, IssuancePolicy, MintRequest};
 
@@ -78,15 +76,45 @@ fn log(policy: &IssuancePolicy, requests: &[(MintRequest, i64)]) -> String {
 fn traffic() -> Vec<(MintRequest, i64)> {
     vec![
         // allow, 10m
-        (request("agent-a", IdentityKind::Agent, &["reports:read"], Some("10m")), 0),
+        (
+            request(
+                "agent-a",
+                IdentityKind::Agent,
+                &["reports:read"],
+                Some("10m"),
+            ),
+            0,
+        ),
         // narrow: write is not permitted… it is (reports:*): allow, 20m
-        (request("agent-a", IdentityKind::Agent, &["reports:write"], Some("20m")), 1),
+        (
+            request(
+                "agent-a",
+                IdentityKind::Agent,
+                &["reports:write"],
+                Some("20m"),
+            ),
+            1,
+        ),
         // narrow: admin:all forbidden; ttl 2h clamped to the rule's 30m
-        (request("agent-b", IdentityKind::Agent, &["reports:read", "admin:all"], Some("2h")), 25),
+        (
+            request(
+                "agent-b",
+                IdentityKind::Agent,
+                &["reports:read", "admin:all"],
+                Some("2h"),
+            ),
+            25,
+        ),
         // deny: a workload matches no rule
-        (request("svc", IdentityKind::Workload, &["reports:read"], Some("5m")), 26),
+        (
+            request("svc", IdentityKind::Workload, &["reports:read"], Some("5m")),
+            26,
+        ),
         // allow through ci-export, default ttl (the policy max, 1h)
-        (request("ci-1", IdentityKind::CiJob, &["exports:run"], None), 49),
+        (
+            request("ci-1", IdentityKind::CiJob, &["exports:run"], None),
+            49,
+        ),
     ]
 }
 
@@ -100,7 +128,10 @@ fn the_report_counts_rules_friction_over_asking_and_evidence() {
     };
     let r = report(text.as_bytes(), &options, &mut |_| {}).unwrap();
     assert_eq!(r.records, 5);
-    assert_eq!((r.outcomes.allow, r.outcomes.narrow, r.outcomes.deny), (3, 1, 1));
+    assert_eq!(
+        (r.outcomes.allow, r.outcomes.narrow, r.outcomes.deny),
+        (3, 1, 1)
+    );
     assert_eq!(r.first, Some(t0()));
     assert_eq!(r.last, Some(t0() + TimeDelta::hours(49)));
     assert_eq!(r.timeline.len(), 3, "three days");
@@ -119,7 +150,11 @@ fn the_report_counts_rules_friction_over_asking_and_evidence() {
     assert_eq!(agents.never_granted_scopes, ["exports:run"]);
     assert_eq!(agents.max_ttl_secs, Some(1800));
     assert_eq!(
-        (agents.granted_ttl.count, agents.granted_ttl.p50, agents.granted_ttl.max),
+        (
+            agents.granted_ttl.count,
+            agents.granted_ttl.p50,
+            agents.granted_ttl.max
+        ),
         (3, 1200, 1800)
     );
     assert_eq!(agents.subjects, 2);
@@ -135,13 +170,28 @@ fn the_report_counts_rules_friction_over_asking_and_evidence() {
         .iter()
         .map(|f| (f.decision.as_str(), f.kind.as_str(), f.rule.as_deref()))
         .collect();
-    assert!(friction.contains(&("narrow", "scope_removed", Some("no-admin"))), "{friction:?}");
-    assert!(friction.contains(&("narrow", "ttl_clamped", Some("agents-read"))), "{friction:?}");
-    assert!(friction.iter().any(|f| f.0 == "deny" && f.1 == "not_permitted"), "{friction:?}");
+    assert!(
+        friction.contains(&("narrow", "scope_removed", Some("no-admin"))),
+        "{friction:?}"
+    );
+    assert!(
+        friction.contains(&("narrow", "ttl_clamped", Some("agents-read"))),
+        "{friction:?}"
+    );
+    assert!(
+        friction
+            .iter()
+            .any(|f| f.0 == "deny" && f.1 == "not_permitted"),
+        "{friction:?}"
+    );
     assert_eq!(r.narrowed_scopes[0].name, "admin:all");
 
     // Over-asking: agent-b asked for 2 scopes and 2h, got 1 scope and 30m.
-    let b = r.over_asking.iter().find(|o| o.subject == "agent-b").unwrap();
+    let b = r
+        .over_asking
+        .iter()
+        .find(|o| o.subject == "agent-b")
+        .unwrap();
     assert_eq!((b.scopes_requested, b.scopes_cut), (2, 1));
     assert_eq!((b.ttl_requested_secs, b.ttl_cut_secs), (7200, 5400));
     assert!((b.ttl_cut_share - 0.75).abs() < 1e-9);
@@ -149,7 +199,11 @@ fn the_report_counts_rules_friction_over_asking_and_evidence() {
     assert_eq!((svc.denied, svc.scopes_cut, svc.ttl_cut_secs), (1, 1, 300));
 
     // Evidence: decisions per control, one revision.
-    let nhi5 = r.controls.iter().find(|c| c.control == "OWASP NHI5:2025").unwrap();
+    let nhi5 = r
+        .controls
+        .iter()
+        .find(|c| c.control == "OWASP NHI5:2025")
+        .unwrap();
     assert_eq!(nhi5.decisions.total(), 3);
     assert_eq!(r.revisions.len(), 1);
     assert_eq!(r.revisions[0].records, 5);
@@ -159,11 +213,19 @@ fn the_report_counts_rules_friction_over_asking_and_evidence() {
 #[test]
 fn window_other_policies_events_and_malformed_lines_are_skipped_and_counted() {
     let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
-    let other = IssuancePolicy::from_toml_str(&POLICY.replace("id = \"reports\"", "id = \"other\"")).unwrap();
+    let other =
+        IssuancePolicy::from_toml_str(&POLICY.replace("id = \"reports\"", "id = \"other\""))
+            .unwrap();
     let mut text = log(&policy, &traffic());
     text.push_str(&log(&other, &traffic()[..1]));
     text.push_str("{\"event\":\"policy_loaded\"}\n\nnot json\n");
-    text.push_str(&text.lines().next().unwrap().replace("\"record\":1", "\"record\":2"));
+    text.push_str(
+        &text
+            .lines()
+            .next()
+            .unwrap()
+            .replace("\"record\":1", "\"record\":2"),
+    );
     text.push('\n');
     let options = ReportOptions {
         policy: Some(&policy),
@@ -172,13 +234,24 @@ fn window_other_policies_events_and_malformed_lines_are_skipped_and_counted() {
     };
     let r = report(text.as_bytes(), &options, &mut |_| {}).unwrap();
     assert_eq!(r.records, 3, "hours 1, 25 and 26");
-    assert_eq!(r.skipped.outside_window, 3, "hours 0 and 49, and the other policy's hour 0");
+    assert_eq!(
+        r.skipped.outside_window, 3,
+        "hours 0 and 49, and the other policy's hour 0"
+    );
     assert_eq!(r.skipped.other_policy, 0, "the window is checked first");
     assert_eq!(r.skipped.not_decision, 2, "the event and the blank line");
     assert_eq!(r.skipped.malformed, 1);
     assert_eq!(r.errors[0].line, 9);
     assert_eq!(r.skipped.newer_version, 1);
-    let r = report(text.as_bytes(), &ReportOptions { policy: Some(&policy), ..ReportOptions::default() }, &mut |_| {}).unwrap();
+    let r = report(
+        text.as_bytes(),
+        &ReportOptions {
+            policy: Some(&policy),
+            ..ReportOptions::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!((r.records, r.skipped.other_policy), (5, 1));
 }
 
@@ -194,14 +267,21 @@ fn tables_are_bounded_whatever_the_log() {
         text.push('\n');
     }
     let mut calls = 0;
-    let r = report(text.as_bytes(), &ReportOptions::default(), &mut |_| calls += 1).unwrap();
+    let r = report(text.as_bytes(), &ReportOptions::default(), &mut |_| {
+        calls += 1
+    })
+    .unwrap();
     assert_eq!(r.records, 12_000);
     assert!(calls >= 2, "progress is reported");
     let rule = &r.rules[0];
     assert_eq!(rule.subjects, 256);
     assert!(rule.subjects_capped);
     assert_eq!(r.over_asking.len(), 25);
-    assert!(r.capped.contains(&"over_asking".to_owned()), "{:?}", r.capped);
+    assert!(
+        r.capped.contains(&"over_asking".to_owned()),
+        "{:?}",
+        r.capped
+    );
 }
 
 #[test]
@@ -217,7 +297,12 @@ fn suggest_tightens_and_the_replay_proves_it() {
     assert_eq!(
         changes,
         [
-            ("agents-read", ChangeKind::ConcreteScopes, "reports:*", "reports:read reports:write"),
+            (
+                "agents-read",
+                ChangeKind::ConcreteScopes,
+                "reports:*",
+                "reports:read reports:write"
+            ),
             ("agents-read", ChangeKind::DropScope, "exports:run", "-"),
             ("no-users", ChangeKind::NeverMatched, "-", "-"),
         ],
@@ -241,7 +326,10 @@ fn suggest_tightens_and_the_replay_proves_it() {
         })
         .collect();
     assert_eq!(diff(&policy, &suggested, &recorded).changed(), 0);
-    assert!(s.toml.contains("# suggest: scope `reports:*` → `reports:read reports:write`"));
+    assert!(
+        s.toml
+            .contains("# suggest: scope `reports:*` → `reports:read reports:write`")
+    );
 }
 
 #[test]
@@ -249,22 +337,44 @@ fn a_change_the_replay_rules_out_is_reverted_and_reported() {
     // The log was written under a 10m cap; the policy in force allows 30m,
     // and a request with no ttl now gets 30m: lowering to the observed 10m
     // would change it, so the replay reverts that change.
-    let old = IssuancePolicy::from_toml_str(&POLICY.replace("max_ttl = \"30m\"", "max_ttl = \"10m\"")).unwrap();
+    let old =
+        IssuancePolicy::from_toml_str(&POLICY.replace("max_ttl = \"30m\"", "max_ttl = \"10m\""))
+            .unwrap();
     let current = IssuancePolicy::from_toml_str(POLICY).unwrap();
     let traffic = vec![
-        (request("agent-a", IdentityKind::Agent, &["reports:read"], None), 0),
-        (request("agent-a", IdentityKind::Agent, &["reports:read"], Some("5m")), 1),
+        (
+            request("agent-a", IdentityKind::Agent, &["reports:read"], None),
+            0,
+        ),
+        (
+            request(
+                "agent-a",
+                IdentityKind::Agent,
+                &["reports:read"],
+                Some("5m"),
+            ),
+            1,
+        ),
     ];
     let text = log(&old, &traffic);
     let s = suggest(|| Ok(text.as_bytes()), &current, &SuggestOptions::default()).unwrap();
     assert_eq!(s.proof.changed, 0, "{:?}", s.proof.changes);
-    assert_eq!(s.proof.logged_differs, 1, "the no-ttl request: 10m then, 30m now");
+    assert_eq!(
+        s.proof.logged_differs, 1,
+        "the no-ttl request: 10m then, 30m now"
+    );
     assert_eq!(s.reverted.len(), 1, "{:?}", s.reverted);
     assert_eq!(s.reverted[0].change.kind, ChangeKind::LowerTtl);
     assert_eq!(s.reverted[0].line, 1);
     assert_eq!(s.reverted[0].because, "allow → allow, ttl 30m → 10m");
     assert_eq!(
-        s.document.rules[0].grant.as_ref().unwrap().max_ttl.unwrap().to_string(),
+        s.document.rules[0]
+            .grant
+            .as_ref()
+            .unwrap()
+            .max_ttl
+            .unwrap()
+            .to_string(),
         "30m"
     );
 }
@@ -283,7 +393,10 @@ fn unused_rules_are_marked_and_dropped_only_when_asked() {
         .collect();
     assert_eq!(
         marks,
-        [("ci-export", ChangeKind::NeverMatched), ("no-users", ChangeKind::NeverMatched)]
+        [
+            ("ci-export", ChangeKind::NeverMatched),
+            ("no-users", ChangeKind::NeverMatched)
+        ]
     );
     assert_eq!(s.document.rules.len(), 4, "nothing dropped unless asked");
 
@@ -293,7 +406,11 @@ fn unused_rules_are_marked_and_dropped_only_when_asked() {
     };
     let s = suggest(|| Ok(text.as_bytes()), &policy, &options).unwrap();
     let ids: Vec<&str> = s.document.rules.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, ["agents-read", "no-admin", "no-users"], "a forbid is never dropped");
+    assert_eq!(
+        ids,
+        ["agents-read", "no-admin", "no-users"],
+        "a forbid is never dropped"
+    );
     assert_eq!(s.proof.changed, 0);
     assert!(s.toml.contains("# suggest: rule `ci-export` dropped"));
 }

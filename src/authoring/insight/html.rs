@@ -95,7 +95,8 @@ impl Report {
         }
         out.push_str("</div>");
         let s = &self.skipped;
-        let skipped = s.not_decision + s.malformed + s.newer_version + s.outside_window + s.other_policy;
+        let skipped =
+            s.not_decision + s.malformed + s.newer_version + s.outside_window + s.other_policy;
         if skipped > 0 {
             let _ = write!(
                 out,
@@ -223,10 +224,9 @@ fn rule_row(out: &mut String, r: &RuleReport) {
         "–".to_owned()
     };
     let never: Vec<String> = r.never_granted_scopes.iter().map(|s| esc(s)).collect();
-    let effect = r
-        .effect
-        .as_deref()
-        .map_or(String::new(), |e| format!(" <span class=\"muted\">{e}</span>"));
+    let effect = r.effect.as_deref().map_or(String::new(), |e| {
+        format!(" <span class=\"muted\">{e}</span>")
+    });
     let _ = writeln!(
         out,
         "<tr><td><code>{}</code>{effect}</td><td>{}</td><td>{}</td><td class=\"warn\">{}</td><td>{}</td><td>{}</td><td>{ttl}</td><td class=\"n\">{}{}</td></tr>",
@@ -252,7 +252,12 @@ fn timeline_svg(r: &Report) -> String {
         s.push_str("<text x=\"10\" y=\"20\">no decisions</text></svg>\n");
         return s;
     }
-    let max = days.iter().map(|d| d.outcomes.total()).max().unwrap_or(1).max(1) as f64;
+    let max = days
+        .iter()
+        .map(|d| d.outcomes.total())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let plot_h = h - bottom - top;
     let slot = (w - left - 10.0) / days.len() as f64;
     let bar = (slot * 0.8).max(1.0);

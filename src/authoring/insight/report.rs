@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::bounded::{Counts, Histogram};
 use super::model::*;
-use super::read::{LogLine, Line, for_each_line, parse_line};
+use super::read::{Line, LogLine, for_each_line, parse_line};
 use crate::document::Effect;
 use crate::grant::Decision;
 use crate::pattern::Glob;
@@ -297,7 +297,8 @@ impl<'p> Acc<'p> {
         r.first = Some(r.first.map_or(at, |f| f.min(at)));
         r.last = Some(r.last.map_or(at, |l| l.max(at)));
         if let Some(d) = line.denial {
-            self.denials.add_with(d.to_string().as_str(), str::to_owned, 1);
+            self.denials
+                .add_with(d.to_string().as_str(), str::to_owned, 1);
         }
         self.add_day(at.date_naive(), decision);
         self.add_rules(line, decision);
@@ -390,7 +391,12 @@ impl<'p> Acc<'p> {
         let cut = if decision == Decision::Deny {
             requested
         } else {
-            (line.reasons.iter().filter(|r| r.cut_scope().is_some()).count() as u64).min(requested)
+            (line
+                .reasons
+                .iter()
+                .filter(|r| r.cut_scope().is_some())
+                .count() as u64)
+                .min(requested)
         };
         let (ttl_req, ttl_cut) = match req.ttl.map(|t| t.as_secs()) {
             None => (0, 0),
@@ -439,12 +445,19 @@ impl<'p> Acc<'p> {
             }
         }
         if let Some(p) = &line.policy {
-            let key = (p.id.to_string(), p.revision.to_string(), p.digest.to_string());
+            let key = (
+                p.id.to_string(),
+                p.revision.to_string(),
+                p.digest.to_string(),
+            );
             let full = self.revisions.len() >= TABLE;
             if let Some(span) = self.revisions.get_mut(&key) {
                 span.add(at);
             } else if !full {
-                self.revisions.entry(key).or_insert_with(|| Span::new(at)).add(at);
+                self.revisions
+                    .entry(key)
+                    .or_insert_with(|| Span::new(at))
+                    .add(at);
             }
         }
     }
@@ -462,10 +475,7 @@ impl<'p> Acc<'p> {
         cap("narrowed_scopes", self.narrowed.capped());
         cap("over_asking", self.over_overflow.requests > 0);
         cap("ttl_pairs", self.ttl_pairs.capped());
-        cap(
-            "controls",
-            self.controls.len() >= TABLE,
-        );
+        cap("controls", self.controls.len() >= TABLE);
         cap("revisions", self.revisions.len() >= TABLE);
         let mut r = std::mem::take(&mut self.report);
         r.capped = capped;
@@ -483,14 +493,16 @@ impl<'p> Acc<'p> {
             .friction
             .top(TOP)
             .into_iter()
-            .map(|((decision, kind, cause, rule, condition), count)| Friction {
-                decision: decision.to_owned(),
-                kind,
-                cause,
-                rule,
-                condition,
-                count,
-            })
+            .map(
+                |((decision, kind, cause, rule, condition), count)| Friction {
+                    decision: decision.to_owned(),
+                    kind,
+                    cause,
+                    rule,
+                    condition,
+                    count,
+                },
+            )
             .collect();
         r.narrowed_scopes = named(self.narrowed.top(TOP));
         r.over_asking = self.over_asking();

@@ -303,7 +303,8 @@ fn culprits(
                 ChangeKind::LowerTtl => true,
                 ChangeKind::DropScope | ChangeKind::ConcreteScopes => !ttl_only,
             };
-            if revertible && named.contains(c.rule.as_str()) && !out.iter().any(|(j, _, _)| *j == i) {
+            if revertible && named.contains(c.rule.as_str()) && !out.iter().any(|(j, _, _)| *j == i)
+            {
                 out.push((i, ch.line, describe(ch)));
             }
         }
@@ -367,7 +368,11 @@ fn propose(doc: &PolicyDocument, report: &Report, options: &SuggestOptions) -> V
             ));
             continue;
         }
-        let Some(grant) = rule.grant.as_ref().filter(|_| rule.effect == Effect::Permit) else {
+        let Some(grant) = rule
+            .grant
+            .as_ref()
+            .filter(|_| rule.effect == Effect::Permit)
+        else {
             continue;
         };
         if rr.granted_scopes.is_empty() {
@@ -450,7 +455,8 @@ fn scope_changes(
 }
 
 fn window(report: &Report) -> String {
-    let day = |t: Option<DateTime<Utc>>| t.map_or("…".to_owned(), |t| t.format("%Y-%m-%d").to_string());
+    let day =
+        |t: Option<DateTime<Utc>>| t.map_or("…".to_owned(), |t| t.format("%Y-%m-%d").to_string());
     format!(
         "the window ({} → {}, {} decisions)",
         day(report.first),
@@ -475,7 +481,10 @@ fn apply(doc: &PolicyDocument, changes: &[RuleChange]) -> PolicyDocument {
         let mine = changes.iter().filter(|c| c.rule == rule.id);
         let mut scopes: Vec<String> = Vec::new();
         for p in &grant.scopes {
-            match mine.clone().find(|c| &c.before == p && c.kind != ChangeKind::LowerTtl) {
+            match mine
+                .clone()
+                .find(|c| &c.before == p && c.kind != ChangeKind::LowerTtl)
+            {
                 Some(c) if c.kind == ChangeKind::DropScope => {}
                 Some(c) if c.kind == ChangeKind::ConcreteScopes => {
                     scopes.extend(c.scopes.iter().cloned());

@@ -35,10 +35,7 @@ pub(crate) fn pct(part: u64, whole: u64) -> String {
 }
 
 fn outcomes(o: &Outcomes) -> String {
-    format!(
-        "{} allow, {} narrow, {} deny",
-        o.allow, o.narrow, o.deny
-    )
+    format!("{} allow, {} narrow, {} deny", o.allow, o.narrow, o.deny)
 }
 
 fn list(items: &[Named]) -> String {
@@ -148,10 +145,7 @@ impl Report {
     }
 
     fn friction_text(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "\nfriction: the most frequent narrow and deny reasons"
-        );
+        let _ = writeln!(out, "\nfriction: the most frequent narrow and deny reasons");
         for f in &self.friction {
             let mut what = format!("{:<6} {}", f.decision, f.kind);
             if let Some(c) = &f.cause {
@@ -165,7 +159,11 @@ impl Report {
             }
             let _ = writeln!(out, "  {:>8}  {what}", f.count);
         }
-        let _ = writeln!(out, "  most narrowed scopes: {}", list(&self.narrowed_scopes));
+        let _ = writeln!(
+            out,
+            "  most narrowed scopes: {}",
+            list(&self.narrowed_scopes)
+        );
     }
 
     fn over_asking_text(&self, out: &mut String) {
@@ -248,7 +246,11 @@ fn rule_text(out: &mut String, r: &RuleReport) {
         );
     }
     if r.effect.is_some() {
-        let _ = writeln!(out, "    audience permitted {}", plain(&r.permitted_audience));
+        let _ = writeln!(
+            out,
+            "    audience permitted {}",
+            plain(&r.permitted_audience)
+        );
     }
     let _ = writeln!(out, "             granted   {}", list(&r.granted_audience));
     if !r.never_granted_audience.is_empty() {
@@ -259,7 +261,9 @@ fn rule_text(out: &mut String, r: &RuleReport) {
         );
     }
     let p = &r.granted_ttl;
-    let cap = r.max_ttl_secs.map_or("max_ttl ?".to_owned(), |s| format!("max_ttl {}", dur(s)));
+    let cap = r
+        .max_ttl_secs
+        .map_or("max_ttl ?".to_owned(), |s| format!("max_ttl {}", dur(s)));
     if p.count > 0 {
         let _ = writeln!(
             out,

@@ -54,13 +54,9 @@ pub fn parse_time(flag: &str, s: Option<&str>) -> Result<Option<DateTime<Utc>>, 
 
 /// Read the log through a progress bar on stderr (only when stderr is a
 /// terminal) and aggregate it.
-pub fn read_report(
-    log: &Path,
-    options: &ReportOptions<'_>,
-) -> Result<Report, InputError> {
-    let file = std::fs::File::open(log).map_err(|e| {
-        InputError::new("unreadable_file", Some(log), format!("cannot read: {e}"))
-    })?;
+pub fn read_report(log: &Path, options: &ReportOptions<'_>) -> Result<Report, InputError> {
+    let file = std::fs::File::open(log)
+        .map_err(|e| InputError::new("unreadable_file", Some(log), format!("cannot read: {e}")))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = std::io::stderr().is_terminal() && size > 0;
     let mut progress = |done: u64| {
@@ -68,7 +64,11 @@ pub fn read_report(
             draw(done, size);
         }
     };
-    let result = report(BufReader::with_capacity(1 << 20, file), options, &mut progress);
+    let result = report(
+        BufReader::with_capacity(1 << 20, file),
+        options,
+        &mut progress,
+    );
     if bar {
         // Clear the bar's line.
         eprint!("\r{:60}\r", "");
