@@ -65,7 +65,8 @@
 //! [`IssuancePolicy::evaluate`] takes the current time as an argument and
 //! never reads a clock, a file, the network or the environment. Loading the
 //! policy text, authenticating the requester, signing the token and writing
-//! the decision log are the issuer's job; the crate decides.
+//! the decision log are the issuer's job; the crate decides, and
+//! [`DecisionRecord::new`] builds the log line (docs/insight.md).
 //!
 //! # Untrusted input
 //!

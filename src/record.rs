@@ -116,7 +116,8 @@ impl DecisionRecord {
     ///     identity: Identity::new("x".repeat(100_000), IdentityKind::Workload),
     ///     ..MintRequest::default()
     /// };
-    /// let grant = policy.evaluate(&request, chrono::Utc::now());
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().to_utc();
+    /// let grant = policy.evaluate(&request, now);
     /// assert_eq!(grant.decision, Decision::Deny);
     /// let record = DecisionRecord::new(&request, &grant);
     /// assert!(record.request_trimmed);
