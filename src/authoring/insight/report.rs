@@ -108,14 +108,35 @@ impl Span {
     }
 }
 
-type FrictionKey = (
-    &'static str,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-type OverKey = (String, String, Option<String>);
+/// Packs parts into one string key, so that counting a key already seen
+/// allocates nothing: each part is `\u{2}` and its text, or `\u{1}` for
+/// none, joined by `\u{0}`. (A log string holding those characters can only
+/// garble its own row when unpacked.)
+fn pack(buf: &mut String, parts: &[Option<&str>]) {
+    buf.clear();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push('\u{0}');
+        }
+        match p {
+            Some(text) => {
+                buf.push('\u{2}');
+                buf.push_str(text);
+            }
+            None => buf.push('\u{1}'),
+        }
+    }
+}
+
+/// The parts of a packed key (`n` of them; missing ones are `None`).
+fn unpack(key: &str, n: usize) -> Vec<Option<String>> {
+    let mut parts: Vec<Option<String>> = key
+        .splitn(n, '\u{0}')
+        .map(|p| p.strip_prefix('\u{2}').map(str::to_owned))
+        .collect();
+    parts.resize(n, None);
+    parts
+}
 
 /// The running aggregate.
 struct Acc<'p> {
@@ -128,13 +149,18 @@ struct Acc<'p> {
     days_overflow: u64,
     rules: HashMap<String, RuleAcc>,
     rules_overflow: u64,
-    friction: Counts<FrictionKey>,
+    /// Packed (decision, kind, cause, rule, condition).
+    friction: Counts<String>,
     narrowed: Counts<String>,
-    over: HashMap<OverKey, OverAcc>,
+    /// Packed (kind, subject, purpose).
+    over: HashMap<String, OverAcc>,
     over_overflow: OverAcc,
     ttl_pairs: Counts<(u64, u64)>,
     controls: HashMap<String, (Outcomes, Span)>,
-    revisions: HashMap<(String, String, String), Span>,
+    /// Packed (id, revision, digest).
+    revisions: HashMap<String, Span>,
+    /// The reused buffer for packed keys.
+    key: String,
 }
 
 /// Read a decision log and aggregate it. Streaming: memory is bounded by
@@ -193,6 +219,23 @@ fn strip_position(e: &serde_json::Error) -> String {
     message.strip_suffix(&suffix).unwrap_or(&message).to_owned()
 }
 
+/// Whether `name` (a scope, or an audience) was granted through a matched
+/// rule: without the policy (`known` false), anything granted while it
+/// matched; with it, only through a permit whose patterns cover the name.
+fn through(known: bool, info: Option<&RuleInfo>, name: &str, audience: bool) -> bool {
+    if !known {
+        return true;
+    }
+    info.is_some_and(|info| {
+        let patterns = if audience {
+            &info.audience
+        } else {
+            &info.scopes
+        };
+        info.effect == Effect::Permit && patterns.iter().any(|p| p.matches(name))
+    })
+}
+
 fn secs(d: crate::duration::Duration) -> u64 {
     d.as_secs()
 }
@@ -249,6 +292,7 @@ impl<'p> Acc<'p> {
             ttl_pairs: Counts::new(2_000),
             controls: HashMap::new(),
             revisions: HashMap::new(),
+            key: String::new(),
         }
     }
 
@@ -257,23 +301,6 @@ impl<'p> Acc<'p> {
             .get(rule)
             .and_then(|&i| self.rules_info.get(i))
             .map(|(_, info)| info)
-    }
-
-    /// Whether `scope` was granted through `rule`: without the policy, any
-    /// scope granted while it matched; with it, only a permit whose
-    /// patterns cover the scope.
-    fn through(&self, rule: &str, scope: &str, audience: bool) -> bool {
-        if self.options.policy.is_none() {
-            return true;
-        }
-        self.info(rule).is_some_and(|info| {
-            info.effect == Effect::Permit
-                && if audience {
-                    info.audience.iter().any(|p| p.matches(scope))
-                } else {
-                    info.scopes.iter().any(|p| p.matches(scope))
-                }
-        })
     }
 
     fn add(&mut self, line: &LogLine<'_>) {
@@ -318,40 +345,48 @@ impl<'p> Acc<'p> {
     }
 
     fn add_rules(&mut self, line: &LogLine<'_>, decision: Decision) {
+        let known = self.options.policy.is_some();
         for rule in &line.matched_rules {
             let rule = rule.as_ref();
-            let scopes: Vec<&str> = line
-                .scopes
-                .iter()
-                .map(|s| s.as_ref())
-                .filter(|s| decision != Decision::Deny && self.through(rule, s, false))
-                .collect();
-            let audience: Vec<&str> = line
-                .audience
-                .iter()
-                .map(|s| s.as_ref())
-                .filter(|a| decision != Decision::Deny && self.through(rule, a, true))
-                .collect();
-            if !self.rules.contains_key(rule) && self.rules.len() >= TABLE {
-                self.rules_overflow += 1;
-                continue;
+            let info = self
+                .info_index
+                .get(rule)
+                .and_then(|&i| self.rules_info.get(i))
+                .map(|(_, info)| info);
+            if !self.rules.contains_key(rule) {
+                if self.rules.len() >= TABLE {
+                    self.rules_overflow += 1;
+                    continue;
+                }
+                self.rules.insert(rule.to_owned(), RuleAcc::default());
             }
-            let acc = self.rules.entry(rule.to_owned()).or_default();
+            let Some(acc) = self.rules.get_mut(rule) else {
+                continue;
+            };
             acc.matched.add(decision);
             acc.subjects
                 .get_or_insert_with(|| Counts::new(RULE_SUBJECTS))
                 .add_with(line.subject.as_ref(), str::to_owned, 1);
+            if decision == Decision::Deny {
+                continue;
+            }
             let sc = acc.scopes.get_or_insert_with(|| Counts::new(RULE_SCOPES));
-            for s in &scopes {
-                sc.add_with(*s, str::to_owned, 1);
+            let mut any = false;
+            for s in &line.scopes {
+                if through(known, info, s, false) {
+                    sc.add_with(s.as_ref(), str::to_owned, 1);
+                    any = true;
+                }
             }
             let au = acc
                 .audience
                 .get_or_insert_with(|| Counts::new(RULE_AUDIENCES));
-            for a in &audience {
-                au.add_with(*a, str::to_owned, 1);
+            for a in &line.audience {
+                if through(known, info, a, true) {
+                    au.add_with(a.as_ref(), str::to_owned, 1);
+                }
             }
-            if let (Some(ttl), false) = (line.ttl, scopes.is_empty()) {
+            if let (Some(ttl), true) = (line.ttl, any) {
                 acc.ttl.add(ttl.as_secs());
             }
         }
@@ -371,14 +406,17 @@ impl<'p> Acc<'p> {
                     self.rules.entry(rule.to_owned()).or_default().named += 1;
                 }
             }
-            let key = (
-                label,
-                reason.kind.to_string(),
-                reason.cause().map(str::to_owned),
-                reason.rule().map(str::to_owned),
-                reason.condition().map(str::to_owned),
+            pack(
+                &mut self.key,
+                &[
+                    Some(label),
+                    Some(&reason.kind),
+                    reason.cause(),
+                    reason.rule(),
+                    reason.condition(),
+                ],
             );
-            self.friction.add_with(&key, Clone::clone, 1);
+            self.friction.add_with(self.key.as_str(), str::to_owned, 1);
             if let Some(scope) = reason.cut_scope() {
                 self.narrowed.add_with(scope, str::to_owned, 1);
             }
@@ -410,16 +448,19 @@ impl<'p> Acc<'p> {
             self.ttl_pairs
                 .add_with(&(a.as_secs(), g.as_secs()), |k| *k, 1);
         }
-        let key = (
-            req.identity.kind.as_str().to_owned(),
-            req.identity.subject.to_string(),
-            req.purpose.as_ref().map(|p| p.name.to_string()),
+        pack(
+            &mut self.key,
+            &[
+                Some(req.identity.kind.as_str()),
+                Some(&req.identity.subject),
+                req.purpose.as_ref().map(|p| p.name.as_ref()),
+            ],
         );
         let full = self.over.len() >= TABLE;
-        let acc = match self.over.get_mut(&key) {
+        let acc = match self.over.get_mut(self.key.as_str()) {
             Some(acc) => acc,
             None if full => &mut self.over_overflow,
-            None => self.over.entry(key).or_default(),
+            None => self.over.entry(self.key.clone()).or_default(),
         };
         acc.requests += 1;
         acc.denied += u64::from(decision == Decision::Deny);
@@ -445,17 +486,16 @@ impl<'p> Acc<'p> {
             }
         }
         if let Some(p) = &line.policy {
-            let key = (
-                p.id.to_string(),
-                p.revision.to_string(),
-                p.digest.to_string(),
+            pack(
+                &mut self.key,
+                &[Some(&p.id), Some(&p.revision), Some(&p.digest)],
             );
             let full = self.revisions.len() >= TABLE;
-            if let Some(span) = self.revisions.get_mut(&key) {
+            if let Some(span) = self.revisions.get_mut(self.key.as_str()) {
                 span.add(at);
             } else if !full {
                 self.revisions
-                    .entry(key)
+                    .entry(self.key.clone())
                     .or_insert_with(|| Span::new(at))
                     .add(at);
             }
@@ -493,16 +533,18 @@ impl<'p> Acc<'p> {
             .friction
             .top(TOP)
             .into_iter()
-            .map(
-                |((decision, kind, cause, rule, condition), count)| Friction {
-                    decision: decision.to_owned(),
-                    kind,
-                    cause,
-                    rule,
-                    condition,
+            .map(|(key, count)| {
+                let mut p = unpack(&key, 5).into_iter();
+                let mut next = || p.next().flatten();
+                Friction {
+                    decision: next().unwrap_or_default(),
+                    kind: next().unwrap_or_default(),
+                    cause: next(),
+                    rule: next(),
+                    condition: next(),
                     count,
-                },
-            )
+                }
+            })
             .collect();
         r.narrowed_scopes = named(self.narrowed.top(TOP));
         r.over_asking = self.over_asking();
@@ -531,13 +573,17 @@ impl<'p> Acc<'p> {
         let mut revisions: Vec<RevisionSeen> = self
             .revisions
             .drain()
-            .map(|((id, revision, digest), s)| RevisionSeen {
-                id,
-                revision,
-                digest,
-                records: s.count,
-                first: s.first,
-                last: s.last,
+            .map(|(key, s)| {
+                let mut p = unpack(&key, 3).into_iter();
+                let mut next = || p.next().flatten().unwrap_or_default();
+                RevisionSeen {
+                    id: next(),
+                    revision: next(),
+                    digest: next(),
+                    records: s.count,
+                    first: s.first,
+                    last: s.last,
+                }
             })
             .collect();
         revisions.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.id.cmp(&b.id)));
@@ -609,7 +655,13 @@ impl<'p> Acc<'p> {
         let mut rows: Vec<OverAsking> = self
             .over
             .drain()
-            .map(|((kind, subject, purpose), a)| over_row(kind, subject, purpose, &a))
+            .map(|(key, a)| {
+                let mut p = unpack(&key, 3).into_iter();
+                let mut next = || p.next().flatten();
+                let kind = next().unwrap_or_default();
+                let subject = next().unwrap_or_default();
+                over_row(kind, subject, next(), &a)
+            })
             .collect();
         if self.over_overflow.requests > 0 {
             let a = std::mem::take(&mut self.over_overflow);
