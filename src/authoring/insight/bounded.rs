@@ -139,6 +139,36 @@ impl Histogram {
     }
 }
 
+/// Packs parts into one string key, so that counting a key already seen
+/// allocates nothing: each part is `\u{2}` and its text, or `\u{1}` for
+/// none, joined by `\u{0}`. (A log string holding those characters can only
+/// garble its own row when unpacked.)
+pub(crate) fn pack(buf: &mut String, parts: &[Option<&str>]) {
+    buf.clear();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push('\u{0}');
+        }
+        match p {
+            Some(text) => {
+                buf.push('\u{2}');
+                buf.push_str(text);
+            }
+            None => buf.push('\u{1}'),
+        }
+    }
+}
+
+/// The parts of a packed key (`n` of them; missing ones are `None`).
+pub(crate) fn unpack(key: &str, n: usize) -> Vec<Option<String>> {
+    let mut parts: Vec<Option<String>> = key
+        .splitn(n, '\u{0}')
+        .map(|p| p.strip_prefix('\u{2}').map(str::to_owned))
+        .collect();
+    parts.resize(n, None);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +190,17 @@ mod tests {
         }
         let p = h.percentiles();
         assert_eq!((p.count, p.p50, p.p95, p.max), (100, 3000, 5700, 6000));
+    }
+
+    #[test]
+    fn packed_keys_unpack() {
+        let mut buf = String::new();
+        pack(&mut buf, &[Some("a"), None, Some("")]);
+        assert_eq!(
+            unpack(&buf, 3),
+            [Some("a".to_owned()), None, Some(String::new())]
+        );
+        assert_eq!(unpack(&buf, 4).len(), 4);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::bounded::{Counts, Histogram};
+use super::bounded::{Counts, Histogram, pack, unpack};
 use super::model::*;
 use super::read::{Line, LogLine, for_each_line, parse_line};
 use crate::document::Effect;
@@ -106,36 +106,6 @@ impl Span {
         self.first = self.first.min(t);
         self.last = self.last.max(t);
     }
-}
-
-/// Packs parts into one string key, so that counting a key already seen
-/// allocates nothing: each part is `\u{2}` and its text, or `\u{1}` for
-/// none, joined by `\u{0}`. (A log string holding those characters can only
-/// garble its own row when unpacked.)
-fn pack(buf: &mut String, parts: &[Option<&str>]) {
-    buf.clear();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push('\u{0}');
-        }
-        match p {
-            Some(text) => {
-                buf.push('\u{2}');
-                buf.push_str(text);
-            }
-            None => buf.push('\u{1}'),
-        }
-    }
-}
-
-/// The parts of a packed key (`n` of them; missing ones are `None`).
-fn unpack(key: &str, n: usize) -> Vec<Option<String>> {
-    let mut parts: Vec<Option<String>> = key
-        .splitn(n, '\u{0}')
-        .map(|p| p.strip_prefix('\u{2}').map(str::to_owned))
-        .collect();
-    parts.resize(n, None);
-    parts
 }
 
 /// The running aggregate.
