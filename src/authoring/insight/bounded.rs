@@ -2,7 +2,8 @@
 //! fixed number of keys per table, so its memory does not grow with the log.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
+
+use crate::fastmap::HashMap;
 use std::hash::Hash;
 
 use serde::Serialize;
@@ -19,7 +20,7 @@ pub(crate) struct Counts<K> {
 impl<K: Eq + Hash + Clone + Ord> Counts<K> {
     pub(crate) fn new(cap: usize) -> Self {
         Counts {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cap,
             overflow: 0,
         }

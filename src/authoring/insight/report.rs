@@ -1,6 +1,6 @@
 //! Aggregating a decision log into a [`Report`], one record at a time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,6 +9,7 @@ use super::bounded::{Counts, Histogram, pack, unpack};
 use super::model::*;
 use super::read::{Line, LogLine, for_each_line, parse_line};
 use crate::document::Effect;
+use crate::fastmap::HashMap;
 use crate::grant::Decision;
 use crate::pattern::Glob;
 use crate::policy::IssuancePolicy;
@@ -253,15 +254,15 @@ impl<'p> Acc<'p> {
             denials: Counts::new(64),
             days: BTreeMap::new(),
             days_overflow: 0,
-            rules: HashMap::new(),
+            rules: HashMap::default(),
             rules_overflow: 0,
             friction: Counts::new(TABLE),
             narrowed: Counts::new(TABLE),
-            over: HashMap::new(),
+            over: HashMap::default(),
             over_overflow: OverAcc::default(),
             ttl_pairs: Counts::new(2_000),
-            controls: HashMap::new(),
-            revisions: HashMap::new(),
+            controls: HashMap::default(),
+            revisions: HashMap::default(),
             key: String::new(),
         }
     }
