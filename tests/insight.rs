@@ -425,3 +425,16 @@ fn a_trimmed_request_is_not_replayed() {
     let s = suggest(|| Ok(text.as_bytes()), &policy, &SuggestOptions::default()).unwrap();
     assert_eq!((s.proof.replayed, s.proof.not_replayable), (0, 1));
 }
+
+#[test]
+fn log_text_is_escaped_in_html_and_bounded_in_text() {
+    let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
+    let evil = format!("<script>alert(1)</script>{}", "x".repeat(5000));
+    let text = log(&policy, &[(request(&evil, IdentityKind::Agent, &["reports:read"], None), 0)]);
+    let r = report(text.as_bytes(), &ReportOptions::default(), &mut |_| {}).unwrap();
+    let html = r.to_html();
+    assert!(!html.contains("<script"), "log text must be escaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains(&"x".repeat(200)), "log text is cut");
+    assert!(!r.to_text().contains(&"x".repeat(200)), "log text is cut");
+}
