@@ -430,7 +430,13 @@ fn a_trimmed_request_is_not_replayed() {
 fn log_text_is_escaped_in_html_and_bounded_in_text() {
     let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
     let evil = format!("<script>alert(1)</script>{}", "x".repeat(5000));
-    let text = log(&policy, &[(request(&evil, IdentityKind::Agent, &["reports:read"], None), 0)]);
+    let text = log(
+        &policy,
+        &[(
+            request(&evil, IdentityKind::Agent, &["reports:read"], None),
+            0,
+        )],
+    );
     let r = report(text.as_bytes(), &ReportOptions::default(), &mut |_| {}).unwrap();
     let html = r.to_html();
     assert!(!html.contains("<script"), "log text must be escaped");
