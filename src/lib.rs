@@ -84,7 +84,8 @@
 //! [`IssuancePolicy::evaluate`] takes the current time as an argument and
 //! never reads a clock, a file, the network or the environment. Loading the
 //! policy text, authenticating the requester, signing the token and writing
-//! the decision log are the issuer's job; the crate decides.
+//! the decision log are the issuer's job; the crate decides, and
+//! [`DecisionRecord::new`] builds the log line (docs/insight.md).
 //!
 //! # Untrusted input
 //!
@@ -152,6 +153,7 @@ pub mod mapper;
 mod path;
 mod pattern;
 mod policy;
+mod record;
 mod request;
 #[cfg(feature = "schema")]
 mod schema;
@@ -172,6 +174,7 @@ pub use grant::{
 };
 pub use limits::Limits;
 pub use policy::IssuancePolicy;
+pub use record::{DecisionRecord, MAX_RECORD_REQUEST_BYTES, RECORD_VERSION};
 pub use request::{
     Actor, Delegation, Identity, IdentityKind, LifecycleState, MintRequest, ParentGrant, Purpose,
     RequestError, UnknownName,

@@ -80,6 +80,10 @@ fn schemas() -> Vec<(&'static str, String)> {
             generate::<mintgate::Grant>("mintgate grant (decision record)"),
         ),
         (
+            "decision-record.schema.json",
+            generate::<mintgate::DecisionRecord>("mintgate decision record (one log line)"),
+        ),
+        (
             "claim-mapping.schema.json",
             generate::<mintgate::mapper::ClaimMapping>("mintgate declarative claim mapping"),
         ),
@@ -239,6 +243,25 @@ fn the_repositorys_own_files_are_valid_against_the_schemas() {
         + check_all("cases.schema.json", &cases)
         + check_all("request.schema.json", &requests);
     assert!(n > 30, "{n} files");
+
+    // Decision records: every line of the sample decision logs.
+    let records = validator("decision-record.schema.json");
+    let mut lines = 0;
+    for log in ["cookbook-4w.jsonl", "mcp-6w.jsonl"] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/insight")
+            .join(log);
+        for line in std::fs::read_to_string(&path).unwrap().lines().take(500) {
+            let record: Value = serde_json::from_str(line).unwrap();
+            let errors: Vec<String> = records
+                .iter_errors(&record)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "record in {log}: {errors:#?}");
+            lines += 1;
+        }
+    }
+    assert!(lines > 100, "{lines} records");
 
     // Grants: what the engine writes for those requests, as decision logs hold them.
     let v = validator("grant.schema.json");

@@ -294,6 +294,11 @@ async fn allowed_exchange_mints_a_jwt_with_exactly_the_granted_claims() {
         json!(["OWASP NHI8:2025", "NIST SP 800-207 JIT"])
     );
     assert_eq!(log[0]["policy"]["id"], "token-service-demo");
+    // The line is a decision record (docs/insight.md): the grant plus what was asked.
+    let record = mintgate::DecisionRecord::from_json_str(&log[0].to_string()).unwrap();
+    assert_eq!(record.record, mintgate::RECORD_VERSION);
+    assert_eq!(record.request.scopes, ["deploy:write"]);
+    assert_eq!(record.grant.scopes, ["deploy:write"]);
 }
 
 #[tokio::test]

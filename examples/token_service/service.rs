@@ -31,6 +31,9 @@
 //! decision: it is reported on stderr, not in the decision log.
 #![allow(dead_code)] // shared by the example binary and the integration test
 
+#[path = "decision_log.rs"]
+mod decision_log;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -335,7 +338,7 @@ impl TokenService {
         let request = self.build_request(&form, peer)?;
         let policy = self.inner.policy.load();
         let grant = policy.evaluate(&request.mint, now);
-        self.log_decision(&grant);
+        self.log_decision(&request.mint, &grant);
         if grant.decision == Decision::Deny {
             return Err(deny_error(&grant));
         }
@@ -507,14 +510,13 @@ impl TokenService {
         })
     }
 
-    fn log_decision(&self, grant: &Grant) {
+    fn log_decision(&self, request: &MintRequest, grant: &Grant) {
         let mut log = self
             .inner
             .decision_log
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(log, "{}", grant.to_json());
-        let _ = log.flush();
+        decision_log::write_decision(&mut **log, request, grant);
     }
 }
 

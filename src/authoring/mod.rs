@@ -40,8 +40,16 @@
 //! [`CaseFile`] parses, loads and runs policy test cases (the format is
 //! documented on [`CaseFile`] and in docs/cli.md); [`parse_jsonl`] and
 //! [`diff`] replay recorded requests against two policies.
+//!
+//! # Decision-log insight
+//!
+//! [`insight`] reads decision logs ([`DecisionRecord`](crate::DecisionRecord)
+//! lines) as a stream: [`insight::report`] aggregates them per rule, per
+//! identity and per control, and [`insight::suggest`] writes a tightened
+//! policy proven by replay through [`diff`] (docs/insight.md).
 
 mod diff;
+pub mod insight;
 mod lint;
 mod lint_conditions;
 mod testcase;

@@ -30,7 +30,7 @@ struct Details {
 }
 
 impl InputError {
-    fn new(kind: &'static str, file: Option<&Path>, message: String) -> InputError {
+    pub fn new(kind: &'static str, file: Option<&Path>, message: String) -> InputError {
         let human = match file {
             Some(f) => format!("{}: error: {message}", f.display()),
             None => format!("error: {message}"),

@@ -14,6 +14,8 @@
 
 mod explain;
 mod input;
+mod report;
+mod suggest;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +90,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Aggregate a decision log: per rule, friction, over-asking, audit evidence (docs/insight.md).
+    Report {
+        /// The decision log (JSON Lines of decision records).
+        log: PathBuf,
+        /// Only this policy's decisions, compared with what its rules permit.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Only decisions at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only decisions before this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: report::Format,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Suggest a tightened policy from a decision log, proven by replay; exit 1 if a record would change.
+    Suggest {
+        /// The decision log (JSON Lines of decision records).
+        log: PathBuf,
+        /// The policy in force (.toml or .json).
+        policy: PathBuf,
+        /// Round lowered `max_ttl`s up to a multiple of this.
+        #[arg(long, default_value = "5m")]
+        step: String,
+        /// Drop permit rules that never matched in the window.
+        #[arg(long)]
+        drop_unused_rules: bool,
+        /// Only decisions at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only decisions before this time (RFC 3339 or YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+        /// Write the suggested policy to this file (the summary goes to stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the suggestion, its changes and the replay proof as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const FINDING: u8 = 1;
@@ -100,6 +147,8 @@ fn main() -> ExitCode {
         | Command::Eval { json, .. }
         | Command::Test { json, .. }
         | Command::Diff { json, .. } => *json,
+        Command::Report { format, .. } => *format == report::Format::Json,
+        Command::Suggest { json, .. } => *json,
     };
     let result = match cli.command {
         Command::Check { policies, json } => check(&policies, json),
@@ -120,6 +169,40 @@ fn main() -> ExitCode {
             requests,
             json,
         } => diff(&old, &new, &requests, json),
+        Command::Report {
+            log,
+            policy,
+            since,
+            until,
+            format,
+            out,
+        } => report::run(&report::Args {
+            log: &log,
+            policy: policy.as_deref(),
+            since: since.as_deref(),
+            until: until.as_deref(),
+            format,
+            out: out.as_deref(),
+        }),
+        Command::Suggest {
+            log,
+            policy,
+            step,
+            drop_unused_rules,
+            since,
+            until,
+            out,
+            json,
+        } => suggest::run(&suggest::Args {
+            log: &log,
+            policy: &policy,
+            step: &step,
+            drop_unused_rules,
+            since: since.as_deref(),
+            until: until.as_deref(),
+            out: out.as_deref(),
+            json,
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
