@@ -12,6 +12,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
+    clippy::indexing_slicing,
     reason = "test code: a panic here is a failed test"
 )]
 
