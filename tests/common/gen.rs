@@ -254,6 +254,8 @@ pub fn atoms() -> Vec<Value> {
         {"identity.claims.tier": 3},
         {"identity.claims.tier": [1, 3]},
         {"identity.claims.tier": {"max": 2, "not": 1}},
+        {"identity.claims.tier": "3"},
+        {"identity.claims.tier": [2, 4]},
         {"identity.claims.groups": "ops"},
         {"identity.claims.groups": {"any": "ops"}},
         {"identity.claims.groups": {"all": {"glob": "d*"}}},
@@ -275,6 +277,9 @@ pub fn atoms() -> Vec<Value> {
         {"posture.ip": {"cidr": "10.1.2.3"}},
         {"posture.ip": "10.1.2.3"},
         {"posture.ip": "2001:db8:0::1"},
+        {"posture.ip": ["192.168.0.1", "2001:db8::1"]},
+        {"posture.ip": {"in": ["::ffff:10.1.2.3", "8.8.8.8"]}},
+        {"posture.ip": {"not": "10.1.2.3"}},
         {"posture.ip": {"glob": "10.*"}},
         {"posture.ip": {"regex": "2001:db8::.*"}},
         {"posture.site": {"not": "hq"}},
@@ -531,6 +536,7 @@ fn rich_identity(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
                     json!(2),
                     json!(3),
                     json!("3"),
+                    json!("1"),
                     json!(true),
                     json!([1, 4]),
                 ][..],
@@ -718,5 +724,107 @@ pub fn rich_case() -> impl Strategy<Value = (Value, Value, DateTime<Utc>)> {
     (rich_policy(), prop::sample::select(&NOWS[..])).prop_flat_map(|(doc, now)| {
         let now: DateTime<Utc> = now.parse().unwrap();
         (Just(doc), rich_request(now), Just(now))
+    })
+}
+
+// ------------------------------------------------------- wide generators
+//
+// Policies with many permits (docs/testing.md, "wide cases"): the engine
+// keeps, per granted scope and audience, the set of matching permits that
+// grant it; the rich policies above never have more than four permits, so
+// these put 70–180 mostly-matching permits in front of a rich policy, and
+// requests ask for a wildcard over a bulk vocabulary, so decisions depend
+// on permits past the 64th and 128th, and grants hold more than 64 scopes.
+
+/// Size of the bulk scope vocabulary of wide policies.
+pub const BULK: usize = 90;
+
+/// Bulk scope `i`: `bulk:00` … `bulk:89`.
+pub fn bulk(i: usize) -> String {
+    format!("bulk:{i:02}")
+}
+
+/// Conditions of the wide permits: most hold for most rich requests (each
+/// index key: none, kind, subject prefix, claim, issuer, purpose).
+const WIDE_WHEN: [&str; 8] = [
+    r#"{}"#,
+    r#"{}"#,
+    r#"{"identity.kind": ["agent", "workload", "ci_job"]}"#,
+    r#"{"identity.subject": {"glob": "agent:*"}}"#,
+    r#"{"identity.state": "active"}"#,
+    r#"{"identity.claims.env": ["prod", "dev", "prod-2"]}"#,
+    r#"{"identity.issuer": "https://idp"}"#,
+    r#"{"purpose.name": "task"}"#,
+];
+
+/// One wide permit: a condition, 1–4 bulk scopes (sometimes a rich scope or
+/// a glob), audiences, a distinct cap (minutes), maybe a control.
+fn wide_permit(i: usize) -> impl Strategy<Value = Value> {
+    (
+        0..WIDE_WHEN.len(),
+        prop::collection::vec(0..BULK, 1..=4),
+        prop::option::weighted(0.15, prop::sample::select(&RICH_RULE_SCOPES[..])),
+        prop::sample::subsequence(&RICH_AUDIENCES[..], 1..3),
+        prop::option::weighted(0.7, 2u64..300),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(move |(when, scopes, rich, audience, ttl, control)| {
+            let mut scopes: Vec<String> = scopes.into_iter().map(bulk).collect();
+            scopes.sort();
+            scopes.dedup();
+            scopes.extend(rich.map(str::to_owned));
+            let mut grant = json!({ "scopes": scopes, "audience": audience });
+            if let Some(m) = ttl {
+                grant["max_ttl"] = json!(format!("{m}m"));
+            }
+            let when: Value = serde_json::from_str(WIDE_WHEN[when]).unwrap();
+            let mut rule = json!({ "id": format!("wide-{i}"), "when": when, "grant": grant });
+            if control {
+                rule["controls"] = json!([format!("W-{i}")]);
+            }
+            rule
+        })
+}
+
+/// A rich policy behind 70–180 wide permits, with `max_ttl` raised to a day
+/// so the wide permits' caps (2–300 minutes) decide lifetimes.
+pub fn wide_policy() -> impl Strategy<Value = Value> {
+    (rich_policy(), 70usize..=180).prop_flat_map(|(doc, n)| {
+        let wide: Vec<_> = (0..n).map(wide_permit).collect();
+        (Just(doc), wide).prop_map(|(mut doc, wide)| {
+            let rich = doc["rule"].as_array().cloned().unwrap_or_default();
+            doc["rule"] = Value::Array(wide.into_iter().chain(rich).collect());
+            doc["policy"]["max_ttl"] = json!("24h");
+            doc
+        })
+    })
+}
+
+/// A rich request that also asks for bulk scopes: sometimes a wildcard
+/// over all of them (granted scopes beyond 64), sometimes a few concrete
+/// ones, with a long ttl so the caps show.
+pub fn wide_request(now: DateTime<Utc>) -> impl Strategy<Value = Value> {
+    (
+        rich_request(now),
+        prop::option::weighted(0.6, prop::sample::select(&["bulk:*", "bulk:**", "*"][..])),
+        prop::collection::vec(0..BULK + 5, 0..4),
+        prop::option::weighted(0.7, prop::sample::select(&["12h", "20h", "90m"][..])),
+    )
+        .prop_map(|(mut req, wild, concrete, ttl)| {
+            let scopes = req["scopes"].as_array_mut().unwrap();
+            scopes.extend(concrete.into_iter().map(|i| json!(bulk(i))));
+            scopes.extend(wild.map(|w| json!(w)));
+            if let Some(t) = ttl {
+                req["ttl"] = json!(t);
+            }
+            req
+        })
+}
+
+/// A (policy, request, now) triple for the wide differential run.
+pub fn wide_case() -> impl Strategy<Value = (Value, Value, DateTime<Utc>)> {
+    (wide_policy(), prop::sample::select(&NOWS[..])).prop_flat_map(|(doc, now)| {
+        let now: DateTime<Utc> = now.parse().unwrap();
+        (Just(doc), wide_request(now), Just(now))
     })
 }

@@ -362,7 +362,8 @@ enum Text<'a> {
 fn open_text(v: &Value) -> Option<Text<'_>> {
     let s = v.as_str()?;
     Some(match s.parse::<IpAddr>() {
-        Ok(ip) => Text::Ip(ip),
+        // Addresses compare in canonical form: IPv4-mapped is IPv4 (§3.5).
+        Ok(ip) => Text::Ip(ip.to_canonical()),
         Err(_) => Text::S(s),
     })
 }
@@ -397,9 +398,12 @@ fn open_equality(lits: &[Value], o: &Value) -> Tri {
         },
         _ => match open_text(o) {
             Some(Text::S(s)) => tri(lits.iter().any(|l| l.as_str() == Some(s))),
-            Some(Text::Ip(ip)) => tri(lits
-                .iter()
-                .any(|l| l.as_str().and_then(|l| l.parse::<IpAddr>().ok()) == Some(ip))),
+            Some(Text::Ip(ip)) => tri(lits.iter().any(|l| {
+                l.as_str()
+                    .and_then(|l| l.parse::<IpAddr>().ok())
+                    .map(|l| l.to_canonical())
+                    == Some(ip)
+            })),
             None => Tri::U,
         },
     }
@@ -475,7 +479,7 @@ fn matcher(arg: &Value) -> Box<dyn Fn(&str) -> bool + '_> {
             items.iter().any(|l| {
                 l.as_str().is_some_and(|l| {
                     l == s
-                        || matches!((l.parse::<IpAddr>(), s.parse::<IpAddr>()), (Ok(a), Ok(b)) if a == b)
+                        || matches!((l.parse::<IpAddr>(), s.parse::<IpAddr>()), (Ok(a), Ok(b)) if a.to_canonical() == b.to_canonical())
                 })
             })
         }),

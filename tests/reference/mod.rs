@@ -177,8 +177,12 @@ fn id(rule: &Value) -> String {
     rule["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Most scopes one grant holds (`Limits` default).
-const MAX_GRANTED: usize = 64;
+/// Most scopes one grant holds (`Limits::max_granted_scopes` default,
+/// docs/semantics.md §2 step 7).
+const MAX_GRANTED: usize = 256;
+/// Most asked-for scopes audience selection weighs
+/// (`Limits::max_asked_scopes` default).
+const MAX_ASKED: usize = 256;
 /// Most audiences one grant holds (`Limits::max_request_audiences` default).
 const MAX_AUDIENCES: usize = 16;
 
@@ -536,6 +540,10 @@ impl Model<'_> {
                 asked.push(s);
             }
         }
+        // At most `Limits::max_asked_scopes` are weighed, the first in this
+        // order (docs/semantics.md §2 step 8). A name a wildcard covers is
+        // asked once per permit (or purpose) listing it, as the engine does.
+        asked.truncate(MAX_ASKED);
         let pair = |s: &str, a: &str| self.permits.iter().any(|p| grants(p, s) && serves(p, a));
         let asked_cov = |a: &str| -> Vec<bool> { asked.iter().map(|u| pair(u, a)).collect() };
         // The matching permit with a concrete audience (one `pattern` covers)
