@@ -87,8 +87,21 @@ fn request(scopes: &[&str]) -> MintRequest {
     }
 }
 
+/// The tests of this file one at a time: tracing caches each callsite's
+/// interest the first time it is hit, and a test evaluating without a
+/// subscriber on one thread while another registers the callsite under
+/// `with_default` can leave it cached as "never" (the other test then sees
+/// no event). Serial tests with a fresh interest cache avoid the race.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    tracing::callsite::rebuild_interest_cache();
+    guard
+}
+
 #[test]
 fn one_event_per_decision_with_bounded_fields_and_no_token_material() {
+    let _serial = serial();
     let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
     let capture = Capture::default();
     let now = "2026-11-28T12:00:00Z".parse().unwrap();
@@ -138,6 +151,7 @@ fn one_event_per_decision_with_bounded_fields_and_no_token_material() {
 
 #[test]
 fn a_deny_names_its_denial_and_huge_requests_give_bounded_events() {
+    let _serial = serial();
     let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
     let capture = Capture::default();
     let now = "2026-11-28T12:00:00Z".parse().unwrap();
@@ -192,6 +206,7 @@ fn a_deny_names_its_denial_and_huge_requests_give_bounded_events() {
 
 #[test]
 fn no_subscriber_no_event_and_the_same_grant() {
+    let _serial = serial();
     let policy = IssuancePolicy::from_toml_str(POLICY).unwrap();
     let now = "2026-11-28T12:00:00Z".parse().unwrap();
     let a = policy.evaluate(&request(&["reports:read"]), now);
@@ -206,6 +221,7 @@ fn no_subscriber_no_event_and_the_same_grant() {
 /// The subscriber of docs/integrations.md, writing to a buffer.
 #[test]
 fn the_documented_fmt_subscriber_prints_the_event() {
+    let _serial = serial();
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::prelude::*;
 
