@@ -121,6 +121,8 @@ mod limits;
 mod path;
 mod pattern;
 mod policy;
+#[cfg(feature = "authoring")]
+mod policy_view;
 mod request;
 mod scopes;
 mod source;

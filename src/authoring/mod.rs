@@ -48,3 +48,5 @@ pub use testcase::{
     Case, CaseError, CaseFile, CaseResult, ConditionMatch, Expect, Mismatch, ReasonMatch,
     TestReport,
 };
+
+pub mod analysis;

@@ -1,0 +1,347 @@
+//! The finite domain of each request attribute: the candidate values the
+//! solver tries, and whether they are *complete* — one value of every class
+//! of values the conditions on that attribute tell apart, so that a search
+//! that finds nothing proves there is nothing (docs/analysis.md, "What is
+//! decided").
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::condition::{Cond, StrTest, Test};
+use crate::path::{Attr, AttrType, Ctx};
+use crate::pattern::{Cidr, Coverage, Glob, Language, Overlap, covers, intersects};
+use crate::request::{IdentityKind, LifecycleState, MintRequest};
+use crate::value::AttrValue;
+
+/// One value an attribute can take in a witness request.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    /// Not supplied by the request.
+    Missing,
+    Str(String),
+    Kind(IdentityKind),
+    State(LifecycleState),
+    Time(DateTime<Utc>),
+    /// Whole seconds (a duration attribute; negative: in the future).
+    Secs(i64),
+    Num(f64),
+    Open(AttrValue),
+    List(Vec<String>),
+}
+
+/// The candidate values of one attribute.
+#[derive(Debug)]
+pub(crate) struct Domain {
+    pub(crate) attr: Attr,
+    pub(crate) values: Vec<Value>,
+    /// `None`: complete. `Some(condition)`: a condition on this attribute
+    /// whose classes the values may not all represent.
+    pub(crate) incomplete: Option<String>,
+}
+
+/// The base time of every witness, unless a time condition needs another.
+pub(crate) fn base_now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_796_040_000, 0).unwrap_or_default() // 2026-12-01T12:00:00Z
+}
+
+/// A string no policy literal is likely to equal (checked by the caller).
+const OTHER: &str = "other-value";
+
+/// Every leaf of `cond`, depth first.
+pub(crate) fn leaves<'c>(cond: &'c Cond, out: &mut Vec<&'c Cond>) {
+    match cond {
+        Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| leaves(c, out)),
+        Cond::Not { inner, .. } => leaves(inner, out),
+        Cond::Leaf(_) => out.push(cond),
+    }
+}
+
+/// The domain of `attr` from the leaves that read it.
+pub(crate) fn domain(attr: &Attr, leaves: &[&Cond], fixed_kind: Option<IdentityKind>) -> Domain {
+    let tests: Vec<(&Test, &str)> = leaves
+        .iter()
+        .filter_map(|c| c.leaf())
+        .filter(|l| l.attr == *attr)
+        .map(|l| (&l.test, &*l.expected))
+        .collect();
+    let mut b = Builder::default();
+    let mut distinct: Vec<&str> = tests.iter().map(|(_, e)| *e).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for (test, expected) in &tests {
+        b.test(attr, test, expected, distinct.len());
+    }
+    b.finish(attr, &tests, fixed_kind)
+}
+
+#[derive(Default)]
+struct Builder {
+    strings: Vec<String>,
+    nums: Vec<f64>,
+    secs: Vec<i64>,
+    ips: Vec<IpAddr>,
+    bools: bool,
+    exists: bool,
+    times: bool,
+    incomplete: Option<String>,
+}
+
+impl Builder {
+    fn gap(&mut self, expected: &str) {
+        if self.incomplete.is_none() {
+            self.incomplete = Some(expected.to_owned());
+        }
+    }
+
+    fn test(&mut self, attr: &Attr, test: &Test, expected: &str, distinct: usize) {
+        match test {
+            Test::Exists(_) => self.exists = true,
+            Test::Str(t) | Test::ListAny(t) | Test::ListAll(t) => {
+                if matches!(test, Test::ListAll(_)) {
+                    self.gap(expected);
+                }
+                self.strings(t, expected, distinct);
+            }
+            Test::Bool(_) => self.bools = true,
+            Test::Num(t) => {
+                self.nums.extend(t.one_of.iter().copied());
+                self.nums.extend(t.min);
+                self.nums.extend(t.max);
+            }
+            Test::Dur { min, max } => {
+                self.secs.extend(*min);
+                self.secs.extend(*max);
+            }
+            Test::Time(_) => {
+                self.times = true;
+                self.gap(expected);
+            }
+            Test::Cidr(nets) => {
+                if nets.len() > 1 || distinct > 1 {
+                    self.gap(expected);
+                }
+                for net in nets {
+                    self.cidr(net);
+                }
+            }
+            Test::Kinds(_) | Test::States(_) => {}
+        }
+        // Lists and open values can make two tests on one attribute true
+        // through different elements: only one test is enumerated exactly.
+        if matches!(attr.ty(), AttrType::Open | AttrType::StrList) && distinct > 1 {
+            self.gap(expected);
+        }
+    }
+
+    fn strings(&mut self, t: &StrTest, expected: &str, distinct: usize) {
+        match t {
+            StrTest::Eq(lit, ip) => {
+                self.strings.push(lit.to_string());
+                self.ips.extend(*ip);
+            }
+            StrTest::OneOf(items) => {
+                for (lit, ip) in items {
+                    self.strings.push(lit.to_string());
+                    self.ips.extend(*ip);
+                }
+            }
+            StrTest::Glob(globs) => {
+                if globs.len() > 1 || distinct > 1 {
+                    self.gap(expected);
+                }
+                for g in globs {
+                    self.language(Language::Glob(g), expected);
+                }
+            }
+            StrTest::Regex(re) => {
+                if distinct > 1 {
+                    self.gap(expected);
+                }
+                self.language(Language::Regex(re.as_str()), expected);
+            }
+        }
+    }
+
+    /// A string the pattern matches and one it does not, from the algebra.
+    fn language(&mut self, lang: Language<'_>, expected: &str) {
+        match intersects(lang, lang) {
+            Overlap::Witness(w) => self.strings.push(w),
+            Overlap::Empty => {}
+            Overlap::Unknown => self.gap(expected),
+        }
+        match Glob::new("**") {
+            Ok(any) => match covers(lang, Language::Glob(&any)) {
+                Coverage::Counterexample(w) => self.strings.push(w),
+                Coverage::Covered => {}
+                Coverage::Unknown => self.gap(expected),
+            },
+            Err(_) => self.gap(expected),
+        }
+    }
+
+    fn cidr(&mut self, net: &Cidr) {
+        if let Overlap::Witness(ip) = net.intersects(net) {
+            self.ips.push(ip);
+        }
+        for all in ["0.0.0.0/0", "::/0"] {
+            if let Ok(all) = Cidr::parse(all) {
+                if let Coverage::Counterexample(ip) = net.covers(&all) {
+                    self.ips.push(ip);
+                }
+            }
+        }
+        self.strings.push("not-an-address".to_owned());
+    }
+
+    fn finish(self, attr: &Attr, tests: &[(&Test, &str)], kind: Option<IdentityKind>) -> Domain {
+        let mut values = Vec::new();
+        let mut incomplete = self.incomplete.clone();
+        let optional = !matches!(
+            attr,
+            Attr::Subject | Attr::Kind | Attr::State | Attr::RequestTime | Attr::DelegationDepth
+        );
+        if optional {
+            values.push(Value::Missing);
+        }
+        let strings = self.string_values();
+        match attr.ty() {
+            AttrType::Kind => {
+                let kinds = kind.map_or(IdentityKind::ALL.to_vec(), |k| vec![k]);
+                values.extend(kinds.into_iter().map(Value::Kind));
+            }
+            AttrType::State => {
+                values.extend(LifecycleState::ALL.into_iter().map(Value::State));
+            }
+            AttrType::Str => values.extend(strings.into_iter().map(Value::Str)),
+            AttrType::StrList => {
+                values.push(Value::List(Vec::new()));
+                values.extend(strings.into_iter().map(|s| Value::List(vec![s])));
+                if incomplete.is_none() {
+                    incomplete = tests.first().map(|(_, e)| (*e).to_owned());
+                }
+            }
+            AttrType::Duration => values.extend(thresholds_i64(&self.secs).map(Value::Secs)),
+            AttrType::Number => values.extend(thresholds_f64(&self.nums).map(Value::Num)),
+            AttrType::Time => values.push(Value::Time(base_now())),
+            AttrType::Open => self.open_values(strings, &mut values),
+        }
+        if matches!(
+            attr,
+            Attr::DelegationSubject | Attr::DelegationActorKinds | Attr::ParentExpiresAt
+        ) || matches!(attr, Attr::PurposeTicket | Attr::CredentialRemaining)
+        {
+            // These share a request part with another attribute (the
+            // delegation, the purpose, the credential's expiry): setting
+            // one can change the other, so the search is not exhaustive.
+            if incomplete.is_none() {
+                incomplete = tests.first().map(|(_, e)| (*e).to_owned());
+            }
+        }
+        Domain {
+            attr: attr.clone(),
+            values,
+            incomplete,
+        }
+    }
+
+    fn string_values(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.strings.clone();
+        out.extend(self.ips.iter().map(ToString::to_string));
+        let mut other = OTHER.to_owned();
+        while out.contains(&other) {
+            other.push('x');
+        }
+        out.push(other);
+        dedup(out)
+    }
+
+    fn open_values(&self, strings: Vec<String>, values: &mut Vec<Value>) {
+        values.extend(
+            strings
+                .into_iter()
+                .map(|s| Value::Open(AttrValue::String(s))),
+        );
+        values.extend(self.ips.iter().map(|ip| Value::Open(AttrValue::Ip(*ip))));
+        values.extend(thresholds_f64(&self.nums).map(|n| Value::Open(AttrValue::Number(n))));
+        values.push(Value::Open(AttrValue::Bool(true)));
+        values.push(Value::Open(AttrValue::Bool(false)));
+        let _ = (self.bools, self.exists, self.times);
+    }
+}
+
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for s in items {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// One value in every interval the thresholds cut the reals into, and the
+/// thresholds themselves.
+fn thresholds_f64(ts: &[f64]) -> impl Iterator<Item = f64> {
+    let mut sorted: Vec<f64> = ts.iter().copied().filter(|t| t.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted.dedup();
+    let mut out = vec![0.0];
+    for (k, t) in sorted.iter().enumerate() {
+        out.push(*t);
+        out.push(t - 1.0);
+        out.push(t + 1.0);
+        if let Some(next) = sorted.get(k + 1) {
+            out.push((t + next) / 2.0);
+        }
+    }
+    out.sort_by(f64::total_cmp);
+    out.dedup();
+    out.into_iter()
+}
+
+/// Whole seconds: each threshold, its neighbours, zero and a negative value
+/// (a timestamp in the future, which makes an age unknown).
+fn thresholds_i64(ts: &[i64]) -> impl Iterator<Item = i64> {
+    let mut out = vec![0, -1];
+    for t in ts {
+        out.extend([*t, t.saturating_sub(1), t.saturating_add(1)]);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter()
+}
+
+/// Candidate instants for the request time: the base time, and for each
+/// time condition the first instant (every five minutes over eight days
+/// from its window's start) that satisfies it and one that does not.
+pub(crate) fn times(leaves: &[&Cond], base: &MintRequest) -> Vec<DateTime<Utc>> {
+    let mut out = vec![base_now()];
+    for cond in leaves {
+        let Some(leaf) = cond.leaf() else { continue };
+        let Test::Time(t) = &leaf.test else { continue };
+        let start = t.not_before.unwrap_or_else(base_now);
+        let mut found = [false, false];
+        for step in 0..(8 * 24 * 12) {
+            let at = start + TimeDelta::minutes(5 * step);
+            let v = cond.eval(&Ctx { req: base, now: at });
+            let slot = usize::from(v != crate::condition::Tri::True);
+            if let Some(seen) = found.get_mut(slot) {
+                if !*seen {
+                    *seen = true;
+                    out.push(at);
+                }
+            }
+            if found == [true, true] {
+                break;
+            }
+        }
+        if let Some(na) = t.not_after {
+            out.push(na);
+            out.push(na + TimeDelta::seconds(1));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
