@@ -42,7 +42,7 @@ pub(crate) struct Domain {
 
 /// The base time of every witness, unless a time condition needs another.
 pub(crate) fn base_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_796_040_000, 0).unwrap_or_default() // 2026-12-01T12:00:00Z
+    DateTime::from_timestamp(1_796_040_000, 0).unwrap_or_default() // 2026-11-30T12:00:00Z
 }
 
 /// A string no policy literal is likely to equal (checked by the caller).
