@@ -70,6 +70,10 @@ impl<'a> PurposeView<'a> {
     pub(crate) fn requires(&self) -> &'a [Cond] {
         &self.purpose.requires
     }
+    /// The scope globs it lists (not its exact names).
+    pub(crate) fn scope_globs(&self) -> &'a [crate::pattern::Glob] {
+        self.purpose.scopes.globs()
+    }
     pub(crate) fn justifies(&self, scope: &str) -> bool {
         self.purpose.scopes.matches(Name {
             text: scope,

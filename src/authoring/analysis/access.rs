@@ -8,7 +8,7 @@ use crate::duration::Duration;
 use crate::pattern::Glob;
 use crate::policy::IssuancePolicy;
 
-use super::routes::{Analyzer, concrete_of};
+use super::routes::Analyzer;
 use super::solver::{Goal, Search, Want};
 use super::witness::Draft;
 use super::{Question, Reachability, Verdict, Witness};
@@ -210,7 +210,7 @@ fn pairs(a_old: &Analyzer<'_>, a_new: &Analyzer<'_>) -> Vec<(String, String)> {
                 .and_then(|r| r.grant.as_ref())
                 .map(|g| g.scopes.clone())
                 .unwrap_or_default();
-            for s in scopes.iter().filter_map(|s| concrete_of(s)) {
+            for s in scopes.iter().flat_map(|s| a.representatives(s)) {
                 for aud in a.audiences_of(*i) {
                     if seen.insert((s.clone(), aud.clone())) {
                         out.push((s.clone(), aud));

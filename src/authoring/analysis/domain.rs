@@ -223,7 +223,11 @@ impl Builder {
             }
             AttrType::Duration => values.extend(thresholds_i64(&self.secs).map(Value::Secs)),
             AttrType::Number => values.extend(thresholds_f64(&self.nums).map(Value::Num)),
-            AttrType::Time => values.push(Value::Time(base_now())),
+            // A past instant (an authentication), a future one (an expiry
+            // the gates accept) and the base time itself.
+            AttrType::Time => values.extend(
+                [-300, 3600, 0].map(|s| Value::Time(base_now() + TimeDelta::seconds(s))),
+            ),
             AttrType::Open => self.open_values(strings, &mut values),
         }
         if matches!(

@@ -8,7 +8,7 @@ use crate::condition::{Cond, Test};
 use crate::duration::Duration;
 use crate::policy::IssuancePolicy;
 
-use super::routes::{Analyzer, concrete_of};
+use super::routes::Analyzer;
 use super::{Question, Reachability, Route, Verdict};
 
 /// Options of the exposure report.
@@ -154,9 +154,7 @@ pub fn exposure_with(policy: &IssuancePolicy, options: ExposureOptions) -> Expos
             .unwrap_or_default();
         let audiences = analyzer.audiences_of(*i);
         for pattern in patterns {
-            let Some(scope) = concrete_of(&pattern) else {
-                continue;
-            };
+            for scope in analyzer.representatives(&pattern) {
             for a in &audiences {
                 if !seen.insert((scope.clone(), a.clone())) {
                     continue;
@@ -168,6 +166,7 @@ pub fn exposure_with(policy: &IssuancePolicy, options: ExposureOptions) -> Expos
                 };
                 let reachability = analyzer.who_can(&q);
                 entries.push(entry(&analyzer, pattern.clone(), reachability, options));
+            }
             }
         }
     }

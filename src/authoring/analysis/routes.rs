@@ -21,6 +21,8 @@ use super::{
 
 /// Most search nodes per route and purpose.
 const NODES: usize = 50_000;
+/// Most concrete scopes a scope glob stands for in the reports.
+const REPRESENTATIVES: usize = 4;
 /// Most solutions tried with `evaluate` per route and purpose.
 const SOLUTIONS: usize = 4;
 
@@ -66,6 +68,9 @@ pub(crate) struct Analyzer<'p> {
     globbed: Vec<usize>,
     /// Positions in `permits` by rule id.
     by_id: HashMap<String, usize>,
+    /// Scope names the purposes and downgrades mention, sorted: the
+    /// representatives of a scope glob.
+    named: Vec<String>,
 }
 
 impl<'p> Analyzer<'p> {
@@ -106,8 +111,18 @@ impl<'p> Analyzer<'p> {
             .enumerate()
             .map(|(k, (_, r))| (r.id().to_owned(), k))
             .collect();
+        let doc = policy.document();
+        let mut named: Vec<String> = doc
+            .downgrade
+            .iter()
+            .flat_map(|(k, v)| [k.clone(), v.clone()])
+            .chain(doc.purposes.values().flat_map(|p| p.scopes.iter().cloned()))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
         Analyzer {
             policy,
+            named,
             by_id,
             exact,
             globbed,
@@ -167,6 +182,52 @@ impl<'p> Analyzer<'p> {
             reason: routes.is_empty().then_some(Unreachable::NoPermit),
             routes,
         }
+    }
+
+    /// The concrete scopes a permit's scope pattern stands for in the
+    /// reports: itself when exact; else the names purposes and downgrades
+    /// mention that it matches, a string it shares with each purpose
+    /// pattern, or any string it matches.
+    pub(crate) fn representatives(&self, pattern: &str) -> Vec<String> {
+        let Ok(glob) = crate::pattern::Glob::new(pattern) else {
+            return Vec::new();
+        };
+        if let Some(exact) = glob.exact() {
+            return vec![exact.to_owned()];
+        }
+        let prefix = glob.literal_prefix();
+        let start = self.named.partition_point(|n| n.as_str() < prefix);
+        let mut out: Vec<String> = Vec::new();
+        for name in self.named.get(start..).unwrap_or_default() {
+            if !name.starts_with(prefix) || out.len() >= REPRESENTATIVES {
+                break;
+            }
+            match crate::pattern::Glob::new(name) {
+                Ok(g) if g.exact().is_some() => {
+                    if glob.is_match(name) {
+                        out.push(name.clone());
+                    }
+                }
+                Ok(g) => {
+                    if let crate::pattern::Overlap::Witness(w) = glob.intersects(&g) {
+                        out.push(w);
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        for p in self.purposes.iter().flat_map(|p| p.scope_globs()) {
+            if let crate::pattern::Overlap::Witness(w) = glob.intersects(p) {
+                out.push(w);
+            }
+        }
+        if out.is_empty() {
+            out.extend(concrete_of(pattern));
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|s| seen.insert(s.clone()));
+        out.truncate(REPRESENTATIVES);
+        out
     }
 
     /// The conditions of the permit `id`.

@@ -87,8 +87,12 @@ pub fn render(r: &Exposure) -> String {
                 mintgate::authoring::analysis::Outcome::Unreachable { reason } => {
                     format!("unreachable: {reason}")
                 }
-                mintgate::authoring::analysis::Outcome::Undecided { condition, .. } => {
-                    format!("undecided: `{condition}`")
+                mintgate::authoring::analysis::Outcome::Undecided { condition, detail } => {
+                    if condition.is_empty() {
+                        format!("undecided: {detail}")
+                    } else {
+                        format!("undecided: `{condition}`: {detail}")
+                    }
                 }
             };
             out.push_str(&format!("  route `{}`: {outcome}\n", route.permit));
