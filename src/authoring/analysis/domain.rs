@@ -66,7 +66,12 @@ pub(crate) fn domain(attr: &Attr, leaves: &[&Cond], fixed_kind: Option<IdentityK
         .map(|l| (&l.test, &*l.expected))
         .collect();
     let mut b = Builder::default();
-    let mut distinct: Vec<&str> = tests.iter().map(|(_, e)| *e).collect();
+    // Tests other than `exists`/`absent`, counted by their text.
+    let mut distinct: Vec<&str> = tests
+        .iter()
+        .filter(|(t, _)| !matches!(t, Test::Exists(_)))
+        .map(|(_, e)| *e)
+        .collect();
     distinct.sort_unstable();
     distinct.dedup();
     for (test, expected) in &tests {
@@ -84,8 +89,15 @@ struct Builder {
     bools: bool,
     exists: bool,
     times: bool,
+    /// Elements of the lists an open attribute may take (its distinct tests).
+    list_len: usize,
     incomplete: Option<String>,
 }
+
+/// Most distinct tests on one open attribute enumerated with lists.
+const MAX_LIST_TESTS: usize = 3;
+/// Most scalar candidates combined into lists.
+const MAX_LIST_SCALARS: usize = 16;
 
 impl Builder {
     fn gap(&mut self, expected: &str) {
@@ -127,11 +139,15 @@ impl Builder {
             }
             Test::Kinds(_) | Test::States(_) => {}
         }
-        // Lists and open values can make two tests on one attribute true
-        // through different elements: only one test is enumerated exactly.
-        if matches!(attr.ty(), AttrType::Open | AttrType::StrList) && distinct > 1 {
+        // A list can make two tests on one attribute true through
+        // different elements: open attributes get lists of up to
+        // `MAX_LIST_TESTS` candidates; beyond, and for list attributes, the
+        // search is not exhaustive.
+        let open_ok = attr.ty() == AttrType::Open && distinct <= MAX_LIST_TESTS;
+        if matches!(attr.ty(), AttrType::Open | AttrType::StrList) && distinct > 1 && !open_ok {
             self.gap(expected);
         }
+        self.list_len = self.list_len.max(distinct);
     }
 
     fn strings(&mut self, t: &StrTest, expected: &str, distinct: usize) {
@@ -271,6 +287,41 @@ impl Builder {
         values.push(Value::Open(AttrValue::Bool(true)));
         values.push(Value::Open(AttrValue::Bool(false)));
         let _ = (self.bools, self.exists, self.times);
+        if self.list_len >= 2 {
+            let scalars: Vec<AttrValue> = values
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Open(a) => Some(a.clone()),
+                    _ => None,
+                })
+                .take(MAX_LIST_SCALARS)
+                .collect();
+            values.push(Value::Open(AttrValue::List(Vec::new())));
+            let mut lists = Vec::new();
+            combinations(&scalars, self.list_len.min(MAX_LIST_TESTS), &mut Vec::new(), 0, &mut lists);
+            values.extend(lists.into_iter().map(|l| Value::Open(AttrValue::List(l))));
+        }
+    }
+}
+
+/// Every list of 2 to `max` distinct items, in order.
+fn combinations(
+    items: &[AttrValue],
+    max: usize,
+    cur: &mut Vec<AttrValue>,
+    from: usize,
+    out: &mut Vec<Vec<AttrValue>>,
+) {
+    if cur.len() >= 2 {
+        out.push(cur.clone());
+    }
+    if cur.len() == max {
+        return;
+    }
+    for (k, item) in items.iter().enumerate().skip(from) {
+        cur.push(item.clone());
+        combinations(items, max, cur, k + 1, out);
+        cur.pop();
     }
 }
 
