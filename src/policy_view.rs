@@ -115,10 +115,6 @@ impl IssuancePolicy {
         out.sort_by(|a, b| a.name().cmp(b.name()));
         out
     }
-    /// The downgrade of `scope`, if the policy declares one.
-    pub(crate) fn analysis_downgrade(&self, scope: &str) -> Option<&str> {
-        self.downgrade.get(scope).map(|s| &**s)
-    }
     pub(crate) fn analysis_settings(&self) -> SettingsView {
         SettingsView {
             default_ttl: self.default_ttl,

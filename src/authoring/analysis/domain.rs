@@ -80,6 +80,13 @@ pub(crate) fn domain(attr: &Attr, leaves: &[&Cond], fixed_kind: Option<IdentityK
     b.finish(attr, &tests, fixed_kind)
 }
 
+thread_local! {
+    /// Witness strings of a pattern (by `g`/`r` and its source), and
+    /// whether the algebra decided both questions.
+    static LANGUAGES: std::cell::RefCell<std::collections::HashMap<String, (Vec<String>, bool)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 #[derive(Default)]
 struct Builder {
     strings: Vec<String>,
@@ -179,8 +186,35 @@ impl Builder {
         }
     }
 
-    /// A string the pattern matches and one it does not, from the algebra.
+    /// A string the pattern matches and one it does not, from the algebra
+    /// (remembered per thread: large policies repeat their patterns).
     fn language(&mut self, lang: Language<'_>, expected: &str) {
+        let key = match lang {
+            Language::Glob(g) => format!("g{g}"),
+            Language::Regex(r) => format!("r{r}"),
+        };
+        let known = LANGUAGES.with(|c| c.borrow().get(&key).cloned());
+        let (strings, decided) = known.unwrap_or_else(|| {
+            let mut b = Builder::default();
+            b.language_uncached(lang);
+            let entry = (b.strings, b.incomplete.is_none());
+            LANGUAGES.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() > 10_000 {
+                    c.clear();
+                }
+                c.insert(key, entry.clone());
+            });
+            entry
+        });
+        self.strings.extend(strings);
+        if !decided {
+            self.gap(expected);
+        }
+    }
+
+    fn language_uncached(&mut self, lang: Language<'_>) {
+        let expected = "";
         match intersects(lang, lang) {
             Overlap::Witness(w) => self.strings.push(w),
             Overlap::Empty => {}

@@ -64,10 +64,13 @@ pub(crate) struct Analyzer<'p> {
     pub(crate) settings: SettingsView,
     /// Positions in `permits` by an exact scope they list.
     exact: HashMap<String, Vec<usize>>,
-    /// Positions in `permits` of those listing a scope glob.
-    globbed: Vec<usize>,
+    /// Positions in `permits` of those listing a scope glob, by the glob's
+    /// literal prefix.
+    globbed: HashMap<String, Vec<usize>>,
     /// Positions in `permits` by rule id.
     by_id: HashMap<String, usize>,
+    /// The downgrade table backwards: a scope, and the scopes downgraded to it.
+    downgraded_from: HashMap<String, Vec<String>>,
     /// Scope names the purposes and downgrades mention, sorted: the
     /// representatives of a scope glob.
     named: Vec<String>,
@@ -81,7 +84,7 @@ impl<'p> Analyzer<'p> {
         let permits: Vec<(usize, RuleView<'p>)> =
             rules.iter().filter(|(_, r)| r.is_permit()).copied().collect();
         let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut globbed = Vec::new();
+        let mut globbed: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, (i, _)) in permits.iter().enumerate() {
             let patterns = policy
                 .document()
@@ -90,20 +93,18 @@ impl<'p> Analyzer<'p> {
                 .and_then(|r| r.grant.as_ref())
                 .map(|g| g.scopes.as_slice())
                 .unwrap_or_default();
-            let mut has_glob = false;
             for p in patterns {
-                match crate::pattern::Glob::new(p).ok().as_ref().and_then(|g| g.exact().map(str::to_owned)) {
-                    Some(e) => {
-                        let list = exact.entry(e).or_default();
-                        if list.last() != Some(&k) {
-                            list.push(k);
-                        }
-                    }
-                    None => has_glob = true,
+                let Ok(glob) = crate::pattern::Glob::new(p) else {
+                    continue;
+                };
+                let (key, map) = match glob.exact() {
+                    Some(e) => (e.to_owned(), &mut exact),
+                    None => (glob.literal_prefix().to_owned(), &mut globbed),
+                };
+                let list = map.entry(key).or_default();
+                if list.last() != Some(&k) {
+                    list.push(k);
                 }
-            }
-            if has_glob {
-                globbed.push(k);
             }
         }
         let by_id = permits
@@ -120,8 +121,13 @@ impl<'p> Analyzer<'p> {
             .collect();
         named.sort_unstable();
         named.dedup();
+        let mut downgraded_from: HashMap<String, Vec<String>> = HashMap::new();
+        for (from, to) in &doc.downgrade {
+            downgraded_from.entry(to.clone()).or_default().push(from.clone());
+        }
         Analyzer {
             policy,
+            downgraded_from,
             named,
             by_id,
             exact,
@@ -257,7 +263,12 @@ impl<'p> Analyzer<'p> {
     /// The permits granting `scope`, in policy order.
     pub(crate) fn permits_for(&self, scope: &str) -> Vec<(usize, RuleView<'p>)> {
         let mut ks: Vec<usize> = self.exact.get(scope).cloned().unwrap_or_default();
-        ks.extend(self.globbed.iter().copied());
+        // A glob can match only names that start with its literal prefix.
+        for (end, _) in scope.char_indices().chain([(scope.len(), ' ')]) {
+            if let Some(list) = scope.get(..end).and_then(|p| self.globbed.get(p)) {
+                ks.extend(list.iter().copied());
+            }
+        }
         ks.sort_unstable();
         ks.dedup();
         ks.into_iter()
@@ -269,17 +280,20 @@ impl<'p> Analyzer<'p> {
     fn arrivals(&self, i: usize, scope: &str) -> Vec<Arrival> {
         let mut out = vec![Arrival::Direct];
         let doc = self.policy.document();
-        for from in doc.downgrade.keys() {
-            let mut cur = self.policy.analysis_downgrade(from);
-            for _ in 0..doc.downgrade.len() {
-                let Some(to) = cur else { break };
-                if to == scope {
-                    out.push(Arrival::Downgrade { from: from.clone() });
-                    break;
+        // Walk the downgrade table backwards from `scope` (chains are
+        // acyclic: a cycle does not compile).
+        let mut frontier = vec![scope.to_owned()];
+        let mut sources = Vec::new();
+        while let Some(to) = frontier.pop() {
+            for from in self.downgraded_from.get(&to).into_iter().flatten() {
+                if !sources.contains(from) && sources.len() < doc.downgrade.len() {
+                    sources.push(from.clone());
+                    frontier.push(from.clone());
                 }
-                cur = self.policy.analysis_downgrade(to);
             }
         }
+        sources.sort();
+        out.extend(sources.into_iter().map(|from| Arrival::Downgrade { from }));
         let listed = doc
             .rules
             .get(i)
