@@ -215,6 +215,18 @@ impl Builder {
 
     fn language_uncached(&mut self, lang: Language<'_>) {
         let expected = "";
+        // A reader expects `refs/heads/*` to be shown as `refs/heads/x`, not
+        // the shortest match `refs/heads/`: try the glob with each
+        // wildcard replaced by `x` first.
+        if let Language::Glob(g) = lang {
+            let source = g.to_string();
+            if !source.contains(['[', '\\']) {
+                let nice = source.replace("**", "x").replace(['*', '?'], "x");
+                if g.is_match(&nice) {
+                    self.strings.push(nice);
+                }
+            }
+        }
         match intersects(lang, lang) {
             Overlap::Witness(w) => self.strings.push(w),
             Overlap::Empty => {}
