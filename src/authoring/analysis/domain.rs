@@ -88,7 +88,12 @@ thread_local! {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'t> {
+    /// The one `glob`/`regex` test whose classes (with the literals) are
+    /// checked at the end, and how it is written.
+    pattern: Option<(&'t StrTest, &'t str)>,
+    /// The `eq` and one-of literals.
+    literals: Vec<String>,
     strings: Vec<String>,
     nums: Vec<f64>,
     secs: Vec<i64>,
@@ -106,21 +111,21 @@ const MAX_LIST_TESTS: usize = 3;
 /// Most scalar candidates combined into lists.
 const MAX_LIST_SCALARS: usize = 16;
 
-impl Builder {
+impl<'t> Builder<'t> {
     fn gap(&mut self, expected: &str) {
         if self.incomplete.is_none() {
             self.incomplete = Some(expected.to_owned());
         }
     }
 
-    fn test(&mut self, attr: &Attr, test: &Test, expected: &str, distinct: usize) {
+    fn test(&mut self, attr: &Attr, test: &'t Test, expected: &'t str, distinct: usize) {
         match test {
             Test::Exists(_) => self.exists = true,
             Test::Str(t) | Test::ListAny(t) | Test::ListAll(t) => {
                 if matches!(test, Test::ListAll(_)) {
                     self.gap(expected);
                 }
-                self.strings(t, expected, distinct);
+                self.strings(t, expected);
             }
             Test::Bool(_) => self.bools = true,
             Test::Num(t) => {
@@ -157,32 +162,55 @@ impl Builder {
         self.list_len = self.list_len.max(distinct);
     }
 
-    fn strings(&mut self, t: &StrTest, expected: &str, distinct: usize) {
+    fn strings(&mut self, t: &'t StrTest, expected: &'t str) {
         match t {
             StrTest::Eq(lit, ip) => {
                 self.strings.push(lit.to_string());
+                self.literals.push(lit.to_string());
                 self.ips.extend(*ip);
             }
             StrTest::OneOf(items) => {
                 for (lit, ip) in items {
                     self.strings.push(lit.to_string());
+                    self.literals.push(lit.to_string());
                     self.ips.extend(*ip);
                 }
             }
-            StrTest::Glob(globs) => {
-                if globs.len() > 1 || distinct > 1 {
-                    self.gap(expected);
+            StrTest::Glob(_) | StrTest::Regex(_) => {
+                // One pattern (with any literals) is enumerated exactly;
+                // two patterns' overlaps are not.
+                match self.pattern {
+                    Some((_, e)) if e != expected => self.gap(expected),
+                    _ => self.pattern = Some((t, expected)),
                 }
-                for g in globs {
-                    self.language(Language::Glob(g), expected);
+                match t {
+                    StrTest::Glob(globs) => {
+                        if globs.len() > 1 {
+                            self.gap(expected);
+                        }
+                        for g in globs {
+                            self.language(Language::Glob(g), expected);
+                        }
+                    }
+                    StrTest::Regex(re) => self.language(Language::Regex(re.as_str()), expected),
+                    StrTest::Eq(..) | StrTest::OneOf(_) => {}
                 }
             }
-            StrTest::Regex(re) => {
-                if distinct > 1 {
-                    self.gap(expected);
-                }
-                self.language(Language::Regex(re.as_str()), expected);
-            }
+        }
+    }
+
+    /// With a pattern test: is there a candidate in each class — inside
+    /// the pattern and outside it, equal to no literal? Else the domain is
+    /// not complete.
+    fn check_pattern(&mut self, candidates: &[String]) {
+        let Some((t, expected)) = self.pattern else {
+            return;
+        };
+        let fresh = |s: &&String| !self.literals.contains(s);
+        let inside = candidates.iter().filter(fresh).any(|s| t.matches(s));
+        let outside = candidates.iter().filter(fresh).any(|s| !t.matches(s));
+        if !(inside && outside) {
+            self.gap(expected);
         }
     }
 
@@ -221,9 +249,11 @@ impl Builder {
         if let Language::Glob(g) = lang {
             let source = g.to_string();
             if !source.contains(['[', '\\']) {
-                let nice = source.replace("**", "x").replace(['*', '?'], "x");
-                if g.is_match(&nice) {
-                    self.strings.push(nice);
+                for fill in ["x", "xx"] {
+                    let nice = source.replace("**", fill).replace(['*', '?'], fill);
+                    if g.is_match(&nice) {
+                        self.strings.push(nice);
+                    }
                 }
             }
         }
@@ -256,9 +286,8 @@ impl Builder {
         self.strings.push("not-an-address".to_owned());
     }
 
-    fn finish(self, attr: &Attr, tests: &[(&Test, &str)], kind: Option<IdentityKind>) -> Domain {
+    fn finish(mut self, attr: &Attr, tests: &[(&Test, &str)], kind: Option<IdentityKind>) -> Domain {
         let mut values = Vec::new();
-        let mut incomplete = self.incomplete.clone();
         let optional = !matches!(
             attr,
             Attr::Subject | Attr::Kind | Attr::State | Attr::RequestTime | Attr::DelegationDepth
@@ -267,6 +296,8 @@ impl Builder {
             values.push(Value::Missing);
         }
         let strings = self.string_values();
+        self.check_pattern(&strings);
+        let mut incomplete = self.incomplete.clone();
         match attr.ty() {
             AttrType::Kind => {
                 let kinds = kind.map_or(IdentityKind::ALL.to_vec(), |k| vec![k]);
