@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::condition::{Cond, StrTest, Test};
 use crate::path::{Attr, AttrType, Ctx};
-use crate::pattern::{Cidr, Coverage, Glob, Language, Overlap, covers, intersects};
+use crate::pattern::{Budget, Cidr, Coverage, Glob, Language, Overlap, covers_within, intersects_within};
 use crate::request::{IdentityKind, LifecycleState, MintRequest};
 use crate::value::AttrValue;
 
@@ -105,6 +105,14 @@ struct Builder<'t> {
     list_len: usize,
     incomplete: Option<String>,
 }
+
+/// The algebra's budget for one condition's pattern: a tenth of the
+/// default state budget, so that one pathological pattern costs an
+/// exposure report milliseconds, not seconds (over it: undecided).
+const PATTERN_BUDGET: Budget = Budget {
+    states: 20_000,
+    dfa_bytes: 4 << 20,
+};
 
 /// Most distinct tests on one open attribute enumerated with lists.
 const MAX_LIST_TESTS: usize = 3;
@@ -257,13 +265,13 @@ impl<'t> Builder<'t> {
                 }
             }
         }
-        match intersects(lang, lang) {
+        match intersects_within(lang, lang, PATTERN_BUDGET) {
             Overlap::Witness(w) => self.strings.push(w),
             Overlap::Empty => {}
             Overlap::Unknown => self.gap(expected),
         }
         match Glob::new("**") {
-            Ok(any) => match covers(lang, Language::Glob(&any)) {
+            Ok(any) => match covers_within(lang, Language::Glob(&any), PATTERN_BUDGET) {
                 Coverage::Counterexample(w) => self.strings.push(w),
                 Coverage::Covered => {}
                 Coverage::Unknown => self.gap(expected),

@@ -125,7 +125,10 @@ pub enum Arrival {
     },
     /// Granted for a wildcard request that covers it (the permit lists the
     /// scope exactly, which expansion requires).
-    Wildcard,
+    Wildcard {
+        /// A wildcard request that covers the scope.
+        request: String,
+    },
 }
 
 /// A forbid that can remove the scope on a route, and when.

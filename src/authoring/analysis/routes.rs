@@ -299,8 +299,8 @@ impl<'p> Analyzer<'p> {
             .get(i)
             .and_then(|r| r.grant.as_ref())
             .is_some_and(|g| g.scopes.iter().any(|s| s == scope));
-        if listed {
-            out.push(Arrival::Wildcard);
+        if let Some(request) = listed.then(|| wildcard_for(scope)).flatten() {
+            out.push(Arrival::Wildcard { request });
         }
         out
     }
@@ -591,6 +591,18 @@ impl<'p> Analyzer<'p> {
             _ => false,
         }
     }
+}
+
+/// A wildcard request (request dialect) that covers `scope`: its last
+/// `:`-separated part as `*` (`deploy:*`), or `*` for a name without one.
+fn wildcard_for(scope: &str) -> Option<String> {
+    let request = match scope.rsplit_once(':') {
+        Some((head, _)) => format!("{head}:*"),
+        None => "*".to_owned(),
+    };
+    let limits = crate::limits::Limits::default();
+    let glob = crate::pattern::Glob::request_wildcard(&request, &limits).ok()?;
+    glob.is_match(scope).then_some(request)
 }
 
 /// A concrete string for a scope or audience pattern: itself when exact,

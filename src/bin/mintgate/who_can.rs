@@ -77,7 +77,7 @@ pub fn render_route(n: usize, r: &Route) -> String {
         .map(|a| match a {
             Arrival::Direct => "asked for directly".to_owned(),
             Arrival::Downgrade { from } => format!("as the downgrade of `{from}`"),
-            Arrival::Wildcard => "in the expansion of a wildcard request".to_owned(),
+            Arrival::Wildcard { request } => format!("in the expansion of `{request}`"),
             _ => "another way".to_owned(),
         })
         .collect();
