@@ -480,19 +480,27 @@ impl<'p> Analyzer<'p> {
         if alone {
             return Unreachable::ConditionsContradict;
         }
-        for f in forbids {
-            let blocks = purposes.iter().all(|p| {
-                let problem = self.problem(q, permit, audience, std::slice::from_ref(f), p.as_ref(), false);
+        // A smallest set of forbids that still blocks every request: drop
+        // each forbid the others block without.
+        let blocks = |set: &[RuleView<'p>]| {
+            purposes.iter().all(|p| {
+                let problem = self.problem(q, permit, audience, set, p.as_ref(), false);
                 matches!(problem.solve(), Search::Exhausted { incomplete: None })
-            });
-            if blocks {
-                return Unreachable::ForbidAlways {
-                    rules: vec![f.id().to_owned()],
-                };
+            })
+        };
+        let mut set: Vec<RuleView<'p>> = forbids.to_vec();
+        let mut k = 0;
+        while k < set.len() {
+            let mut without = set.clone();
+            without.remove(k);
+            if blocks(&without) {
+                set = without;
+            } else {
+                k += 1;
             }
         }
         Unreachable::ForbidAlways {
-            rules: forbids.iter().map(|f| f.id().to_owned()).collect(),
+            rules: set.iter().map(|f| f.id().to_owned()).collect(),
         }
     }
 
