@@ -300,9 +300,6 @@ impl<'t> Builder<'t> {
             attr,
             Attr::Subject | Attr::Kind | Attr::State | Attr::RequestTime | Attr::DelegationDepth
         );
-        if optional {
-            values.push(Value::Missing);
-        }
         let strings = self.string_values();
         self.check_pattern(&strings);
         let mut incomplete = self.incomplete.clone();
@@ -330,6 +327,11 @@ impl<'t> Builder<'t> {
                 [-300, 3600, 0].map(|s| Value::Time(base_now() + TimeDelta::seconds(s))),
             ),
             AttrType::Open => self.open_values(strings, &mut values),
+        }
+        // Missing last: it makes a permit's condition unknown and a
+        // forbid's apply, so it is rarely what a witness needs.
+        if optional {
+            values.push(Value::Missing);
         }
         if matches!(
             attr,
@@ -410,14 +412,10 @@ fn combinations(
     }
 }
 
-fn dedup(items: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for s in items {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
+fn dedup(mut items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|s| seen.insert(s.clone()));
+    items
 }
 
 /// One value in every interval the thresholds cut the reals into, and the

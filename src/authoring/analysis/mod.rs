@@ -36,6 +36,7 @@
 mod access;
 mod describe;
 mod domain;
+mod exclusion;
 mod exposure;
 mod routes;
 mod solver;

@@ -340,7 +340,10 @@ impl<'p> Analyzer<'p> {
     }
 
     fn route(&self, q: &Question, i: usize, permit: &RuleView<'p>, audience: &str) -> Route {
-        let forbids = self.forbids_for(&q.scope);
+        // The forbids that can remove the scope on this route (not those
+        // the permit's own conditions rule out).
+        let mut forbids = self.forbids_for(&q.scope);
+        forbids.retain(|f| !super::exclusion::excluded(permit.when(), f.when()));
         let catalogue = !self.purposes.is_empty();
         let justifying = self.justifying(q);
         let longest = self.longest(permit, catalogue.then_some(&justifying[..]));
@@ -423,8 +426,17 @@ impl<'p> Analyzer<'p> {
         let mut undecided: Option<(String, String)> = None;
         let mut exhausted = true;
         for purpose in &purposes {
-            let problem = self.problem(q, permit, audience, forbids, purpose.as_ref(), true);
-            match problem.solve() {
+            // One solution first (almost always confirmed), then more.
+            let mut problem = self.problem(q, permit, audience, forbids, purpose.as_ref(), false);
+            let mut found = problem.solve();
+            if let Search::Found(drafts) = &found {
+                if let Some(w) = drafts.iter().find_map(|d| self.confirm(d, q, permit, audience)) {
+                    return Outcome::Witness(Box::new(w));
+                }
+                problem.solutions = SOLUTIONS;
+                found = problem.solve();
+            }
+            match found {
                 Search::Found(drafts) => {
                     for d in drafts {
                         if let Some(w) = self.confirm(&d, q, permit, audience) {
@@ -521,10 +533,15 @@ impl<'p> Analyzer<'p> {
             conds: p.requires(),
             want: Want::True,
         }));
-        goals.extend(forbids.iter().map(|f| Goal {
-            conds: f.when(),
-            want: Want::False,
-        }));
+        goals.extend(
+            forbids
+                .iter()
+                .filter(|f| !super::exclusion::excluded(permit.when(), f.when()))
+                .map(|f| Goal {
+                    conds: f.when(),
+                    want: Want::False,
+                }),
+        );
         let purpose_name = purpose
             .map(|p| p.name().to_owned())
             .or_else(|| q.purpose.clone());
