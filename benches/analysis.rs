@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! nice -n 19 cargo bench --features authoring --bench analysis
+//! ANALYSIS_RULES=1000 ANALYSIS_DUMP=/tmp/policy-1000.json cargo bench --features authoring --bench analysis --profile dev
 //! ```
 #![allow(
     clippy::expect_used,
@@ -25,7 +26,14 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
-    let policy = IssuancePolicy::try_from(policy_gen::policy(size)).expect("policy compiles");
+    let doc = policy_gen::policy(size);
+    // `ANALYSIS_DUMP=FILE` writes the policy as JSON, to time the CLI on it.
+    if let Ok(path) = std::env::var("ANALYSIS_DUMP") {
+        let json = serde_json::to_string(&doc).expect("a policy serializes");
+        std::fs::write(&path, json).expect("the dump is written");
+        println!("wrote {path}");
+    }
+    let policy = IssuancePolicy::try_from(doc).expect("policy compiles");
     println!("policy: {size} rules");
     for scope in ["svc0:write", "svc1:admin", "deploy6:write", "svc8:read", "nothing:here"] {
         let start = Instant::now();
