@@ -35,7 +35,13 @@ fn main() {
     }
     let policy = IssuancePolicy::try_from(doc).expect("policy compiles");
     println!("policy: {size} rules");
-    for scope in ["svc0:write", "svc1:admin", "deploy6:write", "svc8:read", "nothing:here"] {
+    for scope in [
+        "svc0:write",
+        "svc1:admin",
+        "deploy6:write",
+        "svc8:read",
+        "nothing:here",
+    ] {
         let start = Instant::now();
         let answer = who_can(&policy, &Question::scope(scope));
         let took = start.elapsed();

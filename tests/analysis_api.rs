@@ -4,6 +4,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
+    clippy::panic,
     reason = "test code: a panic here is a failed test"
 )]
 
@@ -92,7 +93,10 @@ scopes = ["a:*"]"#,
     );
     let a = who_can(&open, &Question::scope("a:write"));
     let w = a.routes[0].witness().unwrap();
-    assert_eq!(w.request.posture["trust"], mintgate::AttrValue::List(vec![]));
+    assert_eq!(
+        w.request.posture["trust"],
+        mintgate::AttrValue::List(vec![])
+    );
 }
 
 #[test]
@@ -114,13 +118,19 @@ grant = { scopes = ["b:read"], audience = ["https://b"] }"#,
     )
     .unwrap();
     assert_eq!(unreachable(&p, "a:write"), Unreachable::NoPurposeJustifies);
-    assert!(matches!(unreachable(&p, "a:read"), Unreachable::TtlFloor { .. }));
+    assert!(matches!(
+        unreachable(&p, "a:read"),
+        Unreachable::TtlFloor { .. }
+    ));
     let none = who_can(&p, &Question::scope("c:read"));
     assert_eq!(none.verdict, Verdict::Unreachable);
     assert_eq!(none.reason, Some(Unreachable::NoPermit));
     let at_wrong = who_can(
         &p,
-        &Question { audience: Some("https://b".into()), ..Question::scope("a:read") },
+        &Question {
+            audience: Some("https://b".into()),
+            ..Question::scope("a:read")
+        },
     );
     assert_eq!(at_wrong.reason, Some(Unreachable::NoPermit));
 }
@@ -159,8 +169,12 @@ scopes = ["a:*"]"#,
     let a = who_can(&p, &Question::scope("a:read"));
     assert_eq!(a.verdict, Verdict::Reachable);
     let r = &a.routes[0];
-    assert!(r.arrivals.contains(&Arrival::Downgrade { from: "a:write".into() }));
-    assert!(r.arrivals.contains(&Arrival::Wildcard { request: "a:*".into() }));
+    assert!(r.arrivals.contains(&Arrival::Downgrade {
+        from: "a:write".into()
+    }));
+    assert!(r.arrivals.contains(&Arrival::Wildcard {
+        request: "a:*".into()
+    }));
     let w = r.witness().unwrap();
     // A missing claim would make the forbid unknown, so it applies: the
     // witness must carry `runner = hosted`.
@@ -186,13 +200,21 @@ grant = { scopes = ["db:admin"], audience = ["https://db"] }"#,
     let report = exposure(&p);
     let flags = &report.entries[0].flags;
     let permit = "fail-open".to_owned();
-    assert!(flags.contains(&Flag::NoSubjectOrIssuerBinding { permit: permit.clone() }));
-    assert!(flags.contains(&Flag::WriteWithoutPosture { permit: permit.clone() }));
+    assert!(flags.contains(&Flag::NoSubjectOrIssuerBinding {
+        permit: permit.clone()
+    }));
+    assert!(flags.contains(&Flag::WriteWithoutPosture {
+        permit: permit.clone()
+    }));
     assert!(flags.contains(&Flag::LongLifetime {
         permit: permit.clone(),
         ttl: Some(mintgate::Duration::from_secs(8 * 3600))
     }));
-    assert!(flags.iter().any(|f| matches!(f, Flag::RequiresMissing { .. })));
+    assert!(
+        flags
+            .iter()
+            .any(|f| matches!(f, Flag::RequiresMissing { .. }))
+    );
     assert!(flags.contains(&Flag::Delegated { permit, depth: 2 }));
 }
 
@@ -212,7 +234,10 @@ grant = { scopes = ["a:read"], audience = ["https://a"], max_ttl = "30m" }"#,
     assert!(d.added.is_empty(), "{:?}", d.added);
     assert_eq!(d.longer.len(), 1);
     assert_eq!(d.longer[0].scope, "a:read");
-    assert_eq!(d.longer[0].new_ttl, Some(mintgate::Duration::from_secs(1800)));
+    assert_eq!(
+        d.longer[0].new_ttl,
+        Some(mintgate::Duration::from_secs(1800))
+    );
     assert_eq!(d.removed.len(), 1);
     assert_eq!(d.removed[0].scope, "b:read");
     assert!(d.gate_fails());

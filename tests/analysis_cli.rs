@@ -21,7 +21,10 @@ fn mintgate(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 /// `(command line, expected output)` of every analysis example in a doc.
@@ -76,10 +79,17 @@ fn who_can_exit_codes() {
     assert!(reachable.1.contains("witness (confirmed by evaluate"));
     let unreachable = mintgate(&["who-can", GHA, "--scope", "deploy:write", "--kind", "agent"]);
     assert_eq!(unreachable.0, 1, "{}", unreachable.1);
-    assert!(unreachable.1.contains("unreachable: the conditions contradict"));
+    assert!(
+        unreachable
+            .1
+            .contains("unreachable: the conditions contradict")
+    );
     let none = mintgate(&["who-can", GHA, "--scope", "nothing:here"]);
     assert_eq!(none.0, 1);
-    assert!(none.1.contains("no permit grants the scope and audience together"));
+    assert!(
+        none.1
+            .contains("no permit grants the scope and audience together")
+    );
     let bad_kind = mintgate(&["who-can", GHA, "--scope", "x", "--kind", "robot"]);
     assert_eq!(bad_kind.0, 2);
 }
@@ -120,7 +130,10 @@ fn access_gate_exit_codes() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["added"].as_array().unwrap().len(), 0);
     let allow = "tests/analysis_fixtures/allow.txt";
-    assert_eq!(mintgate(&["diff", GHA, WIDER, "--access", "--allow", allow]).0, 0);
+    assert_eq!(
+        mintgate(&["diff", GHA, WIDER, "--access", "--allow", allow]).0,
+        0
+    );
     let (bad, _) = mintgate(&["diff", GHA, WIDER, "--access", "--allow", "no/such/file"]);
     assert_eq!(bad, 2);
     let (usage, _) = mintgate(&["diff", GHA, WIDER]);
@@ -141,6 +154,10 @@ fn exposure_json_and_flags() {
         .collect();
     assert!(flags.contains(&"no_subject_or_issuer_binding"));
     assert!(flags.contains(&"write_without_posture"));
-    let (fail, _) = mintgate(&["exposure", "examples/policies/cookbook/mcp.toml", "--fail-on-flags"]);
+    let (fail, _) = mintgate(&[
+        "exposure",
+        "examples/policies/cookbook/mcp.toml",
+        "--fail-on-flags",
+    ]);
     assert_eq!(fail, 1);
 }

@@ -23,9 +23,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use mintgate::authoring::analysis::{
-    AllowList, Outcome, Question, Verdict, access_diff, who_can,
-};
+use mintgate::authoring::analysis::{AllowList, Outcome, Question, Verdict, access_diff, who_can};
 use mintgate::{IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -47,7 +45,9 @@ fn when() -> impl Strategy<Value = Value> {
         Just(json!({ "posture.attested": { "exists": true } })),
         Just(json!({ "identity.claims.env": "prod" })),
         Just(json!({ "identity.claims.env": { "absent": true } })),
-        Just(json!({ "any": [ { "identity.issuer": "iss-b" }, { "identity.claims.env": "dev" } ] })),
+        Just(
+            json!({ "any": [ { "identity.issuer": "iss-b" }, { "identity.claims.env": "dev" } ] })
+        ),
     ];
     prop::collection::vec(leaf, 0..=3).prop_map(|items| {
         let mut map = serde_json::Map::new();
@@ -100,7 +100,7 @@ fn policy() -> impl Strategy<Value = Value> {
     )
         .prop_flat_map(|(p, f, catalogue, min_ttl, deny)| {
             let p: Vec<_> = (0..p.len()).map(permit).collect();
-            let f: Vec<_> = (0..f.len()).map(|i| forbid(i)).collect();
+            let f: Vec<_> = (0..f.len()).map(forbid).collect();
             (p, f).prop_map(move |(p, f)| {
                 let mut rules = p;
                 rules.extend(f);
@@ -153,7 +153,10 @@ fn domain() -> Vec<MintRequest> {
         (&["mail:read"], &["https://mail.example.org"]),
         (&["docs:read", "mail:read"], &["*"]),
         (&["docs:*"], &["https://docs.example.org"]),
-        (&["docs:x"], &["https://mail.example.org", "https://docs.example.org"]),
+        (
+            &["docs:x"],
+            &["https://mail.example.org", "https://docs.example.org"],
+        ),
         (&["docs:write", "docs:read"], &["https://mail.example.org"]),
     ];
     for kind in kinds {

@@ -65,9 +65,7 @@ mod tokenize;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use algebra::{
-    Budget, Coverage, Language, Overlap, covers_within, intersects_within,
-};
+pub(crate) use algebra::{Budget, Coverage, Language, Overlap, covers_within, intersects_within};
 // Crate code asks under an explicit budget (or through `Glob`'s methods);
 // the default-budget functions are for the tests.
 #[cfg(test)]

@@ -49,10 +49,7 @@ impl AllowList {
             let scope = glob(parts.next().unwrap_or(""))?;
             let audience = parts.next().map(glob).transpose()?;
             if parts.next().is_some() {
-                return Err(format!(
-                    "line {}: expected `SCOPE [AUDIENCE]`",
-                    n + 1
-                ));
+                return Err(format!("line {}: expected `SCOPE [AUDIENCE]`", n + 1));
             }
             entries.push((scope, audience));
         }
@@ -243,7 +240,7 @@ fn added(a_old: &Analyzer<'_>, a_new: &Analyzer<'_>, q: &Question, r_new: &Reach
     let audience = q.audience.as_deref().unwrap_or("");
     let refused_by_old = |w: &Witness| {
         let g = a_old.policy.evaluate(&w.request, w.now);
-        !(g.scopes.iter().any(|s| *s == q.scope) && g.audience.iter().any(|a| a == audience))
+        !(g.scopes.contains(&q.scope) && g.audience.iter().any(|a| a == audience))
     };
     let mut undecided: Option<(String, String)> = None;
     for route in &r_new.routes {
@@ -322,7 +319,10 @@ fn differential(
                     exhaustive = false;
                 }
                 Search::Exhausted { incomplete: None } => {}
-                Search::Exhausted { incomplete: Some(_) } | Search::Budget => exhaustive = false,
+                Search::Exhausted {
+                    incomplete: Some(_),
+                }
+                | Search::Budget => exhaustive = false,
             }
         }
     }
@@ -348,8 +348,7 @@ fn confirmed(
 ) -> Option<Witness> {
     let w = a_new.confirm(d, q, permit, audience)?;
     let g = a_old.policy.evaluate(&w.request, w.now);
-    let old_grants =
-        g.scopes.iter().any(|s| *s == q.scope) && g.audience.iter().any(|a| a == audience);
+    let old_grants = g.scopes.contains(&q.scope) && g.audience.iter().any(|a| a == audience);
     (!old_grants).then_some(w)
 }
 
@@ -375,7 +374,7 @@ fn longer(
             continue;
         }
         let g = a_old.policy.evaluate(&w.request, w.now);
-        let granted = g.scopes.iter().any(|s| *s == q.scope);
+        let granted = g.scopes.contains(&q.scope);
         if !granted || g.ttl.is_none_or(|t| t < ttl) {
             let _ = a_new;
             return Some((route.permit.clone(), w.clone()));

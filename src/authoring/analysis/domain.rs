@@ -10,7 +10,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::condition::{Cond, StrTest, Test};
 use crate::path::{Attr, AttrType, Ctx};
-use crate::pattern::{Budget, Cidr, Coverage, Glob, Language, Overlap, covers_within, intersects_within};
+use crate::pattern::{
+    Budget, Cidr, Coverage, Glob, Language, Overlap, covers_within, intersects_within,
+};
 use crate::request::{IdentityKind, LifecycleState, MintRequest};
 use crate::value::AttrValue;
 
@@ -294,7 +296,12 @@ impl<'t> Builder<'t> {
         self.strings.push("not-an-address".to_owned());
     }
 
-    fn finish(mut self, attr: &Attr, tests: &[(&Test, &str)], kind: Option<IdentityKind>) -> Domain {
+    fn finish(
+        mut self,
+        attr: &Attr,
+        tests: &[(&Test, &str)],
+        kind: Option<IdentityKind>,
+    ) -> Domain {
         let mut values = Vec::new();
         let optional = !matches!(
             attr,
@@ -323,9 +330,8 @@ impl<'t> Builder<'t> {
             AttrType::Number => values.extend(thresholds_f64(&self.nums).map(Value::Num)),
             // A past instant (an authentication), a future one (an expiry
             // the gates accept) and the base time itself.
-            AttrType::Time => values.extend(
-                [-300, 3600, 0].map(|s| Value::Time(base_now() + TimeDelta::seconds(s))),
-            ),
+            AttrType::Time => values
+                .extend([-300, 3600, 0].map(|s| Value::Time(base_now() + TimeDelta::seconds(s)))),
             AttrType::Open => self.open_values(strings, &mut values),
         }
         // Missing last: it makes a permit's condition unknown and a
@@ -385,7 +391,13 @@ impl<'t> Builder<'t> {
                 .collect();
             values.push(Value::Open(AttrValue::List(Vec::new())));
             let mut lists = Vec::new();
-            combinations(&scalars, self.list_len.min(MAX_LIST_TESTS), &mut Vec::new(), 0, &mut lists);
+            combinations(
+                &scalars,
+                self.list_len.min(MAX_LIST_TESTS),
+                &mut Vec::new(),
+                0,
+                &mut lists,
+            );
             values.extend(lists.into_iter().map(|l| Value::Open(AttrValue::List(l))));
         }
     }

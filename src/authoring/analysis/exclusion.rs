@@ -12,13 +12,17 @@ use crate::pattern::Overlap;
 /// complete: `false` means "may apply").
 pub(crate) fn excluded(permit: &[Cond], forbid: &[Cond]) -> bool {
     let single = |l: &Leaf| matches!(l.attr.ty(), AttrType::Str | AttrType::Kind);
-    forbid.iter().filter_map(Cond::leaf).filter(|f| single(f)).any(|f| {
-        permit
-            .iter()
-            .filter_map(Cond::leaf)
-            .filter(|p| p.attr == f.attr)
-            .any(|p| disjoint(&p.attr, &p.test, &f.test))
-    })
+    forbid
+        .iter()
+        .filter_map(Cond::leaf)
+        .filter(|f| single(f))
+        .any(|f| {
+            permit
+                .iter()
+                .filter_map(Cond::leaf)
+                .filter(|p| p.attr == f.attr)
+                .any(|p| disjoint(&p.attr, &p.test, &f.test))
+        })
 }
 
 /// No single value passes both tests (on a single-valued attribute: a

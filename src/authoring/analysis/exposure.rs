@@ -155,18 +155,18 @@ pub fn exposure_with(policy: &IssuancePolicy, options: ExposureOptions) -> Expos
         let audiences = analyzer.audiences_of(*i);
         for pattern in patterns {
             for scope in analyzer.representatives(&pattern) {
-            for a in &audiences {
-                if !seen.insert((scope.clone(), a.clone())) {
-                    continue;
+                for a in &audiences {
+                    if !seen.insert((scope.clone(), a.clone())) {
+                        continue;
+                    }
+                    let q = Question {
+                        scope: scope.clone(),
+                        audience: Some(a.clone()),
+                        ..Question::default()
+                    };
+                    let reachability = analyzer.who_can(&q);
+                    entries.push(entry(&analyzer, pattern.clone(), reachability, options));
                 }
-                let q = Question {
-                    scope: scope.clone(),
-                    audience: Some(a.clone()),
-                    ..Question::default()
-                };
-                let reachability = analyzer.who_can(&q);
-                entries.push(entry(&analyzer, pattern.clone(), reachability, options));
-            }
             }
         }
     }
@@ -197,7 +197,13 @@ fn entry(
             (Some(None), _) | (_, None) => None,
             (Some(Some(a)), Some(b)) => Some(a.max(b)),
         });
-        flags.extend(route_flags(&reachability.scope, route, conds, analyzer, options));
+        flags.extend(route_flags(
+            &reachability.scope,
+            route,
+            conds,
+            analyzer,
+            options,
+        ));
     }
     debug_assert!(longest.is_none() || reachability.verdict == Verdict::Reachable);
     ExposureEntry {
@@ -242,9 +248,11 @@ fn takers_of(permit: &str, conds: &[Cond]) -> Takers {
 /// Scope names a reviewer reads as able to change things.
 fn write_like(scope: &str) -> bool {
     let s = scope.to_ascii_lowercase();
-    ["write", "admin", "delete", "manage", "deploy", "owner", "root", "*"]
-        .iter()
-        .any(|w| s.contains(w))
+    [
+        "write", "admin", "delete", "manage", "deploy", "owner", "root", "*",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
 }
 
 fn route_flags(
@@ -269,7 +277,8 @@ fn route_flags(
         || route
             .purposes
             .iter()
-            .all(|p| analyzer.purpose_reads_posture(p)) && !route.purposes.is_empty();
+            .all(|p| analyzer.purpose_reads_posture(p))
+            && !route.purposes.is_empty();
     if write_like(scope) && !posture {
         flags.push(Flag::WriteWithoutPosture {
             permit: permit.clone(),

@@ -49,7 +49,9 @@ use crate::duration::Duration;
 use crate::request::{IdentityKind, MintRequest};
 
 pub use access::{AccessChange, AccessDiff, AllowList, access_diff};
-pub use exposure::{Exposure, ExposureEntry, ExposureOptions, Flag, Takers, exposure, exposure_with};
+pub use exposure::{
+    Exposure, ExposureEntry, ExposureOptions, Flag, Takers, exposure, exposure_with,
+};
 pub use routes::who_can;
 
 /// A reachability question: scope S, optionally at audience A, for an
@@ -256,9 +258,14 @@ impl std::fmt::Display for Unreachable {
             Unreachable::NoPurposeJustifies => {
                 f.write_str("no purpose in the catalogue justifies the scope")
             }
-            Unreachable::NoPermit => f.write_str("no permit grants the scope and audience together"),
+            Unreachable::NoPermit => {
+                f.write_str("no permit grants the scope and audience together")
+            }
             Unreachable::TtlFloor { min, cap } => {
-                write!(f, "the ttl floor `{min}` exceeds every cap (at most `{cap}`)")
+                write!(
+                    f,
+                    "the ttl floor `{min}` exceeds every cap (at most `{cap}`)"
+                )
             }
         }
     }

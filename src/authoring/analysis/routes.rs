@@ -81,8 +81,11 @@ impl<'p> Analyzer<'p> {
         let rules: Vec<(usize, RuleView<'p>)> = (0..policy.analysis_rule_count())
             .filter_map(|i| Some((i, policy.analysis_rule(i)?)))
             .collect();
-        let permits: Vec<(usize, RuleView<'p>)> =
-            rules.iter().filter(|(_, r)| r.is_permit()).copied().collect();
+        let permits: Vec<(usize, RuleView<'p>)> = rules
+            .iter()
+            .filter(|(_, r)| r.is_permit())
+            .copied()
+            .collect();
         let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
         let mut globbed: HashMap<String, Vec<usize>> = HashMap::new();
         for (k, (i, _)) in permits.iter().enumerate() {
@@ -123,7 +126,10 @@ impl<'p> Analyzer<'p> {
         named.dedup();
         let mut downgraded_from: HashMap<String, Vec<String>> = HashMap::new();
         for (from, to) in &doc.downgrade {
-            downgraded_from.entry(to.clone()).or_default().push(from.clone());
+            downgraded_from
+                .entry(to.clone())
+                .or_default()
+                .push(from.clone());
         }
         Analyzer {
             policy,
@@ -254,10 +260,11 @@ impl<'p> Analyzer<'p> {
 
     /// Whether the purpose `name` requires a `posture.` attribute.
     pub(crate) fn purpose_reads_posture(&self, name: &str) -> bool {
-        self.purposes
-            .iter()
-            .filter(|p| p.name() == name)
-            .any(|p| super::describe::paths(p.requires()).iter().any(|x| x.starts_with("posture.")))
+        self.purposes.iter().filter(|p| p.name() == name).any(|p| {
+            super::describe::paths(p.requires())
+                .iter()
+                .any(|x| x.starts_with("posture."))
+        })
     }
 
     /// The permits granting `scope`, in policy order.
@@ -327,7 +334,10 @@ impl<'p> Analyzer<'p> {
 
     /// The purposes to search a route under: each justifying one whose cap
     /// allows the minimum lifetime (`None`: no catalogue).
-    pub(crate) fn purpose_options(&self, justifying: &[PurposeView<'p>]) -> Vec<Option<PurposeView<'p>>> {
+    pub(crate) fn purpose_options(
+        &self,
+        justifying: &[PurposeView<'p>],
+    ) -> Vec<Option<PurposeView<'p>>> {
         if self.purposes.is_empty() {
             return vec![None];
         }
@@ -381,7 +391,11 @@ impl<'p> Analyzer<'p> {
 
     /// The largest lifetime a grant on this route can have: the policy's
     /// cap, the permit's, and the most generous justifying purpose's.
-    pub(crate) fn longest(&self, permit: &RuleView<'_>, purposes: Option<&[PurposeView<'_>]>) -> Option<Duration> {
+    pub(crate) fn longest(
+        &self,
+        permit: &RuleView<'_>,
+        purposes: Option<&[PurposeView<'_>]>,
+    ) -> Option<Duration> {
         let purpose_cap = purposes.and_then(|ps| {
             let caps: Option<Vec<Duration>> = ps.iter().map(PurposeView::max_ttl).collect();
             caps.and_then(|c| c.into_iter().max())
@@ -430,7 +444,10 @@ impl<'p> Analyzer<'p> {
             let mut problem = self.problem(q, permit, audience, forbids, purpose.as_ref(), false);
             let mut found = problem.solve();
             if let Search::Found(drafts) = &found {
-                if let Some(w) = drafts.iter().find_map(|d| self.confirm(d, q, permit, audience)) {
+                if let Some(w) = drafts
+                    .iter()
+                    .find_map(|d| self.confirm(d, q, permit, audience))
+                {
                     return Outcome::Witness(Box::new(w));
                 }
                 problem.solutions = SOLUTIONS;
@@ -457,13 +474,20 @@ impl<'p> Analyzer<'p> {
                 } => {
                     exhausted = false;
                     undecided.get_or_insert_with(|| {
-                        (c, "the candidate values may not cover every case of this condition".to_owned())
+                        (
+                            c,
+                            "the candidate values may not cover every case of this condition"
+                                .to_owned(),
+                        )
                     });
                 }
                 Search::Budget => {
                     exhausted = false;
                     undecided.get_or_insert_with(|| {
-                        (String::new(), format!("the search budget ({NODES} nodes) ran out"))
+                        (
+                            String::new(),
+                            format!("the search budget ({NODES} nodes) ran out"),
+                        )
                     });
                 }
             }
@@ -578,10 +602,16 @@ impl<'p> Analyzer<'p> {
 
     /// Call `evaluate`: a witness only if the scope is granted at the
     /// audience with the route's permit matching.
-    pub(crate) fn confirm(&self, d: &Draft, q: &Question, permit: &RuleView<'_>, audience: &str) -> Option<Witness> {
+    pub(crate) fn confirm(
+        &self,
+        d: &Draft,
+        q: &Question,
+        permit: &RuleView<'_>,
+        audience: &str,
+    ) -> Option<Witness> {
         let g = self.policy.evaluate(&d.req, d.now);
         let ok = g.decision != Decision::Deny
-            && g.scopes.iter().any(|s| *s == q.scope)
+            && g.scopes.contains(&q.scope)
             && g.audience.iter().any(|a| a == audience)
             && g.matched_rules.iter().any(|r| **r == *permit.id());
         Some(Witness {

@@ -190,7 +190,9 @@ impl Problem<'_> {
             nodes: 0,
             found: Vec::new(),
         };
-        state.assigned.extend([Attr::RequestScopes, Attr::RequestAudience]);
+        state
+            .assigned
+            .extend([Attr::RequestScopes, Attr::RequestAudience]);
         if self.kind.is_some() {
             state.assigned.push(Attr::Kind);
         }
@@ -228,7 +230,11 @@ impl Problem<'_> {
             req: &s.draft.req,
             now: s.draft.now,
         };
-        if !self.goals.iter().all(|g| goal_possible(g, &ctx, &s.assigned)) {
+        if !self
+            .goals
+            .iter()
+            .all(|g| goal_possible(g, &ctx, &s.assigned))
+        {
             return true;
         }
         let Some(d) = domains.get(k) else {

@@ -56,19 +56,15 @@ impl Draft {
     }
 
     fn purpose(&mut self) -> &mut Purpose {
-        self.req
-            .purpose
-            .get_or_insert_with(|| Purpose::new("task"))
+        self.req.purpose.get_or_insert_with(|| Purpose::new("task"))
     }
 
     fn parent(&mut self) -> &mut ParentGrant {
         let now = self.now;
-        self.delegation()
-            .parent
-            .get_or_insert_with(|| ParentGrant {
-                scopes: Vec::new(),
-                expires_at: now + TimeDelta::days(1),
-            })
+        self.delegation().parent.get_or_insert_with(|| ParentGrant {
+            scopes: Vec::new(),
+            expires_at: now + TimeDelta::days(1),
+        })
     }
 
     /// Write `v` as the value of `attr`.

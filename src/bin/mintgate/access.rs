@@ -33,7 +33,11 @@ fn change(kind: &str, c: &AccessChange) -> String {
         c.scope, c.audience, c.permit
     );
     let ttl = |t: Option<mintgate::Duration>| t.map_or("-".to_owned(), |t| t.to_string());
-    out.push_str(&format!("  longest ttl: old {}, new {}\n", ttl(c.old_ttl), ttl(c.new_ttl)));
+    out.push_str(&format!(
+        "  longest ttl: old {}, new {}\n",
+        ttl(c.old_ttl),
+        ttl(c.new_ttl)
+    ));
     if let Some(w) = &c.witness {
         let request = serde_json::to_string(&w.request).unwrap_or_default();
         out.push_str(&format!("  witness at {}: {request}\n", w.now.to_rfc3339()));

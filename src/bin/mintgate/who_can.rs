@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use mintgate::IdentityKind;
-use mintgate::authoring::analysis::{Arrival, Outcome, Question, Reachability, Route, Verdict, who_can};
+use mintgate::authoring::analysis::{
+    Arrival, Outcome, Question, Reachability, Route, Verdict, who_can,
+};
 
 use crate::input::{InputError, load_ok};
 
@@ -57,7 +59,11 @@ pub fn render(a: &Reachability) -> String {
         "`{}` at {at}: {verdict} ({} {})\n",
         a.scope,
         a.routes.len(),
-        if a.routes.len() == 1 { "route" } else { "routes" }
+        if a.routes.len() == 1 {
+            "route"
+        } else {
+            "routes"
+        }
     ));
     if let Some(reason) = &a.reason {
         out.push_str(&format!("  {reason}\n"));
@@ -91,7 +97,11 @@ pub fn render_route(n: usize, r: &Route) -> String {
         }
     }
     for f in &r.forbids {
-        let what = if f.whole_request { "denies the request" } else { "removes it" };
+        let what = if f.whole_request {
+            "denies the request"
+        } else {
+            "removes it"
+        };
         let when = if f.conditions.is_empty() {
             "always".to_owned()
         } else {
