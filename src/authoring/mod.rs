@@ -37,6 +37,14 @@
 //! [`CaseFile`] parses, loads and runs policy test cases (the format is
 //! documented on [`CaseFile`] and in docs/cli.md); [`parse_jsonl`] and
 //! [`diff`] replay recorded requests against two policies.
+//!
+//! # Who can mint what
+//!
+//! [`analysis`] answers questions about every request: by which routes a
+//! scope can be granted at an audience, each ending in a witness request
+//! confirmed by `evaluate`, a sound reason it is unreachable, or the
+//! condition left undecided; the exposure report; and the access diff
+//! between two policies (`mintgate who-can | exposure | diff --access`).
 
 mod diff;
 mod lint;
@@ -49,4 +57,6 @@ pub use testcase::{
     TestReport,
 };
 
+/// Who can mint what: reachability with witnesses confirmed by `evaluate`,
+/// the exposure report and the no-new-access gate (docs/analysis.md).
 pub mod analysis;
