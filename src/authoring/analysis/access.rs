@@ -177,7 +177,7 @@ pub fn access_diff(old: &IssuancePolicy, new: &IssuancePolicy, allow: &AllowList
                 diff.undecided.push(change(&permit, None, &detail));
             }
             Added::None => {
-                if let Some((permit, w)) = longer(&a_old, &a_new, &q, &r_old, &r_new) {
+                if let Some((permit, w)) = longer(&a_old, &q, &r_old, &r_new) {
                     diff.longer.push(change(&permit, Some(w), ""));
                 }
             }
@@ -357,7 +357,6 @@ fn confirmed(
 /// grants for less (or not at all).
 fn longer(
     a_old: &Analyzer<'_>,
-    a_new: &Analyzer<'_>,
     q: &Question,
     r_old: &Reachability,
     r_new: &Reachability,
@@ -376,7 +375,6 @@ fn longer(
         let g = a_old.policy.evaluate(&w.request, w.now);
         let granted = g.scopes.contains(&q.scope);
         if !granted || g.ttl.is_none_or(|t| t < ttl) {
-            let _ = a_new;
             return Some((route.permit.clone(), w.clone()));
         }
     }

@@ -5,7 +5,7 @@
 //! forbids, and each would otherwise be searched on every route.
 
 use crate::condition::{Cond, Leaf, StrTest, Test};
-use crate::path::{Attr, AttrType};
+use crate::path::AttrType;
 use crate::pattern::Overlap;
 
 /// Whether `forbid` is false whenever `permit` is true (sound, not
@@ -21,14 +21,13 @@ pub(crate) fn excluded(permit: &[Cond], forbid: &[Cond]) -> bool {
                 .iter()
                 .filter_map(Cond::leaf)
                 .filter(|p| p.attr == f.attr)
-                .any(|p| disjoint(&p.attr, &p.test, &f.test))
+                .any(|p| disjoint(&p.test, &f.test))
         })
 }
 
 /// No single value passes both tests (on a single-valued attribute: a
 /// missing value passes neither, since neither test is `exists`).
-fn disjoint(attr: &Attr, a: &Test, b: &Test) -> bool {
-    let _ = attr;
+fn disjoint(a: &Test, b: &Test) -> bool {
     match (a, b) {
         (Test::Kinds(x), Test::Kinds(y)) => x & y == 0,
         (Test::Str(x), Test::Str(y)) => str_disjoint(x, y) || str_disjoint(y, x),
