@@ -290,7 +290,7 @@ fn differential(
         .map(|(_, p)| p)
         .collect();
     let old_forbids = a_old.forbids_for(&q.scope);
-    let forbids = a_new.forbids_for(&q.scope);
+    let forbids = a_new.route_forbids(&q.scope, &permit);
     let justifying = a_new.justifying(q);
     let mut exhaustive = true;
     // One alternative per way the old policy refuses: no permit applies

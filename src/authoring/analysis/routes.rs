@@ -60,6 +60,8 @@ pub(crate) struct Analyzer<'p> {
     pub(crate) policy: &'p IssuancePolicy,
     pub(crate) permits: Vec<(usize, RuleView<'p>)>,
     pub(crate) forbids: Vec<RuleView<'p>>,
+    /// The forbids by the subject prefix they require.
+    forbid_index: super::exclusion::ForbidIndex,
     pub(crate) purposes: Vec<PurposeView<'p>>,
     pub(crate) settings: SettingsView,
     /// Positions in `permits` by an exact scope they list.
@@ -131,19 +133,22 @@ impl<'p> Analyzer<'p> {
                 .or_default()
                 .push(from.clone());
         }
+        let forbids: Vec<RuleView<'p>> = rules
+            .iter()
+            .filter(|(_, r)| !r.is_permit())
+            .map(|(_, r)| *r)
+            .collect();
+        let forbid_index = super::exclusion::ForbidIndex::new(forbids.iter().map(|f| f.when()));
         Analyzer {
             policy,
+            forbid_index,
             downgraded_from,
             named,
             by_id,
             exact,
             globbed,
             permits,
-            forbids: rules
-                .iter()
-                .filter(|(_, r)| !r.is_permit())
-                .map(|(_, r)| *r)
-                .collect(),
+            forbids,
             purposes: policy.analysis_purposes(),
             settings: policy.analysis_settings(),
         }
@@ -321,6 +326,18 @@ impl<'p> Analyzer<'p> {
             .collect()
     }
 
+    /// The forbids that can remove `scope` on a route of `permit`: those
+    /// covering it that the permit's own conditions do not rule out.
+    pub(crate) fn route_forbids(&self, scope: &str, permit: &RuleView<'_>) -> Vec<RuleView<'p>> {
+        self.forbid_index
+            .candidates(permit.when())
+            .into_iter()
+            .filter_map(|k| self.forbids.get(k).copied())
+            .filter(|f| !f.has_scopes() || f.covers_scope(scope))
+            .filter(|f| !super::exclusion::excluded(permit.when(), f.when()))
+            .collect()
+    }
+
     /// The catalogue purposes that justify `scope` (and are the one asked
     /// about, if any).
     pub(crate) fn justifying(&self, q: &Question) -> Vec<PurposeView<'p>> {
@@ -352,8 +369,7 @@ impl<'p> Analyzer<'p> {
     fn route(&self, q: &Question, i: usize, permit: &RuleView<'p>, audience: &str) -> Route {
         // The forbids that can remove the scope on this route (not those
         // the permit's own conditions rule out).
-        let mut forbids = self.forbids_for(&q.scope);
-        forbids.retain(|f| !super::exclusion::excluded(permit.when(), f.when()));
+        let forbids = self.route_forbids(&q.scope, permit);
         let catalogue = !self.purposes.is_empty();
         let justifying = self.justifying(q);
         let longest = self.longest(permit, catalogue.then_some(&justifying[..]));
