@@ -153,6 +153,8 @@ pub mod mapper;
 mod path;
 mod pattern;
 mod policy;
+#[cfg(feature = "authoring")]
+mod policy_view;
 mod record;
 mod request;
 #[cfg(feature = "schema")]

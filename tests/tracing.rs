@@ -94,7 +94,9 @@ fn request(scopes: &[&str]) -> MintRequest {
 /// no event). Serial tests with a fresh interest cache avoid the race.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    let guard = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     tracing::callsite::rebuild_interest_cache();
     guard
 }

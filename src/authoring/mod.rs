@@ -47,6 +47,13 @@
 //! lines) as a stream: [`insight::report`] aggregates them per rule, per
 //! identity and per control, and [`insight::suggest`] writes a tightened
 //! policy proven by replay through [`diff`] (docs/insight.md).
+//! # Who can mint what
+//!
+//! [`analysis`] answers questions about every request: by which routes a
+//! scope can be granted at an audience, each ending in a witness request
+//! confirmed by `evaluate`, a sound reason it is unreachable, or the
+//! condition left undecided; the exposure report; and the access diff
+//! between two policies (`mintgate who-can | exposure | diff --access`).
 
 mod diff;
 pub mod insight;
@@ -60,3 +67,7 @@ pub use testcase::{
     Case, CaseError, CaseFile, CaseResult, ConditionMatch, Expect, Mismatch, ReasonMatch,
     TestReport,
 };
+
+/// Who can mint what: reachability with witnesses confirmed by `evaluate`,
+/// the exposure report and the no-new-access gate (docs/analysis.md).
+pub mod analysis;

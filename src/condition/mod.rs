@@ -108,7 +108,7 @@ pub(crate) struct TimeTest {
 // ---------------------------------------------------------------- evaluation
 
 impl StrTest {
-    fn matches(&self, s: &str) -> bool {
+    pub(crate) fn matches(&self, s: &str) -> bool {
         match self {
             StrTest::Eq(lit, _) => **lit == *s,
             StrTest::OneOf(items) => items.iter().any(|(lit, _)| **lit == *s),

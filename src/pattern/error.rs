@@ -108,6 +108,8 @@ impl PatternError {
     }
 
     /// The pattern, cut to 120 characters (with an ellipsis and its length).
+    /// Crate code shows it through `Display`; the test checks the cut.
+    #[cfg(test)]
     pub(crate) fn pattern(&self) -> &str {
         &self.pattern
     }

@@ -43,12 +43,15 @@
 //! `Unknown` is never a guess: callers treat it as "may overlap" and "not
 //! covered", whichever is the safe side for them.
 
-// The algebra serves the lints today and the who-can-mint analysis next;
-// parts of it are only exercised by tests until then.
-#![allow(
-    dead_code,
-    unused_imports,
-    reason = "the algebra's API is broader than its first caller"
+// The algebra's callers (the lints, the who-can-mint analysis) are in the
+// authoring kit; the decision core alone uses only matching.
+#![cfg_attr(
+    not(feature = "authoring"),
+    allow(
+        dead_code,
+        unused_imports,
+        reason = "the algebra's callers are behind the `authoring` feature"
+    )
 )]
 
 mod algebra;
@@ -62,12 +65,14 @@ mod tokenize;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use algebra::{
-    Budget, Coverage, Language, Overlap, covers, covers_within, intersects, intersects_within,
-};
+pub(crate) use algebra::{Budget, Coverage, Language, Overlap, covers_within, intersects_within};
+// Crate code asks under an explicit budget (or through `Glob`'s methods);
+// the default-budget functions are for the tests.
+#[cfg(test)]
+pub(crate) use algebra::{covers, intersects};
 pub(crate) use cidr::Cidr;
 pub(crate) use error::{PatternError, PatternErrorKind};
 pub(crate) use glob::Glob;
 pub(crate) use regex_lang::compile_anchored as compile_regex;
 pub(crate) use request::{is_wildcard_request, wildcard_match};
-pub(crate) use tokenize::{Dialect, Token, tokenize, tokenize_in};
+pub(crate) use tokenize::{Token, tokenize};

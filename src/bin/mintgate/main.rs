@@ -5,6 +5,9 @@
 //! mintgate eval POLICY --request FILE [--now RFC3339] [--json]
 //! mintgate test POLICY CASES... [--json]
 //! mintgate diff OLD NEW --requests FILE.jsonl [--json]
+//! mintgate diff OLD NEW --access [--allow FILE] [--json]
+//! mintgate who-can POLICY --scope S [--audience A] [--kind K] [--purpose P] [--json]
+//! mintgate exposure POLICY [--ttl-threshold D] [--fail-on-flags] [--json]
 //! ```
 //!
 //! Exit codes: 0 ok; 1 a finding (a policy that does not compile or has a
@@ -12,10 +15,13 @@
 //! error (bad arguments, an unreadable file, a policy `eval`/`test`/`diff`
 //! cannot compile, a malformed request or case file). See docs/cli.md.
 
+mod access;
 mod explain;
+mod exposure;
 mod input;
 mod report;
 mod suggest;
+mod who_can;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -77,15 +83,59 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Replay recorded requests against two policies; exit 1 if any decision changes.
+    /// Replay recorded requests against two policies (exit 1 if any decision
+    /// changes), or with --access compare who can mint what (exit 1 on new
+    /// access not in the allow file).
     Diff {
         /// The current policy.
         old: PathBuf,
         /// The proposed policy.
         new: PathBuf,
         /// JSON Lines: {"now": RFC 3339, "request": {...}, "id": optional} per line.
+        #[arg(long, required_unless_present = "access", conflicts_with = "access")]
+        requests: Option<PathBuf>,
+        /// Compare reachable access instead of replaying requests.
         #[arg(long)]
-        requests: PathBuf,
+        access: bool,
+        /// With --access: accepted new access, `SCOPE [AUDIENCE]` per line.
+        #[arg(long, requires = "access")]
+        allow: Option<PathBuf>,
+        /// Print a JSON report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every route by which a scope can be granted, with verified witness
+    /// requests; exit 0 reachable, 1 unreachable, 3 undecided.
+    WhoCan {
+        /// Policy file (.toml or .json).
+        policy: PathBuf,
+        /// The scope.
+        #[arg(long)]
+        scope: String,
+        /// The audience (default: every audience a permit names).
+        #[arg(long)]
+        audience: Option<String>,
+        /// Only identities of this kind.
+        #[arg(long, value_parser = who_can::parse_kind)]
+        kind: Option<mintgate::IdentityKind>,
+        /// Only requests stating this purpose.
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Print a JSON report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The exposure report: every scope and audience, its routes, who can
+    /// take them, the longest lifetime and flags.
+    Exposure {
+        /// Policy file (.toml or .json).
+        policy: PathBuf,
+        /// Flag reachable lifetimes over this.
+        #[arg(long, default_value = "1h")]
+        ttl_threshold: mintgate::Duration,
+        /// Exit 1 when any flag is raised.
+        #[arg(long)]
+        fail_on_flags: bool,
         /// Print a JSON report.
         #[arg(long)]
         json: bool,
@@ -146,9 +196,11 @@ fn main() -> ExitCode {
         Command::Check { json, .. }
         | Command::Eval { json, .. }
         | Command::Test { json, .. }
-        | Command::Diff { json, .. } => *json,
+        | Command::Diff { json, .. }
+        | Command::WhoCan { json, .. }
+        | Command::Exposure { json, .. }
+        | Command::Suggest { json, .. } => *json,
         Command::Report { format, .. } => *format == report::Format::Json,
-        Command::Suggest { json, .. } => *json,
     };
     let result = match cli.command {
         Command::Check { policies, json } => check(&policies, json),
@@ -166,9 +218,21 @@ fn main() -> ExitCode {
         Command::Diff {
             old,
             new,
+            access: true,
+            allow,
+            json,
+            ..
+        } => access::run(&old, &new, allow.as_deref(), json),
+        Command::Diff {
+            old,
+            new,
             requests,
             json,
-        } => diff(&old, &new, &requests, json),
+            ..
+        } => match requests {
+            Some(requests) => diff(&old, &new, &requests, json),
+            None => Ok(INPUT),
+        },
         Command::Report {
             log,
             policy,
@@ -203,6 +267,28 @@ fn main() -> ExitCode {
             out: out.as_deref(),
             json,
         }),
+        Command::WhoCan {
+            policy,
+            scope,
+            audience,
+            kind,
+            purpose,
+            json,
+        } => {
+            let question = mintgate::authoring::analysis::Question {
+                scope,
+                audience,
+                kind,
+                purpose,
+            };
+            who_can::run(&policy, &question, json)
+        }
+        Command::Exposure {
+            policy,
+            ttl_threshold,
+            fail_on_flags,
+            json,
+        } => exposure::run(&policy, ttl_threshold, fail_on_flags, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -329,7 +415,7 @@ fn plural(n: usize, word: &str) -> String {
     clippy::expect_used,
     reason = "the CLI's reports and grants have only string map keys, so serializing cannot fail"
 )]
-fn pretty<T: Serialize>(v: &T) -> String {
+pub fn pretty<T: Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).expect("a report serializes")
 }
 
