@@ -68,6 +68,4 @@ pub use testcase::{
     TestReport,
 };
 
-/// Who can mint what: reachability with witnesses confirmed by `evaluate`,
-/// the exposure report and the no-new-access gate (docs/analysis.md).
 pub mod analysis;
