@@ -129,22 +129,7 @@ impl Tree {
         }
         let mut edges = Vec::with_capacity(first.len());
         for (attr, groups) in first {
-            let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
-            let mut lens = Vec::new();
-            for (value, items) in groups {
-                let node = builder.node(&items, 0);
-                children.insert(Box::from(value), node);
-                if attr.is_prefix() {
-                    lens.push(value.len());
-                }
-            }
-            lens.sort_unstable();
-            lens.dedup();
-            edges.push(Edge {
-                attr: attr.clone(),
-                lens,
-                children,
-            });
+            edges.push(builder.edge(attr, groups.into_iter(), 0));
         }
         let rules = builder.list(always.iter().copied());
         let edges = builder.edges(edges);
@@ -277,6 +262,32 @@ impl<'k> Builder<'k> {
             .map(|(_, attr)| attr)
     }
 
+    /// An edge on `attr` with one child node (at `depth`) per value: the
+    /// same shape at the first level and below.
+    fn edge<'v>(
+        &mut self,
+        attr: &KeyAttr,
+        groups: impl ExactSizeIterator<Item = (&'v str, Vec<Item>)>,
+        depth: usize,
+    ) -> Edge {
+        let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
+        let mut lens = Vec::new();
+        for (value, items) in groups {
+            let child = self.node(&items, depth);
+            children.insert(Box::from(value), child);
+            if attr.is_prefix() {
+                lens.push(value.len());
+            }
+        }
+        lens.sort_unstable();
+        lens.dedup();
+        Edge {
+            attr: attr.clone(),
+            lens,
+            children,
+        }
+    }
+
     /// A node for `items`, split while it holds more than [`LEAF`] rules
     /// and a key separates some; returns its position.
     fn node(&mut self, items: &[Item], depth: usize) -> usize {
@@ -302,22 +313,7 @@ impl<'k> Builder<'k> {
                     });
                 }
             }
-            let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
-            let mut lens = Vec::new();
-            for (value, group) in groups {
-                let child = self.node(&group, depth + 1);
-                children.insert(Box::from(value), child);
-                if attr.is_prefix() {
-                    lens.push(value.len());
-                }
-            }
-            lens.sort_unstable();
-            lens.dedup();
-            edges.push(Edge {
-                attr: attr.clone(),
-                lens,
-                children,
-            });
+            edges.push(self.edge(attr, groups.into_iter(), depth + 1));
             rest = left;
         }
         let rules = self.list(rest.iter().map(|it| it.rule));
