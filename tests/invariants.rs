@@ -302,14 +302,44 @@ proptest! {
     }
 }
 
+/// The number of cases an environment variable asks for, or `default`.
+fn cases_from_env(var: &str, default: u32) -> u32 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One differential case: the engine's grant, observed as the model sees
+/// it, equals the reference model's answer.
+fn engine_agrees_with_the_model(
+    doc: &serde_json::Value,
+    req: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), TestCaseError> {
+    let policy = IssuancePolicy::from_json_str(&doc.to_string()).map_err(|e| {
+        TestCaseError::fail(format!("generated policy does not compile: {e}\n{doc}"))
+    })?;
+    let req: MintRequest = serde_json::from_value(req).unwrap();
+    let g = policy.evaluate(&req, at);
+    let model = reference::evaluate(doc, &req, at);
+    prop_assert_eq!(
+        &reference::observe(&g),
+        &model,
+        "\npolicy: {}\nrequest: {}\nnow: {}\nengine grant:\n{}",
+        doc,
+        serde_json::to_string(&req).unwrap(),
+        at,
+        g
+    );
+    Ok(())
+}
+
 /// Cases of the differential run: `MINTGATE_DIFF_CASES` (default 2,000,
 /// a few seconds in CI; docs/testing.md records the 100,000-case run).
 fn differential_config() -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("MINTGATE_DIFF_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(2_000),
+        cases: cases_from_env("MINTGATE_DIFF_CASES", 2_000),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -325,23 +355,14 @@ proptest! {
     /// controls, and every reason with its details (docs/testing.md).
     #[test]
     fn differential_engine_agrees_with_the_reference_model((doc, req, at) in generate::rich_case()) {
-        let policy = IssuancePolicy::from_json_str(&doc.to_string())
-            .map_err(|e| TestCaseError::fail(format!("generated policy does not compile: {e}\n{doc}")))?;
-        let req: MintRequest = serde_json::from_value(req).unwrap();
-        let g = policy.evaluate(&req, at);
-        let model = reference::evaluate(&doc, &req, at);
-        prop_assert_eq!(&reference::observe(&g), &model,
-            "\npolicy: {}\nrequest: {}\nnow: {}\nengine grant:\n{}", doc, serde_json::to_string(&req).unwrap(), at, g);
+        engine_agrees_with_the_model(&doc, req, at)?;
     }
 }
 
 /// Cases of the wide differential run: `MINTGATE_WIDE_CASES` (default 150).
 fn wide_config() -> ProptestConfig {
     ProptestConfig {
-        cases: std::env::var("MINTGATE_WIDE_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(150),
+        cases: cases_from_env("MINTGATE_WIDE_CASES", 150),
         failure_persistence: None,
         // Shrinking a policy of a hundred rules takes minutes; a failure
         // prints the whole case anyway.
@@ -360,13 +381,7 @@ proptest! {
     /// more than 64 scopes (docs/testing.md).
     #[test]
     fn differential_engine_agrees_with_the_reference_model_on_wide_policies((doc, req, at) in generate::wide_case()) {
-        let policy = IssuancePolicy::from_json_str(&doc.to_string())
-            .map_err(|e| TestCaseError::fail(format!("generated policy does not compile: {e}\n{doc}")))?;
-        let req: MintRequest = serde_json::from_value(req).unwrap();
-        let g = policy.evaluate(&req, at);
-        let model = reference::evaluate(&doc, &req, at);
-        prop_assert_eq!(&reference::observe(&g), &model,
-            "\npolicy: {}\nrequest: {}\nnow: {}\nengine grant:\n{}", doc, serde_json::to_string(&req).unwrap(), at, g);
+        engine_agrees_with_the_model(&doc, req, at)?;
     }
 }
 
