@@ -119,14 +119,14 @@ impl StrTest {
 
     /// An address is compared in canonical form: an IPv4-mapped IPv6
     /// address (`::ffff:10.1.2.3`) is its IPv4 address, on both sides, as in
-    /// `cidr` (docs/policy-reference.md §3.5). Otherwise a forbid pinned to
-    /// `10.1.2.3` would be escaped by sending the mapped form.
+    /// `cidr` (docs/policy-reference.md §3.5); the literals were made
+    /// canonical at compile time. Otherwise a forbid pinned to `10.1.2.3`
+    /// would be escaped by sending the mapped form.
     fn matches_ip(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        let same = |lit: &Option<IpAddr>| lit.map(|l| l.to_canonical()) == Some(ip);
         match self {
-            StrTest::Eq(_, lit) => same(lit),
-            StrTest::OneOf(items) => items.iter().any(|(_, lit)| same(lit)),
+            StrTest::Eq(_, lit) => *lit == Some(ip),
+            StrTest::OneOf(items) => items.iter().any(|(_, lit)| *lit == Some(ip)),
             StrTest::Glob(_) | StrTest::Regex(_) => with_ip_str(ip, |s| self.matches(s)),
         }
     }

@@ -478,7 +478,11 @@ impl<'a> CondParser<'a> {
             if s.len() > max {
                 return Err(self.invalid(field, item, format!("longer than {max} bytes")));
             }
-            out.push((Box::<str>::from(s.as_str()), s.parse::<IpAddr>().ok()));
+            // Canonical once, here: an IPv4-mapped literal is its IPv4 address
+            // (docs/policy-reference.md §3.5), so the mint path only
+            // canonicalizes the request's side.
+            let ip = s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
+            out.push((Box::<str>::from(s.as_str()), ip));
         }
         match (value, out.len()) {
             (Value::Array(_), 0) => {
