@@ -6,6 +6,10 @@
 //! valgrind --tool=cachegrind --cache-sim=no target/release/deps/mint_loop-* SHAPE RULES ITERS
 //! ```
 //!
+//! SHAPE `compile-json` instead parses and compiles the `typical` policy
+//! of RULES rules from its JSON text ITERS times (for profiling compile:
+//! `--toggle-collect='*from_json_str*'`).
+//!
 //! SHAPE is `typical`, `narrow`, `narrow-explained`, `deny`, `delegated`
 //! or `shared-key`; ITERS = 0 runs one decision only (subtract its count to
 //! get the loop's share). Prints the decision of one.
@@ -35,6 +39,10 @@ fn main() {
     }
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
     let iters: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    if shape == "compile-json" {
+        compile_json(n, iters);
+        return;
+    }
     let (doc, req): (PolicyDocument, MintRequest) = match shape {
         "shared-key" => (
             policy_gen::shared_key_policy(n),
@@ -76,5 +84,17 @@ fn main() {
         if decide {
             black_box(policy.evaluate(black_box(&req), black_box(t)));
         }
+    }
+}
+
+/// Parse and compile the JSON text of the `typical` policy `iters` times.
+fn compile_json(n: usize, iters: usize) {
+    let text = serde_json::to_string(&policy_gen::policy(n)).expect("json");
+    let mut limits = mintgate::Limits::default();
+    limits.max_document_bytes = 256 << 20;
+    for _ in 0..iters {
+        let policy = IssuancePolicy::from_json_str_with_limits(black_box(&text), &limits)
+            .expect("compiles");
+        black_box(&policy);
     }
 }
