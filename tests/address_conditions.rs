@@ -263,3 +263,64 @@ fn an_ipv4_literal_allows_its_ipv4_mapped_form_and_the_reverse() {
     // Only the mapped form is the IPv4 address; other IPv6 forms are not.
     assert_not_permitted(&decide(&pinned(r#""10.1.2.3""#), "::10.1.2.3"));
 }
+
+/// A request whose `source_ip` an embedder set from a string
+/// (`AttrValue::from("…")` is text, not a parsed address).
+fn request_with_text_address(text: &str) -> MintRequest {
+    let mut r = request(None);
+    r.posture
+        .insert("source_ip".into(), mintgate::AttrValue::from(text));
+    r
+}
+
+/// `cidr` reads text as an address: an open attribute an embedder filled
+/// with a string, and a text attribute such as the subject, are inside the
+/// block when their text is an address in it; text that is no address
+/// cannot be decided (a permit does not match).
+#[test]
+fn cidr_reads_an_address_written_as_text() {
+    let p = pinned(r#"{ cidr = "10.0.0.0/8" }"#);
+    assert_allowed(&p.evaluate(&request_with_text_address("10.1.2.3"), now()));
+    for miss in ["192.168.1.1", "not-an-address"] {
+        assert_not_permitted(&p.evaluate(&request_with_text_address(miss), now()));
+    }
+
+    let by_subject = policy(
+        r#"
+        [policy]
+        id = "subject-block"
+        revision = "1"
+        max_ttl = "10m"
+
+        [[rule]]
+        id = "docs"
+        when = { "identity.subject" = { cidr = "10.0.0.0/8" } }
+        grant = { scopes = ["docs:read"], audience = ["https://docs.example.org"] }
+        "#,
+    );
+    let with_subject = |s: &str| {
+        let mut r = request(None);
+        r.identity.subject = s.into();
+        by_subject.evaluate(&r, now())
+    };
+    assert_allowed(&with_subject("10.1.2.3"));
+    assert_not_permitted(&with_subject("192.168.1.1"));
+    assert_not_permitted(&with_subject("agent:a"));
+}
+
+/// A forbid on a block applies to an address written as text, and — fail
+/// closed — to text that is no address.
+#[test]
+fn a_cidr_forbid_applies_to_text_addresses_and_to_text_that_is_no_address() {
+    let p = blocked(r#"{ cidr = "203.0.113.0/24" }"#);
+    for (text, scopes) in [
+        ("203.0.113.5", &["docs:read"][..]),
+        ("not-an-address", &["docs:read"][..]),
+        ("198.51.100.2", &["docs:read", "docs:write"][..]),
+    ] {
+        let mut r = request_with_text_address(text);
+        r.scopes.push("docs:write".into());
+        let g = p.evaluate(&r, now());
+        assert_eq!(g.scopes, scopes, "{text}: grant:\n{g}");
+    }
+}
