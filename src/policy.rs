@@ -341,12 +341,33 @@ fn at(base: &Location, field: &str) -> Location {
     }
 }
 
-/// Feeds serialized bytes straight into the hash, without a buffer.
-struct HashWriter(Sha256);
+/// Feeds serialized bytes into the hash through a small buffer: the
+/// serializer writes many tiny pieces, and each `update` has a fixed cost.
+struct HashWriter {
+    hash: Sha256,
+    buf: Vec<u8>,
+}
+
+impl HashWriter {
+    const CAPACITY: usize = 16 * 1024;
+
+    fn finish(mut self) -> [u8; 32] {
+        self.hash.update(&self.buf);
+        self.hash.finalize().into()
+    }
+}
 
 impl std::io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
+        if self.buf.len() + buf.len() > Self::CAPACITY {
+            self.hash.update(&self.buf);
+            self.buf.clear();
+            if buf.len() >= Self::CAPACITY {
+                self.hash.update(buf);
+                return Ok(buf.len());
+            }
+        }
+        self.buf.extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -355,14 +376,20 @@ impl std::io::Write for HashWriter {
 }
 
 fn digest(doc: &PolicyDocument) -> String {
-    let mut writer = HashWriter(Sha256::new());
+    let mut writer = HashWriter {
+        hash: Sha256::new(),
+        buf: Vec::with_capacity(HashWriter::CAPACITY),
+    };
     // Serializing plain data into a writer that never fails cannot fail.
     let _ = serde_json::to_writer(&mut writer, doc);
-    let hash = writer.0.finalize();
+    let hash = writer.finish();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash {
-        out.push_str(&format!("{b:02x}"));
+        for nibble in [b >> 4, b & 0xf] {
+            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
     }
     out
 }

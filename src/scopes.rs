@@ -64,12 +64,14 @@ impl<I: Id> Interner<I> {
             .enumerate()
             .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
             .collect();
-        forward.sort_unstable();
-        let mut backward: Vec<(String, &str, I)> = forward
-            .iter()
-            .map(|(k, v)| (k.chars().rev().collect(), *k, *v))
-            .collect();
-        backward.sort_unstable();
+        // Interned names are distinct: an unstable sort by text alone is
+        // deterministic.
+        forward.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // By reversed bytes, compared in place rather than copied: the
+        // names ending with a (character-aligned) suffix are still one
+        // contiguous range.
+        let mut backward = forward.clone();
+        backward.sort_unstable_by(|a, b| a.0.bytes().rev().cmp(b.0.bytes().rev()));
         SortedNames { forward, backward }
     }
 }
@@ -78,13 +80,14 @@ impl<I: Id> Interner<I> {
 /// given prefix (or suffix) form one contiguous range.
 pub(crate) struct SortedNames<'a, I> {
     forward: Vec<(&'a str, I)>,
-    backward: Vec<(String, &'a str, I)>,
+    /// Sorted by their bytes read backwards.
+    backward: Vec<(&'a str, I)>,
 }
 
 impl<I: Id> SortedNames<'_, I> {
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<Vec<(&str, I)>> {
+    fn candidates(&self, glob: &Glob) -> Option<&[(&str, I)]> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
             let start = self.forward.partition_point(|(n, _)| *n < prefix);
@@ -92,21 +95,20 @@ impl<I: Id> SortedNames<'_, I> {
                 .forward
                 .get(start..)?
                 .partition_point(|(n, _)| n.starts_with(prefix));
-            return Some(self.forward.get(start..start + len)?.to_vec());
+            return self.forward.get(start..start + len);
         }
-        let suffix: String = glob.literal_suffix().chars().rev().collect();
+        let suffix = glob.literal_suffix();
         if suffix.is_empty() {
             return None;
         }
         let start = self
             .backward
-            .partition_point(|(n, _, _)| n.as_str() < suffix.as_str());
+            .partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
         let len = self
             .backward
             .get(start..)?
-            .partition_point(|(n, _, _)| n.starts_with(&suffix));
-        let range = self.backward.get(start..start + len)?;
-        Some(range.iter().map(|(_, name, id)| (*name, *id)).collect())
+            .partition_point(|(n, _)| n.ends_with(suffix));
+        self.backward.get(start..start + len)
     }
 }
 
@@ -164,8 +166,13 @@ impl<I: Id> NameSet<I> {
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
         for p in patterns {
-            let glob = Glob::with_limits(p, limits).map_err(|e| (p.clone(), e.reason()))?;
-            match glob.exact() {
+            // Most names are plain: interned straight, no glob built.
+            let glob = if Glob::is_plain(p, limits) {
+                None
+            } else {
+                Some(Glob::with_limits(p, limits).map_err(|e| (p.clone(), e.reason()))?)
+            };
+            match glob.as_ref().map_or(Some(p.as_str()), Glob::exact) {
                 Some(exact) => {
                     let id = interner
                         .intern(exact)
@@ -175,7 +182,7 @@ impl<I: Id> NameSet<I> {
                         set.ids.push(id);
                     }
                 }
-                None => set.globs.push(glob),
+                None => set.globs.extend(glob),
             }
         }
         set.ids.sort_unstable();

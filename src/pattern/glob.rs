@@ -71,7 +71,7 @@ impl Glob {
         }
         // Most scopes and audiences a policy names are plain names: no
         // metacharacter in either dialect, so no tokens to build.
-        if !pattern.contains(['*', '?', '[', '\\']) {
+        if Glob::is_plain(pattern, limits) {
             return Ok(Glob {
                 source: pattern.into(),
                 dialect,
@@ -88,6 +88,12 @@ impl Glob {
             dialect,
             strategy,
         })
+    }
+
+    /// Is `pattern` a plain name within the limits: compiled, it would be
+    /// [`Glob::exact`] with the pattern itself as its text.
+    pub(crate) fn is_plain(pattern: &str, limits: &Limits) -> bool {
+        pattern.len() <= limits.max_pattern_len && !pattern.contains(['*', '?', '[', '\\'])
     }
 
     /// Does `text` match the whole glob?
