@@ -126,7 +126,8 @@ impl<'a> CondParser<'a> {
                 depth,
             ));
         }
-        let mut out = Vec::new();
+        let table = table.into_iter();
+        let mut out = Vec::with_capacity(table.size_hint().0);
         for (key, value) in table {
             let here = field.child(key);
             let cond = match key.as_str() {
@@ -138,7 +139,7 @@ impl<'a> CondParser<'a> {
                             "`all` and `any` take a list of condition tables",
                         ));
                     };
-                    let mut group = Vec::new();
+                    let mut group = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
                         let Value::Object(map) = item else {
                             return Err(self.invalid(
@@ -220,7 +221,7 @@ impl<'a> CondParser<'a> {
         if ops.is_empty() {
             return Err(self.invalid(field, value, "an empty operator table tests nothing"));
         }
-        let mut conds = Vec::new();
+        let mut conds = Vec::with_capacity(ops.len());
         if ops.keys().any(|k| TIME_OPS.contains(&k.as_str())) {
             let test = self.time_window(&attr, path, ops, field)?;
             let shown = self.show(value);
