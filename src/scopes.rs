@@ -28,6 +28,19 @@ impl<I> Default for Interner<I> {
 }
 
 impl<I: Id> Interner<I> {
+    /// An interner with room for `n` names.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Interner {
+            ids: HashMap::with_capacity_and_hasher(n, Default::default()),
+            names: Vec::with_capacity(n),
+        }
+    }
+
+    /// How many names are interned.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The id of `name`, interning it; `None` once ids run out (past
     /// `u32::MAX` names, far beyond any `Limits`).
     pub(crate) fn intern(&mut self, name: &str) -> Option<I> {
@@ -143,7 +156,9 @@ pub(crate) struct NameSet<I> {
     /// Every interned name matching a glob is in `ids`.
     resolved: bool,
     globs: Vec<Glob>,
-    /// The exact names in the order written, for narrowing to concrete ones.
+    /// The exact names in the order written, for narrowing to concrete
+    /// ones; empty when that order is `ids`' (sorted, no globs: most sets),
+    /// to save an allocation per set.
     written: Vec<I>,
 }
 
@@ -179,14 +194,21 @@ impl<I: Id> NameSet<I> {
                         .ok_or_else(|| (p.clone(), "too many distinct names".to_owned()))?;
                     if !set.written.contains(&id) {
                         set.written.push(id);
-                        set.ids.push(id);
                     }
                 }
                 None => set.globs.extend(glob),
             }
         }
-        set.ids.sort_unstable();
         set.resolved = set.globs.is_empty();
+        // `ids` only changes when globs are resolved: without globs, names
+        // written in ascending id order (new names, as most are) are `ids`
+        // as they stand, and `written` stays empty.
+        if set.resolved && set.written.is_sorted() {
+            set.ids = std::mem::take(&mut set.written);
+        } else {
+            set.ids.clone_from(&set.written);
+            set.ids.sort_unstable();
+        }
         Ok(set)
     }
 
@@ -231,7 +253,12 @@ impl<I: Id> NameSet<I> {
         &'s self,
         interner: &'s Interner<I>,
     ) -> impl Iterator<Item = &'s str> + 's {
-        self.written.iter().map(move |id| interner.name(*id))
+        let written = if self.written.is_empty() && self.globs.is_empty() {
+            &self.ids
+        } else {
+            &self.written
+        };
+        written.iter().map(move |id| interner.name(*id))
     }
 
     /// The ids of the exact names written (before resolution adds glob

@@ -92,7 +92,7 @@ impl<'a> CondParser<'a> {
     /// A value as written (JSON), cut to the excerpt length: for error
     /// messages and explanations.
     fn show(&self, v: &Value) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(json_len_hint(v));
         write_json(&mut out, v);
         bound(out, self.limits.max_error_excerpt_len)
     }
@@ -252,7 +252,7 @@ impl<'a> CondParser<'a> {
                 _ => {
                     let test = self.operator(&attr, path, op, arg, here)?;
                     // `{"op":arg}`, as `Value` would display it.
-                    let mut shown = String::with_capacity(op.len() + 5);
+                    let mut shown = String::with_capacity(op.len() + 5 + json_len_hint(arg));
                     shown.push('{');
                     write_json_str(&mut shown, op);
                     shown.push(':');
@@ -610,6 +610,17 @@ fn write_json(out: &mut String, v: &Value) {
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
         other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The length of `v` as JSON when [`write_json`] writes it directly, so
+/// that the text is allocated once, to size (it becomes a `Box<str>`).
+fn json_len_hint(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len() + 2,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        _ => 0,
     }
 }
 

@@ -119,7 +119,7 @@ fn kinds(mask: u8) -> Vec<&'static str> {
 /// Every key a rule's top-level conditions give, one per attribute, in
 /// condition order; at most [`MAX_KEYS`].
 pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key<'_>> {
-    let mut out: Vec<Key<'_>> = Vec::new();
+    let mut out: Vec<Key<'_>> = Vec::with_capacity(conds.len().min(MAX_KEYS));
     for leaf in conds.iter().filter_map(Cond::leaf) {
         let key = match (&leaf.attr, &leaf.test) {
             (Attr::Subject, t) => literals(t)

@@ -95,11 +95,22 @@ impl Tree {
     /// The tree for rules with these keys (`keys[i]` is rule `i`'s); node 0
     /// is the root.
     pub(super) fn build(keys: &[Vec<Key<'_>>]) -> Tree {
-        let mut tree = Tree::default();
+        let mut tree = Tree {
+            lists: Vec::with_capacity(keys.len()),
+            nodes: Vec::with_capacity(keys.len() + 1),
+            edges: Vec::new(),
+        };
         tree.nodes.push(Node::default());
         let mut builder = Builder { keys, tree };
         let mut always = Vec::new();
-        // The first level: each rule under its primary key.
+        // The first level: each rule under its primary key, in maps sized
+        // up front (at most one group per value).
+        let mut sizes: BTreeMap<&KeyAttr<&str>, usize> = BTreeMap::new();
+        for rule_keys in keys {
+            if let Some(key) = super::keys::primary(rule_keys).and_then(|p| rule_keys.get(p)) {
+                *sizes.entry(&key.attr).or_default() += key.values.len();
+            }
+        }
         let mut first: BTreeMap<&KeyAttr<&str>, HashMap<&str, Vec<Item>>> = BTreeMap::new();
         for (i, rule_keys) in keys.iter().enumerate() {
             let Some(rule) = RuleId::from_index(i) else {
@@ -119,7 +130,10 @@ impl Tree {
                     used |= 1 << j;
                 }
             }
-            let groups = first.entry(&key.attr).or_default();
+            let groups = first.entry(&key.attr).or_insert_with(|| {
+                let size = sizes.get(&key.attr).copied().unwrap_or(0);
+                HashMap::with_capacity_and_hasher(size, Default::default())
+            });
             for &v in &key.values {
                 let group = groups.entry(v).or_default();
                 if group.last().is_none_or(|it: &Item| it.rule != rule) {
