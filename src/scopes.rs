@@ -1,6 +1,7 @@
 //! Compiled sets of scope or audience patterns, and the matcher for wildcard
 //! requests.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use crate::fastmap::HashMap;
@@ -69,59 +70,78 @@ impl<I: Id> Interner<I> {
         self.ids.get(name).copied()
     }
 
-    /// The names sorted forwards and backwards, for resolving globs.
+    /// The names, to be sorted forwards and backwards (each order only
+    /// when a glob first needs it), for resolving globs.
     pub(crate) fn sorted(&self) -> SortedNames<'_, I> {
-        let mut forward: Vec<(&str, I)> = self
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
-            .collect();
-        // Interned names are distinct: an unstable sort by text alone is
-        // deterministic.
-        forward.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        // By reversed bytes, compared in place rather than copied: the
-        // names ending with a (character-aligned) suffix are still one
-        // contiguous range.
-        let mut backward = forward.clone();
-        backward.sort_unstable_by(|a, b| a.0.bytes().rev().cmp(b.0.bytes().rev()));
-        SortedNames { forward, backward }
+        SortedNames {
+            names: &self.names,
+            forward: OnceCell::new(),
+            backward: OnceCell::new(),
+        }
     }
 }
 
 /// Interned names sorted by text and by reversed text: the names with a
-/// given prefix (or suffix) form one contiguous range.
+/// given prefix (or suffix) form one contiguous range. Each order is built
+/// on first use: a policy whose audiences are all exact sorts none.
 pub(crate) struct SortedNames<'a, I> {
-    forward: Vec<(&'a str, I)>,
+    names: &'a [Arc<str>],
+    forward: OnceCell<Vec<(&'a str, I)>>,
     /// Sorted by their bytes read backwards.
-    backward: Vec<(&'a str, I)>,
+    backward: OnceCell<Vec<(&'a str, I)>>,
 }
 
-impl<I: Id> SortedNames<'_, I> {
+impl<'a, I: Id> SortedNames<'a, I> {
+    fn listed(&self) -> Vec<(&'a str, I)> {
+        self.names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
+            .collect()
+    }
+
+    /// By text. Interned names are distinct: an unstable sort is
+    /// deterministic.
+    fn forward(&self) -> &[(&'a str, I)] {
+        self.forward.get_or_init(|| {
+            let mut v = self.listed();
+            v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            v
+        })
+    }
+
+    /// By reversed bytes, compared in place rather than copied: the names
+    /// ending with a (character-aligned) suffix are one contiguous range.
+    fn backward(&self) -> &[(&'a str, I)] {
+        self.backward.get_or_init(|| {
+            let mut v = self.listed();
+            v.sort_unstable_by(|a, b| a.0.bytes().rev().cmp(b.0.bytes().rev()));
+            v
+        })
+    }
+
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<&[(&str, I)]> {
+    fn candidates(&self, glob: &Glob) -> Option<&[(&'a str, I)]> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
-            let start = self.forward.partition_point(|(n, _)| *n < prefix);
-            let len = self
-                .forward
+            let forward = self.forward();
+            let start = forward.partition_point(|(n, _)| *n < prefix);
+            let len = forward
                 .get(start..)?
                 .partition_point(|(n, _)| n.starts_with(prefix));
-            return self.forward.get(start..start + len);
+            return forward.get(start..start + len);
         }
         let suffix = glob.literal_suffix();
         if suffix.is_empty() {
             return None;
         }
-        let start = self
-            .backward
-            .partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
-        let len = self
-            .backward
+        let backward = self.backward();
+        let start = backward.partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
+        let len = backward
             .get(start..)?
             .partition_point(|(n, _)| n.ends_with(suffix));
-        self.backward.get(start..start + len)
+        backward.get(start..start + len)
     }
 }
 

@@ -78,6 +78,13 @@ impl Glob {
                 strategy: Strategy::Exact(None),
             });
         }
+        if let Some(shape) = one_star_shape(pattern) {
+            return Ok(Glob {
+                source: pattern.into(),
+                dialect,
+                strategy: shape.strategy(pattern),
+            });
+        }
         let tokens = tokenize_in(pattern, dialect)?;
         let strategy = match literal_shape(&tokens) {
             Some(shape) => shape.strategy(pattern),
@@ -184,6 +191,29 @@ struct Shape {
     suffix: String,
     /// `None`: no star; `Some(true)`: `**`; `Some(false)`: `*`.
     star: Option<bool>,
+}
+
+/// The shape of literal text around one `*` or `**` (the common policy
+/// glob, `svc:*`, `spiffe://…/**`), read without tokenizing: no `?`, `[`
+/// or `\\`, so the same in both dialects, and what [`literal_shape`] makes
+/// of the tokens.
+fn one_star_shape(pattern: &str) -> Option<Shape> {
+    if pattern.contains(['?', '[', '\\']) {
+        return None;
+    }
+    let (prefix, rest) = pattern.split_once('*')?;
+    let (any, suffix) = match rest.strip_prefix('*') {
+        Some(after) => (true, after),
+        None => (false, rest),
+    };
+    if suffix.contains('*') {
+        return None;
+    }
+    Some(Shape {
+        prefix: prefix.to_owned(),
+        suffix: suffix.to_owned(),
+        star: Some(any),
+    })
 }
 
 fn literal_shape(tokens: &[Token]) -> Option<Shape> {
@@ -296,6 +326,43 @@ mod tests {
             Strategy::Suffix { .. } => "suffix",
             Strategy::PrefixSuffix { .. } => "prefix*suffix",
             Strategy::General(_) => "general",
+        }
+    }
+
+    #[test]
+    fn one_star_shapes_agree_with_the_tokens() {
+        let patterns = [
+            "reports:*",
+            "spiffe://td/**",
+            "*:write",
+            "**.example.org",
+            "https://*.example.org",
+            "a**b",
+            "*",
+            "**",
+            "***",
+            "a*b*c",
+            "a**b*",
+            "é*ü",
+            "plain",
+            "a?*",
+            r"a\**",
+            "[ab]*",
+        ];
+        for p in patterns {
+            let fast = one_star_shape(p).map(|s| (s.prefix, s.suffix, s.star));
+            let tokens = tokenize_in(p, Dialect::Policy).unwrap();
+            let slow = literal_shape(&tokens).map(|s| (s.prefix, s.suffix, s.star));
+            match fast {
+                // The fast path answers only for one star, and then agrees.
+                Some(shape) => assert_eq!(Some(shape), slow, "{p}"),
+                // It declines the rest: no simple shape, escapes or
+                // classes (the tokens are needed), or no star at all.
+                None => assert!(
+                    slow.is_none() || p.contains(['?', '[', '\\']) || !p.contains('*'),
+                    "{p}"
+                ),
+            }
         }
     }
 
