@@ -3,8 +3,6 @@
 use crate::fastmap::HashMap;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::condition::{Cond, CondParser, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
@@ -16,6 +14,9 @@ use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
 use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
+
+mod digest;
+use digest::digest;
 
 /// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share
 /// it behind an [`Arc`], and swap the `Arc` to reload.
@@ -339,59 +340,6 @@ fn at(base: &Location, field: &str) -> Location {
         field: field.to_owned(),
         ..base.clone()
     }
-}
-
-/// Feeds serialized bytes into the hash through a small buffer: the
-/// serializer writes many tiny pieces, and each `update` has a fixed cost.
-struct HashWriter {
-    hash: Sha256,
-    buf: Vec<u8>,
-}
-
-impl HashWriter {
-    const CAPACITY: usize = 16 * 1024;
-
-    fn finish(mut self) -> [u8; 32] {
-        self.hash.update(&self.buf);
-        self.hash.finalize().into()
-    }
-}
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + buf.len() > Self::CAPACITY {
-            self.hash.update(&self.buf);
-            self.buf.clear();
-            if buf.len() >= Self::CAPACITY {
-                self.hash.update(buf);
-                return Ok(buf.len());
-            }
-        }
-        self.buf.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn digest(doc: &PolicyDocument) -> String {
-    let mut writer = HashWriter {
-        hash: Sha256::new(),
-        buf: Vec::with_capacity(HashWriter::CAPACITY),
-    };
-    // Serializing plain data into a writer that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut writer, doc);
-    let hash = writer.finish();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        for nibble in [b >> 4, b & 0xf] {
-            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
-        }
-    }
-    out
 }
 
 impl IssuancePolicy {
