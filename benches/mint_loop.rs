@@ -93,8 +93,8 @@ fn compile_json(n: usize, iters: usize) {
     let mut limits = mintgate::Limits::default();
     limits.max_document_bytes = 256 << 20;
     for _ in 0..iters {
-        let policy = IssuancePolicy::from_json_str_with_limits(black_box(&text), &limits)
-            .expect("compiles");
+        let policy =
+            IssuancePolicy::from_json_str_with_limits(black_box(&text), &limits).expect("compiles");
         black_box(&policy);
     }
 }

@@ -372,14 +372,16 @@ impl IssuancePolicy {
         // Room for every name the document writes (an upper bound, cheap to
         // count, and no larger than the document already is): no rehashing
         // while 10,000s of names are interned.
-        let (scope_names, audience_names) = doc.rules.iter().fold(
-            (2 * doc.downgrade.len(), 0),
-            |(s, a), r| match (&r.grant, &r.scopes) {
-                (Some(g), _) => (s + g.scopes.len(), a + g.audience.len()),
-                (None, Some(list)) => (s + list.len(), a),
-                (None, None) => (s, a),
-            },
-        );
+        let (scope_names, audience_names) =
+            doc.rules
+                .iter()
+                .fold((2 * doc.downgrade.len(), 0), |(s, a), r| {
+                    match (&r.grant, &r.scopes) {
+                        (Some(g), _) => (s + g.scopes.len(), a + g.audience.len()),
+                        (None, Some(list)) => (s + list.len(), a),
+                        (None, None) => (s, a),
+                    }
+                });
         let scope_names = doc
             .purposes
             .values()

@@ -92,32 +92,40 @@ pub(crate) struct SortedNames<'a, I> {
 }
 
 impl<'a, I: Id> SortedNames<'a, I> {
-    fn listed(&self) -> Vec<(&'a str, I)> {
-        self.names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
-            .collect()
-    }
-
     /// By text. Interned names are distinct: an unstable sort is
     /// deterministic.
     fn forward(&self) -> &[(&'a str, I)] {
-        self.forward.get_or_init(|| {
-            let mut v = self.listed();
-            v.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            v
-        })
+        self.forward
+            .get_or_init(|| self.sort_by(|n| head_key(n.bytes()), |a, b| a.cmp(b)))
     }
 
     /// By reversed bytes, compared in place rather than copied: the names
     /// ending with a (character-aligned) suffix are one contiguous range.
     fn backward(&self) -> &[(&'a str, I)] {
         self.backward.get_or_init(|| {
-            let mut v = self.listed();
-            v.sort_unstable_by(|a, b| a.0.bytes().rev().cmp(b.0.bytes().rev()));
-            v
+            self.sort_by(
+                |n| head_key(n.bytes().rev()),
+                |a, b| a.bytes().rev().cmp(b.bytes().rev()),
+            )
         })
+    }
+
+    /// The names in the order `cmp`, sorting first by `key`, which must
+    /// agree with it (a prefix of the same order): most comparisons are
+    /// then one integer comparison.
+    fn sort_by(
+        &self,
+        key: impl Fn(&str) -> u128,
+        cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
+    ) -> Vec<(&'a str, I)> {
+        let mut keyed: Vec<(u128, &'a str, I)> = self
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((key(n), &**n, I::from_index(i)?)))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
+        keyed.into_iter().map(|(_, n, id)| (n, id)).collect()
     }
 
     /// The names a glob could match, by its literal prefix or else its
@@ -143,6 +151,19 @@ impl<'a, I: Id> SortedNames<'a, I> {
             .partition_point(|(n, _)| n.ends_with(suffix));
         backward.get(start..start + len)
     }
+}
+
+/// The first 16 bytes as a big-endian integer, zero-padded: ordered as the
+/// byte sequences are, up to ties (a zero byte and the padding; a common
+/// 16-byte head), which the full comparison then breaks.
+fn head_key(bytes: impl Iterator<Item = u8>) -> u128 {
+    let mut key = 0u128;
+    let mut n = 0;
+    for b in bytes.take(16) {
+        key = (key << 8) | u128::from(b);
+        n += 1;
+    }
+    key.checked_shl(8 * (16 - n)).unwrap_or(0)
 }
 
 /// How many glob tests compile time may spend resolving globs against
@@ -322,5 +343,70 @@ mod tests {
         };
         assert!(set.matches(name("a")) && set.matches(name("x:y")) && !set.matches(name("c")));
         assert_eq!(set.concrete(&interner).collect::<Vec<_>>(), ["b", "a"]);
+    }
+
+    /// The sorted orders give exactly the names with a glob's literal
+    /// prefix or suffix, whatever the names' lengths and shared heads.
+    #[test]
+    fn sorted_candidates_are_the_names_with_the_prefix_or_suffix() {
+        let mut interner = Interner::<crate::ids::ScopeId>::default();
+        let mut names = vec![
+            "a".to_owned(),
+            "ab".into(),
+            "é:read".into(),
+            ":read".into(),
+            "x".repeat(40),
+        ];
+        for i in 0..200 {
+            names.push(format!(
+                "svc{}:{}",
+                i * 7919 % 1000,
+                ["read", "write", "ad"][i % 3]
+            ));
+            names.push(format!("{}:read", "p".repeat(i % 20)));
+            names.push(format!("verylongcommonhead-{i}/x"));
+        }
+        for n in &names {
+            interner.intern(n);
+        }
+        let sorted = interner.sorted();
+        for pattern in ["svc1*", "svc*", "verylongcommonhead-1*", "a*", "x*"] {
+            let glob = Glob::new(pattern).unwrap();
+            let prefix = glob.literal_prefix();
+            let mut got: Vec<&str> = sorted
+                .candidates(&glob)
+                .unwrap()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            let mut want: Vec<&str> = interner
+                .names
+                .iter()
+                .map(|n| &**n)
+                .filter(|n| n.starts_with(prefix))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{pattern}");
+        }
+        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead"] {
+            let glob = Glob::new(pattern).unwrap();
+            let suffix = glob.literal_suffix();
+            let mut got: Vec<&str> = sorted
+                .candidates(&glob)
+                .unwrap()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            let mut want: Vec<&str> = interner
+                .names
+                .iter()
+                .map(|n| &**n)
+                .filter(|n| n.ends_with(suffix))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{pattern}");
+        }
     }
 }

@@ -53,7 +53,9 @@ pub(super) fn digest(doc: &PolicyDocument) -> String {
     out.push_str("sha256:");
     for b in hash {
         for nibble in [b >> 4, b & 0xf] {
-            out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            out.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
         }
     }
     out
