@@ -1,7 +1,7 @@
 //! Compiled sets of scope or audience patterns, and the matcher for wildcard
 //! requests.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
 
 use crate::fastmap::HashMap;
@@ -77,6 +77,7 @@ impl<I: Id> Interner<I> {
             names: &self.names,
             forward: OnceCell::new(),
             backward: OnceCell::new(),
+            matched: RefCell::default(),
         }
     }
 }
@@ -89,6 +90,9 @@ pub(crate) struct SortedNames<'a, I> {
     forward: OnceCell<Vec<(&'a str, I)>>,
     /// Sorted by their bytes read backwards.
     backward: OnceCell<Vec<(&'a str, I)>>,
+    /// The names matched by globs with many candidates, by glob: a purpose
+    /// catalogue repeats its `*:read`s.
+    matched: RefCell<HashMap<Box<str>, Vec<I>>>,
 }
 
 impl<'a, I: Id> SortedNames<'a, I> {
@@ -126,6 +130,29 @@ impl<'a, I: Id> SortedNames<'a, I> {
             .collect();
         keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
         keyed.into_iter().map(|(_, n, id)| (n, id)).collect()
+    }
+
+    /// Append the ids of the `candidates` (from [`SortedNames::candidates`])
+    /// that `glob` matches; a glob with many is matched once per source.
+    fn matches(&self, glob: &Glob, candidates: &[(&str, I)], out: &mut Vec<I>) {
+        /// Below this, matching costs less than remembering.
+        const REMEMBER_FROM: usize = 64;
+        let matching = |out: &mut Vec<I>| {
+            let found = candidates.iter().filter(|(name, _)| glob.is_match(name));
+            out.extend(found.map(|(_, id)| *id));
+        };
+        if candidates.len() < REMEMBER_FROM {
+            return matching(out);
+        }
+        let mut matched = self.matched.borrow_mut();
+        if let Some(ids) = matched.get(glob.source()) {
+            out.extend_from_slice(ids);
+            return;
+        }
+        let start = out.len();
+        matching(out);
+        let ids = out.get(start..).unwrap_or_default().to_vec();
+        matched.insert(glob.source().into(), ids);
     }
 
     /// The names a glob could match, by its literal prefix or else its
@@ -267,13 +294,10 @@ impl<I: Id> NameSet<I> {
             if candidates.len() > budget.per_glob || candidates.len() > budget.left {
                 return;
             }
+            // Charged in full even when the matches are remembered: the
+            // budget is spent as before, so the same sets are resolved.
             budget.left -= candidates.len();
-            found.extend(
-                candidates
-                    .iter()
-                    .filter(|(name, _)| glob.is_match(name))
-                    .map(|(_, id)| *id),
-            );
+            sorted.matches(glob, candidates, &mut found);
         }
         self.ids.extend(found);
         self.ids.sort_unstable();

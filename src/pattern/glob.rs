@@ -130,6 +130,11 @@ impl Glob {
         }
     }
 
+    /// The glob as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
     /// The exact string, when the glob has no metacharacters.
     pub(crate) fn exact(&self) -> Option<&str> {
         match &self.strategy {
