@@ -3,8 +3,6 @@
 use crate::fastmap::HashMap;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::condition::{Cond, CondParser, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
@@ -16,6 +14,9 @@ use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
 use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
+
+mod digest;
+use digest::digest;
 
 /// A compiled issuance policy. Immutable, `Send + Sync`: compile once, share
 /// it behind an [`Arc`], and swap the `Arc` to reload.
@@ -341,32 +342,6 @@ fn at(base: &Location, field: &str) -> Location {
     }
 }
 
-/// Feeds serialized bytes straight into the hash, without a buffer.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn digest(doc: &PolicyDocument) -> String {
-    let mut writer = HashWriter(Sha256::new());
-    // Serializing plain data into a writer that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut writer, doc);
-    let hash = writer.0.finalize();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
-}
-
 impl IssuancePolicy {
     /// Compile a document with the default [`Limits`].
     ///
@@ -394,10 +369,27 @@ impl IssuancePolicy {
         limits: &Limits,
     ) -> Result<IssuancePolicy, CompileError> {
         let doc = &*document;
+        // Room for every name the document writes (an upper bound, cheap to
+        // count, and no larger than the document already is): no rehashing
+        // while 10,000s of names are interned.
+        let (scope_names, audience_names) =
+            doc.rules
+                .iter()
+                .fold((2 * doc.downgrade.len(), 0), |(s, a), r| {
+                    match (&r.grant, &r.scopes) {
+                        (Some(g), _) => (s + g.scopes.len(), a + g.audience.len()),
+                        (None, Some(list)) => (s + list.len(), a),
+                        (None, None) => (s, a),
+                    }
+                });
+        let scope_names = doc
+            .purposes
+            .values()
+            .fold(scope_names, |s, p| s + p.scopes.len());
         let mut c = Compiler {
             limits,
-            scopes: Interner::default(),
-            audiences: Interner::default(),
+            scopes: Interner::with_capacity(scope_names),
+            audiences: Interner::with_capacity(audience_names),
             controls: HashMap::default(),
         };
         let settings = &doc.policy;
@@ -461,7 +453,6 @@ impl IssuancePolicy {
         let mut seen: HashMap<&str, usize> =
             HashMap::with_capacity_and_hasher(doc.rules.len(), Default::default());
         let mut rules = Vec::with_capacity(doc.rules.len());
-        let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> = HashMap::default();
         let mut glob_scope_rules = PrefixMap::default();
         for (i, spec) in doc.rules.iter().enumerate() {
             let section = Location::rule(&spec.id, i, "");
@@ -483,14 +474,21 @@ impl IssuancePolicy {
                 )
             })?;
             if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
-                for &id in scopes.exact_ids() {
-                    scope_rules.entry(id).or_default().push(n);
-                }
                 for glob in scopes.globs() {
                     glob_scope_rules.insert(glob.literal_prefix(), n);
                 }
             }
             rules.push(rule);
+        }
+        // Filed once the rules are compiled, when the names are counted.
+        let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> =
+            HashMap::with_capacity_and_hasher(c.scopes.len(), Default::default());
+        for (rule, n) in rules.iter().zip((0..).map_while(RuleId::from_index)) {
+            if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
+                for &id in scopes.exact_ids() {
+                    scope_rules.entry(id).or_default().push(n);
+                }
+            }
         }
 
         let mut purposes =

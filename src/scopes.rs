@@ -1,6 +1,7 @@
 //! Compiled sets of scope or audience patterns, and the matcher for wildcard
 //! requests.
 
+use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
 
 use crate::fastmap::HashMap;
@@ -28,6 +29,19 @@ impl<I> Default for Interner<I> {
 }
 
 impl<I: Id> Interner<I> {
+    /// An interner with room for `n` names.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Interner {
+            ids: HashMap::with_capacity_and_hasher(n, Default::default()),
+            names: Vec::with_capacity(n),
+        }
+    }
+
+    /// How many names are interned.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The id of `name`, interning it; `None` once ids run out (past
     /// `u32::MAX` names, far beyond any `Limits`).
     pub(crate) fn intern(&mut self, name: &str) -> Option<I> {
@@ -56,58 +70,127 @@ impl<I: Id> Interner<I> {
         self.ids.get(name).copied()
     }
 
-    /// The names sorted forwards and backwards, for resolving globs.
+    /// The names, to be sorted forwards and backwards (each order only
+    /// when a glob first needs it), for resolving globs.
     pub(crate) fn sorted(&self) -> SortedNames<'_, I> {
-        let mut forward: Vec<(&str, I)> = self
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, k)| Some((&**k, I::from_index(i)?)))
-            .collect();
-        forward.sort_unstable();
-        let mut backward: Vec<(String, &str, I)> = forward
-            .iter()
-            .map(|(k, v)| (k.chars().rev().collect(), *k, *v))
-            .collect();
-        backward.sort_unstable();
-        SortedNames { forward, backward }
+        SortedNames {
+            names: &self.names,
+            forward: OnceCell::new(),
+            backward: OnceCell::new(),
+            matched: RefCell::default(),
+        }
     }
 }
 
 /// Interned names sorted by text and by reversed text: the names with a
-/// given prefix (or suffix) form one contiguous range.
+/// given prefix (or suffix) form one contiguous range. Each order is built
+/// on first use: a policy whose audiences are all exact sorts none.
 pub(crate) struct SortedNames<'a, I> {
-    forward: Vec<(&'a str, I)>,
-    backward: Vec<(String, &'a str, I)>,
+    names: &'a [Arc<str>],
+    forward: OnceCell<Vec<(&'a str, I)>>,
+    /// Sorted by their bytes read backwards.
+    backward: OnceCell<Vec<(&'a str, I)>>,
+    /// The names matched by globs with many candidates, by glob: a purpose
+    /// catalogue repeats its `*:read`s.
+    matched: RefCell<HashMap<Box<str>, Vec<I>>>,
 }
 
-impl<I: Id> SortedNames<'_, I> {
+impl<'a, I: Id> SortedNames<'a, I> {
+    /// By text. Interned names are distinct: an unstable sort is
+    /// deterministic.
+    fn forward(&self) -> &[(&'a str, I)] {
+        self.forward
+            .get_or_init(|| self.sort_by(|n| head_key(n.bytes()), |a, b| a.cmp(b)))
+    }
+
+    /// By reversed bytes, compared in place rather than copied: the names
+    /// ending with a (character-aligned) suffix are one contiguous range.
+    fn backward(&self) -> &[(&'a str, I)] {
+        self.backward.get_or_init(|| {
+            self.sort_by(
+                |n| head_key(n.bytes().rev()),
+                |a, b| a.bytes().rev().cmp(b.bytes().rev()),
+            )
+        })
+    }
+
+    /// The names in the order `cmp`, sorting first by `key`, which must
+    /// agree with it (a prefix of the same order): most comparisons are
+    /// then one integer comparison.
+    fn sort_by(
+        &self,
+        key: impl Fn(&str) -> u128,
+        cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
+    ) -> Vec<(&'a str, I)> {
+        let mut keyed: Vec<(u128, &'a str, I)> = self
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((key(n), &**n, I::from_index(i)?)))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
+        keyed.into_iter().map(|(_, n, id)| (n, id)).collect()
+    }
+
+    /// Append the ids of the `candidates` (from [`SortedNames::candidates`])
+    /// that `glob` matches; a glob with many is matched once per source.
+    fn matches(&self, glob: &Glob, candidates: &[(&str, I)], out: &mut Vec<I>) {
+        /// Below this, matching costs less than remembering.
+        const REMEMBER_FROM: usize = 64;
+        let matching = |out: &mut Vec<I>| {
+            let found = candidates.iter().filter(|(name, _)| glob.is_match(name));
+            out.extend(found.map(|(_, id)| *id));
+        };
+        if candidates.len() < REMEMBER_FROM {
+            return matching(out);
+        }
+        let mut matched = self.matched.borrow_mut();
+        if let Some(ids) = matched.get(glob.source()) {
+            out.extend_from_slice(ids);
+            return;
+        }
+        let start = out.len();
+        matching(out);
+        let ids = out.get(start..).unwrap_or_default().to_vec();
+        matched.insert(glob.source().into(), ids);
+    }
+
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<Vec<(&str, I)>> {
+    fn candidates(&self, glob: &Glob) -> Option<&[(&'a str, I)]> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
-            let start = self.forward.partition_point(|(n, _)| *n < prefix);
-            let len = self
-                .forward
+            let forward = self.forward();
+            let start = forward.partition_point(|(n, _)| *n < prefix);
+            let len = forward
                 .get(start..)?
                 .partition_point(|(n, _)| n.starts_with(prefix));
-            return Some(self.forward.get(start..start + len)?.to_vec());
+            return forward.get(start..start + len);
         }
-        let suffix: String = glob.literal_suffix().chars().rev().collect();
+        let suffix = glob.literal_suffix();
         if suffix.is_empty() {
             return None;
         }
-        let start = self
-            .backward
-            .partition_point(|(n, _, _)| n.as_str() < suffix.as_str());
-        let len = self
-            .backward
+        let backward = self.backward();
+        let start = backward.partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
+        let len = backward
             .get(start..)?
-            .partition_point(|(n, _, _)| n.starts_with(&suffix));
-        let range = self.backward.get(start..start + len)?;
-        Some(range.iter().map(|(_, name, id)| (*name, *id)).collect())
+            .partition_point(|(n, _)| n.ends_with(suffix));
+        backward.get(start..start + len)
     }
+}
+
+/// The first 16 bytes as a big-endian integer, zero-padded: ordered as the
+/// byte sequences are, up to ties (a zero byte and the padding; a common
+/// 16-byte head), which the full comparison then breaks.
+fn head_key(bytes: impl Iterator<Item = u8>) -> u128 {
+    let mut key = 0u128;
+    let mut n = 0;
+    for b in bytes.take(16) {
+        key = (key << 8) | u128::from(b);
+        n += 1;
+    }
+    key.checked_shl(8 * (16 - n)).unwrap_or(0)
 }
 
 /// How many glob tests compile time may spend resolving globs against
@@ -141,7 +224,9 @@ pub(crate) struct NameSet<I> {
     /// Every interned name matching a glob is in `ids`.
     resolved: bool,
     globs: Vec<Glob>,
-    /// The exact names in the order written, for narrowing to concrete ones.
+    /// The exact names in the order written, for narrowing to concrete
+    /// ones; empty when that order is `ids`' (sorted, no globs: most sets),
+    /// to save an allocation per set.
     written: Vec<I>,
 }
 
@@ -164,22 +249,34 @@ impl<I: Id> NameSet<I> {
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
         for p in patterns {
-            let glob = Glob::with_limits(p, limits).map_err(|e| (p.clone(), e.reason()))?;
-            match glob.exact() {
+            // Most names are plain: interned straight, no glob built.
+            let glob = if Glob::is_plain(p, limits) {
+                None
+            } else {
+                Some(Glob::with_limits(p, limits).map_err(|e| (p.clone(), e.reason()))?)
+            };
+            match glob.as_ref().map_or(Some(p.as_str()), Glob::exact) {
                 Some(exact) => {
                     let id = interner
                         .intern(exact)
                         .ok_or_else(|| (p.clone(), "too many distinct names".to_owned()))?;
                     if !set.written.contains(&id) {
                         set.written.push(id);
-                        set.ids.push(id);
                     }
                 }
-                None => set.globs.push(glob),
+                None => set.globs.extend(glob),
             }
         }
-        set.ids.sort_unstable();
         set.resolved = set.globs.is_empty();
+        // `ids` only changes when globs are resolved: without globs, names
+        // written in ascending id order (new names, as most are) are `ids`
+        // as they stand, and `written` stays empty.
+        if set.resolved && set.written.is_sorted() {
+            set.ids = std::mem::take(&mut set.written);
+        } else {
+            set.ids.clone_from(&set.written);
+            set.ids.sort_unstable();
+        }
         Ok(set)
     }
 
@@ -197,13 +294,10 @@ impl<I: Id> NameSet<I> {
             if candidates.len() > budget.per_glob || candidates.len() > budget.left {
                 return;
             }
+            // Charged in full even when the matches are remembered: the
+            // budget is spent as before, so the same sets are resolved.
             budget.left -= candidates.len();
-            found.extend(
-                candidates
-                    .iter()
-                    .filter(|(name, _)| glob.is_match(name))
-                    .map(|(_, id)| *id),
-            );
+            sorted.matches(glob, candidates, &mut found);
         }
         self.ids.extend(found);
         self.ids.sort_unstable();
@@ -224,7 +318,12 @@ impl<I: Id> NameSet<I> {
         &'s self,
         interner: &'s Interner<I>,
     ) -> impl Iterator<Item = &'s str> + 's {
-        self.written.iter().map(move |id| interner.name(*id))
+        let written = if self.written.is_empty() && self.globs.is_empty() {
+            &self.ids
+        } else {
+            &self.written
+        };
+        written.iter().map(move |id| interner.name(*id))
     }
 
     /// The ids of the exact names written (before resolution adds glob
@@ -268,5 +367,70 @@ mod tests {
         };
         assert!(set.matches(name("a")) && set.matches(name("x:y")) && !set.matches(name("c")));
         assert_eq!(set.concrete(&interner).collect::<Vec<_>>(), ["b", "a"]);
+    }
+
+    /// The sorted orders give exactly the names with a glob's literal
+    /// prefix or suffix, whatever the names' lengths and shared heads.
+    #[test]
+    fn sorted_candidates_are_the_names_with_the_prefix_or_suffix() {
+        let mut interner = Interner::<crate::ids::ScopeId>::default();
+        let mut names = vec![
+            "a".to_owned(),
+            "ab".into(),
+            "é:read".into(),
+            ":read".into(),
+            "x".repeat(40),
+        ];
+        for i in 0..200 {
+            names.push(format!(
+                "svc{}:{}",
+                i * 7919 % 1000,
+                ["read", "write", "ad"][i % 3]
+            ));
+            names.push(format!("{}:read", "p".repeat(i % 20)));
+            names.push(format!("verylongcommonhead-{i}/x"));
+        }
+        for n in &names {
+            interner.intern(n);
+        }
+        let sorted = interner.sorted();
+        for pattern in ["svc1*", "svc*", "verylongcommonhead-1*", "a*", "x*"] {
+            let glob = Glob::new(pattern).unwrap();
+            let prefix = glob.literal_prefix();
+            let mut got: Vec<&str> = sorted
+                .candidates(&glob)
+                .unwrap()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            let mut want: Vec<&str> = interner
+                .names
+                .iter()
+                .map(|n| &**n)
+                .filter(|n| n.starts_with(prefix))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{pattern}");
+        }
+        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead"] {
+            let glob = Glob::new(pattern).unwrap();
+            let suffix = glob.literal_suffix();
+            let mut got: Vec<&str> = sorted
+                .candidates(&glob)
+                .unwrap()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            let mut want: Vec<&str> = interner
+                .names
+                .iter()
+                .map(|n| &**n)
+                .filter(|n| n.ends_with(suffix))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{pattern}");
+        }
     }
 }

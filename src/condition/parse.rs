@@ -92,7 +92,9 @@ impl<'a> CondParser<'a> {
     /// A value as written (JSON), cut to the excerpt length: for error
     /// messages and explanations.
     fn show(&self, v: &Value) -> String {
-        excerpt(&v.to_string(), self.limits.max_error_excerpt_len)
+        let mut out = String::with_capacity(json_len_hint(v));
+        write_json(&mut out, v);
+        bound(out, self.limits.max_error_excerpt_len)
     }
 
     fn mismatch(
@@ -124,7 +126,8 @@ impl<'a> CondParser<'a> {
                 depth,
             ));
         }
-        let mut out = Vec::new();
+        let table = table.into_iter();
+        let mut out = Vec::with_capacity(table.size_hint().0);
         for (key, value) in table {
             let here = field.child(key);
             let cond = match key.as_str() {
@@ -136,7 +139,7 @@ impl<'a> CondParser<'a> {
                             "`all` and `any` take a list of condition tables",
                         ));
                     };
-                    let mut group = Vec::new();
+                    let mut group = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
                         let Value::Object(map) = item else {
                             return Err(self.invalid(
@@ -168,7 +171,7 @@ impl<'a> CondParser<'a> {
                 path => {
                     let attr = Attr::parse(path)
                         .map_err(|hint| CompileError::unknown_path(self.loc(here), path, hint))?;
-                    self.parse_entry(&attr, path, value, here, depth)?
+                    self.parse_entry(attr, path, value, here, depth)?
                 }
             };
             out.push(cond);
@@ -178,7 +181,7 @@ impl<'a> CondParser<'a> {
 
     fn leaf(
         &mut self,
-        attr: &Attr,
+        attr: Attr,
         path: &str,
         test: Test,
         expected: String,
@@ -194,7 +197,7 @@ impl<'a> CondParser<'a> {
             ));
         }
         Ok(Cond::Leaf(Box::new(Leaf {
-            attr: attr.clone(),
+            attr,
             test,
             path: path.into(),
             expected: expected.into(),
@@ -204,23 +207,25 @@ impl<'a> CondParser<'a> {
     /// `path = value`: a literal, a list (one of), or an operator table.
     fn parse_entry(
         &mut self,
-        attr: &Attr,
+        attr: Attr,
         path: &str,
         value: &Value,
         field: Field<'_>,
         depth: usize,
     ) -> Result<Cond, CompileError> {
         let Value::Object(ops) = value else {
-            let test = self.equality(attr, path, value, field)?;
-            return self.leaf(attr, path, test, self.show(value), field);
+            let test = self.equality(&attr, path, value, field)?;
+            let shown = self.show(value);
+            return self.leaf(attr, path, test, shown, field);
         };
         if ops.is_empty() {
             return Err(self.invalid(field, value, "an empty operator table tests nothing"));
         }
-        let mut conds = Vec::new();
+        let mut conds = Vec::with_capacity(ops.len());
         if ops.keys().any(|k| TIME_OPS.contains(&k.as_str())) {
-            let test = self.time_window(attr, path, ops, field)?;
-            conds.push(self.leaf(attr, path, test, self.show(value), field)?);
+            let test = self.time_window(&attr, path, ops, field)?;
+            let shown = self.show(value);
+            conds.push(self.leaf(attr.clone(), path, test, shown, field)?);
         }
         for (op, arg) in ops {
             if TIME_OPS.contains(&op.as_str()) {
@@ -237,7 +242,7 @@ impl<'a> CondParser<'a> {
                             depth + 1,
                         ));
                     }
-                    let inner = self.parse_entry(attr, path, arg, here, depth + 1)?;
+                    let inner = self.parse_entry(attr.clone(), path, arg, here, depth + 1)?;
                     Cond::Not {
                         inner: Box::new(inner),
                         path: path.into(),
@@ -245,12 +250,16 @@ impl<'a> CondParser<'a> {
                     }
                 }
                 _ => {
-                    let test = self.operator(attr, path, op, arg, here)?;
-                    let shown = excerpt(
-                        &format!("{{{}:{arg}}}", Value::from(op.as_str())),
-                        self.limits.max_error_excerpt_len,
-                    );
-                    self.leaf(attr, path, test, shown, here)?
+                    let test = self.operator(&attr, path, op, arg, here)?;
+                    // `{"op":arg}`, as `Value` would display it.
+                    let mut shown = String::with_capacity(op.len() + 5 + json_len_hint(arg));
+                    shown.push('{');
+                    write_json_str(&mut shown, op);
+                    shown.push(':');
+                    write_json(&mut shown, arg);
+                    shown.push('}');
+                    let shown = bound(shown, self.limits.max_error_excerpt_len);
+                    self.leaf(attr.clone(), path, test, shown, here)?
                 }
             };
             conds.push(cond);
@@ -590,4 +599,49 @@ impl<'a> CondParser<'a> {
             _ => self.strings("", arg, field),
         }
     }
+}
+
+/// Append `v` as compact JSON, exactly as `Value`'s `Display` writes it:
+/// strings and booleans (nearly every condition) directly, anything else
+/// through serde_json.
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) => write_json_str(out, s),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The length of `v` as JSON when [`write_json`] writes it directly, so
+/// that the text is allocated once, to size (it becomes a `Box<str>`).
+fn json_len_hint(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len() + 2,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        _ => 0,
+    }
+}
+
+/// Append `s` as a JSON string; one that needs escaping goes through
+/// serde_json, for its exact escapes.
+fn write_json_str(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(&Value::from(s).to_string());
+    } else {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
+/// [`excerpt`] of an owned text, without copying one that fits.
+fn bound(text: String, max: usize) -> String {
+    if text.len() <= max {
+        // At most `max` bytes: at most `max` characters.
+        return text;
+    }
+    excerpt(&text, max)
 }

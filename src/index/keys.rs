@@ -20,32 +20,52 @@ pub(crate) const MAX_KEYS: usize = 32;
 
 /// An attribute a rule can be indexed under. The order of the variants is
 /// the order of preference for the first-level key (most selective first).
+///
+/// While the index is built, claim names are borrowed from the rules
+/// (`KeyAttr<&str>`); the tree keeps owned ones.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum KeyAttr {
+pub(crate) enum KeyAttr<S = Box<str>> {
     /// The subject, exactly.
     Subject,
     /// The subject starts with a literal prefix of a glob.
     SubjectPrefix,
     /// An identity claim (a string, or a list with a string element).
-    Claim(Box<str>),
+    Claim(S),
     Issuer,
     Purpose,
     Kind,
 }
 
-/// A rule can only match a request that has one of `values` under `attr`.
+/// A rule can only match a request that has one of `values` under `attr`;
+/// borrowed from the rule's conditions while the index is built.
 #[derive(Clone, Debug)]
-pub(crate) struct Key {
-    pub(crate) attr: KeyAttr,
-    pub(crate) values: Vec<Box<str>>,
+pub(crate) struct Key<'c> {
+    pub(crate) attr: KeyAttr<&'c str>,
+    pub(crate) values: Vec<&'c str>,
 }
 
-impl KeyAttr {
+impl<S> KeyAttr<S> {
     /// Prefix keys are looked up by every prefix of the request's value.
     pub(crate) fn is_prefix(&self) -> bool {
         matches!(self, KeyAttr::SubjectPrefix)
     }
+}
 
+impl KeyAttr<&str> {
+    /// The attribute to keep in the tree.
+    pub(crate) fn to_owned_attr(&self) -> KeyAttr {
+        match self {
+            KeyAttr::Subject => KeyAttr::Subject,
+            KeyAttr::SubjectPrefix => KeyAttr::SubjectPrefix,
+            KeyAttr::Claim(name) => KeyAttr::Claim(Box::from(*name)),
+            KeyAttr::Issuer => KeyAttr::Issuer,
+            KeyAttr::Purpose => KeyAttr::Purpose,
+            KeyAttr::Kind => KeyAttr::Kind,
+        }
+    }
+}
+
+impl KeyAttr {
     /// Call `f` with each value the request has under this attribute (the
     /// whole subject for [`KeyAttr::SubjectPrefix`]).
     pub(crate) fn request_values<'r>(&self, req: &'r MintRequest, mut f: impl FnMut(&'r str)) {
@@ -68,38 +88,38 @@ impl KeyAttr {
     }
 }
 
-fn literals(test: &Test) -> Option<Vec<Box<str>>> {
+fn literals(test: &Test) -> Option<Vec<&str>> {
     match test {
-        Test::Str(StrTest::Eq(s, None)) => Some(vec![s.clone()]),
+        Test::Str(StrTest::Eq(s, None)) => Some(vec![&**s]),
         Test::Str(StrTest::OneOf(items)) if items.iter().all(|(_, ip)| ip.is_none()) => {
-            Some(items.iter().map(|(s, _)| s.clone()).collect())
+            Some(items.iter().map(|(s, _)| &**s).collect())
         }
         _ => None,
     }
 }
 
-fn prefixes(test: &Test) -> Option<Vec<Box<str>>> {
+fn prefixes(test: &Test) -> Option<Vec<&str>> {
     let Test::Str(StrTest::Glob(globs)) = test else {
         return None;
     };
-    let out: Vec<Box<str>> = globs.iter().map(|g| g.literal_prefix().into()).collect();
+    let out: Vec<&str> = globs.iter().map(|g| g.literal_prefix()).collect();
     // An empty prefix would file the rule under every subject: no gain.
     out.iter().all(|p| !p.is_empty()).then_some(out)
 }
 
-fn kinds(mask: u8) -> Vec<Box<str>> {
+fn kinds(mask: u8) -> Vec<&'static str> {
     IdentityKind::ALL
         .iter()
         .enumerate()
         .filter(|(i, _)| mask & (1 << i) != 0)
-        .map(|(_, k)| Box::from(k.as_str()))
+        .map(|(_, k)| k.as_str())
         .collect()
 }
 
 /// Every key a rule's top-level conditions give, one per attribute, in
 /// condition order; at most [`MAX_KEYS`].
-pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key> {
-    let mut out: Vec<Key> = Vec::new();
+pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key<'_>> {
+    let mut out: Vec<Key<'_>> = Vec::with_capacity(conds.len().min(MAX_KEYS));
     for leaf in conds.iter().filter_map(Cond::leaf) {
         let key = match (&leaf.attr, &leaf.test) {
             (Attr::Subject, t) => literals(t)
@@ -107,7 +127,7 @@ pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key> {
                 .or_else(|| prefixes(t).map(|v| (KeyAttr::SubjectPrefix, v))),
             (Attr::Kind, Test::Kinds(mask)) => Some((KeyAttr::Kind, kinds(*mask))),
             (Attr::IdentityClaim(name), t) if effect == Effect::Permit => {
-                literals(t).map(|v| (KeyAttr::Claim(name.clone()), v))
+                literals(t).map(|v| (KeyAttr::Claim(&**name), v))
             }
             (Attr::Issuer, t) if effect == Effect::Permit => {
                 literals(t).map(|v| (KeyAttr::Issuer, v))
@@ -135,8 +155,8 @@ pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key> {
 /// The key a rule is filed under first: by attribute, in the order of
 /// [`KeyAttr`] (the first claim in condition order among claims); `None`:
 /// "always".
-pub(crate) fn primary(keys: &[Key]) -> Option<usize> {
-    let rank = |a: &KeyAttr| match a {
+pub(crate) fn primary(keys: &[Key<'_>]) -> Option<usize> {
+    let rank = |a: &KeyAttr<&str>| match a {
         KeyAttr::Subject => 0,
         KeyAttr::SubjectPrefix => 1,
         KeyAttr::Claim(_) => 2,

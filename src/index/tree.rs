@@ -94,13 +94,24 @@ struct Item {
 impl Tree {
     /// The tree for rules with these keys (`keys[i]` is rule `i`'s); node 0
     /// is the root.
-    pub(super) fn build(keys: &[Vec<Key>]) -> Tree {
-        let mut tree = Tree::default();
+    pub(super) fn build(keys: &[Vec<Key<'_>>]) -> Tree {
+        let mut tree = Tree {
+            lists: Vec::with_capacity(keys.len()),
+            nodes: Vec::with_capacity(keys.len() + 1),
+            edges: Vec::new(),
+        };
         tree.nodes.push(Node::default());
         let mut builder = Builder { keys, tree };
         let mut always = Vec::new();
-        // The first level: each rule under its primary key.
-        let mut first: BTreeMap<&KeyAttr, HashMap<&str, Vec<Item>>> = BTreeMap::new();
+        // The first level: each rule under its primary key, in maps sized
+        // up front (at most one group per value).
+        let mut sizes: BTreeMap<&KeyAttr<&str>, usize> = BTreeMap::new();
+        for rule_keys in keys {
+            if let Some(key) = super::keys::primary(rule_keys).and_then(|p| rule_keys.get(p)) {
+                *sizes.entry(&key.attr).or_default() += key.values.len();
+            }
+        }
+        let mut first: BTreeMap<&KeyAttr<&str>, HashMap<&str, Vec<Item>>> = BTreeMap::new();
         for (i, rule_keys) in keys.iter().enumerate() {
             let Some(rule) = RuleId::from_index(i) else {
                 break;
@@ -119,8 +130,11 @@ impl Tree {
                     used |= 1 << j;
                 }
             }
-            let groups = first.entry(&key.attr).or_default();
-            for v in &key.values {
+            let groups = first.entry(&key.attr).or_insert_with(|| {
+                let size = sizes.get(&key.attr).copied().unwrap_or(0);
+                HashMap::with_capacity_and_hasher(size, Default::default())
+            });
+            for &v in &key.values {
                 let group = groups.entry(v).or_default();
                 if group.last().is_none_or(|it: &Item| it.rule != rule) {
                     group.push(Item { rule, used });
@@ -206,7 +220,7 @@ impl Tree {
 }
 
 struct Builder<'k> {
-    keys: &'k [Vec<Key>],
+    keys: &'k [Vec<Key<'k>>],
     tree: Tree,
 }
 
@@ -230,8 +244,8 @@ impl<'k> Builder<'k> {
     }
 
     /// The unused keys of an item.
-    fn open_keys(&self, item: Item) -> impl Iterator<Item = (usize, &'k Key)> + use<'k> {
-        let keys: &'k [Key] = self.keys.get(item.rule.index()).map_or(&[], Vec::as_slice);
+    fn open_keys(&self, item: Item) -> impl Iterator<Item = (usize, &'k Key<'k>)> + use<'k> {
+        let keys: &'k [Key<'k>] = self.keys.get(item.rule.index()).map_or(&[], Vec::as_slice);
         keys.iter()
             .enumerate()
             .filter(move |(j, _)| *j < 32 && item.used & (1 << j) == 0)
@@ -239,13 +253,13 @@ impl<'k> Builder<'k> {
 
     /// The attribute that best splits `items`: the most rules separated
     /// from the largest group of one value. `None` when none separates any.
-    fn best_split(&self, items: &[Item]) -> Option<&'k KeyAttr> {
-        let mut stats: BTreeMap<&KeyAttr, (usize, HashMap<&str, usize>)> = BTreeMap::new();
+    fn best_split(&self, items: &[Item]) -> Option<&'k KeyAttr<&'k str>> {
+        let mut stats: BTreeMap<&KeyAttr<&str>, (usize, HashMap<&str, usize>)> = BTreeMap::new();
         for &item in items {
             for (_, key) in self.open_keys(item) {
                 let (covered, counts) = stats.entry(&key.attr).or_default();
                 *covered += 1;
-                for v in &key.values {
+                for &v in &key.values {
                     *counts.entry(v).or_default() += 1;
                 }
             }
@@ -266,7 +280,7 @@ impl<'k> Builder<'k> {
     /// same shape at the first level and below.
     fn edge<'v>(
         &mut self,
-        attr: &KeyAttr,
+        attr: &KeyAttr<&str>,
         groups: impl ExactSizeIterator<Item = (&'v str, Vec<Item>)>,
         depth: usize,
     ) -> Edge {
@@ -282,7 +296,7 @@ impl<'k> Builder<'k> {
         lens.sort_unstable();
         lens.dedup();
         Edge {
-            attr: attr.clone(),
+            attr: attr.to_owned_attr(),
             lens,
             children,
         }
@@ -291,6 +305,17 @@ impl<'k> Builder<'k> {
     /// A node for `items`, split while it holds more than [`LEAF`] rules
     /// and a key separates some; returns its position.
     fn node(&mut self, items: &[Item], depth: usize) -> usize {
+        if items.len() <= LEAF || depth >= MAX_DEPTH {
+            // Not split (most nodes): no copy of the items.
+            let rules = self.list(items.iter().map(|it| it.rule));
+            let edges = self.edges(Vec::new());
+            self.tree.nodes.push(Node {
+                all: rules,
+                rules,
+                edges,
+            });
+            return self.tree.nodes.len() - 1;
+        }
         let mut rest: Vec<Item> = items.to_vec();
         let mut edges = Vec::new();
         while rest.len() > LEAF && depth < MAX_DEPTH {
@@ -306,7 +331,7 @@ impl<'k> Builder<'k> {
                     continue;
                 };
                 let used = item.used | (1 << j);
-                for v in &key.values {
+                for &v in &key.values {
                     groups.entry(v).or_default().push(Item {
                         rule: item.rule,
                         used,

@@ -71,11 +71,18 @@ impl Glob {
         }
         // Most scopes and audiences a policy names are plain names: no
         // metacharacter in either dialect, so no tokens to build.
-        if !pattern.contains(['*', '?', '[', '\\']) {
+        if Glob::is_plain(pattern, limits) {
             return Ok(Glob {
                 source: pattern.into(),
                 dialect,
                 strategy: Strategy::Exact(None),
+            });
+        }
+        if let Some(shape) = one_star_shape(pattern) {
+            return Ok(Glob {
+                source: pattern.into(),
+                dialect,
+                strategy: shape.strategy(pattern),
             });
         }
         let tokens = tokenize_in(pattern, dialect)?;
@@ -88,6 +95,12 @@ impl Glob {
             dialect,
             strategy,
         })
+    }
+
+    /// Is `pattern` a plain name within the limits: compiled, it would be
+    /// [`Glob::exact`] with the pattern itself as its text.
+    pub(crate) fn is_plain(pattern: &str, limits: &Limits) -> bool {
+        pattern.len() <= limits.max_pattern_len && !pattern.contains(['*', '?', '[', '\\'])
     }
 
     /// Does `text` match the whole glob?
@@ -115,6 +128,11 @@ impl Glob {
             }
             Strategy::General(re) => re.is_match(text),
         }
+    }
+
+    /// The glob as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
     }
 
     /// The exact string, when the glob has no metacharacters.
@@ -178,6 +196,29 @@ struct Shape {
     suffix: String,
     /// `None`: no star; `Some(true)`: `**`; `Some(false)`: `*`.
     star: Option<bool>,
+}
+
+/// The shape of literal text around one `*` or `**` (the common policy
+/// glob, `svc:*`, `spiffe://…/**`), read without tokenizing: no `?`, `[`
+/// or `\\`, so the same in both dialects, and what [`literal_shape`] makes
+/// of the tokens.
+fn one_star_shape(pattern: &str) -> Option<Shape> {
+    if pattern.contains(['?', '[', '\\']) {
+        return None;
+    }
+    let (prefix, rest) = pattern.split_once('*')?;
+    let (any, suffix) = match rest.strip_prefix('*') {
+        Some(after) => (true, after),
+        None => (false, rest),
+    };
+    if suffix.contains('*') {
+        return None;
+    }
+    Some(Shape {
+        prefix: prefix.to_owned(),
+        suffix: suffix.to_owned(),
+        star: Some(any),
+    })
 }
 
 fn literal_shape(tokens: &[Token]) -> Option<Shape> {
@@ -290,6 +331,43 @@ mod tests {
             Strategy::Suffix { .. } => "suffix",
             Strategy::PrefixSuffix { .. } => "prefix*suffix",
             Strategy::General(_) => "general",
+        }
+    }
+
+    #[test]
+    fn one_star_shapes_agree_with_the_tokens() {
+        let patterns = [
+            "reports:*",
+            "spiffe://td/**",
+            "*:write",
+            "**.example.org",
+            "https://*.example.org",
+            "a**b",
+            "*",
+            "**",
+            "***",
+            "a*b*c",
+            "a**b*",
+            "é*ü",
+            "plain",
+            "a?*",
+            r"a\**",
+            "[ab]*",
+        ];
+        for p in patterns {
+            let fast = one_star_shape(p).map(|s| (s.prefix, s.suffix, s.star));
+            let tokens = tokenize_in(p, Dialect::Policy).unwrap();
+            let slow = literal_shape(&tokens).map(|s| (s.prefix, s.suffix, s.star));
+            match fast {
+                // The fast path answers only for one star, and then agrees.
+                Some(shape) => assert_eq!(Some(shape), slow, "{p}"),
+                // It declines the rest: no simple shape, escapes or
+                // classes (the tokens are needed), or no star at all.
+                None => assert!(
+                    slow.is_none() || p.contains(['?', '[', '\\']) || !p.contains('*'),
+                    "{p}"
+                ),
+            }
         }
     }
 

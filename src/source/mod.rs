@@ -3,6 +3,7 @@
 
 mod spans;
 
+use serde::Deserialize;
 use serde_path_to_error::{Path, Segment};
 
 use crate::document::PolicyDocument;
@@ -169,6 +170,12 @@ impl PolicyDocument {
         };
         let de = toml::Deserializer::parse(text)
             .map_err(|e| syntax(Location::new(Section::Document, ""), e))?;
+        // Untracked first, as for JSON: the path is only needed for an error.
+        if let Ok(doc) = PolicyDocument::deserialize(de) {
+            return Ok(doc);
+        }
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| syntax(Location::new(Section::Document, ""), e))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let location = syntax_location(e.path(), text, format);
             syntax(location, e.into_inner())
@@ -193,6 +200,17 @@ impl PolicyDocument {
             let offset = json_offset(text, e.line(), e.column());
             syntax_error(format, location, text, offset, &json_message(e), limits)
         };
+        // Plain serde_json first: tracking the path costs a quarter of the
+        // parse. Only a document that fails is parsed again, tracked, for
+        // the field path of its error (the same error: parsing is
+        // deterministic).
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = PolicyDocument::deserialize(&mut de);
+        if let Ok(doc) = parsed {
+            de.end()
+                .map_err(|e| syntax(Location::new(Section::Document, ""), &e))?;
+            return Ok(doc);
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let doc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let location = syntax_location(e.path(), text, format);
