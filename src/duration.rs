@@ -244,6 +244,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn converts_to_std_and_chrono_durations_and_back() {
+        for secs in [0, 1, 59, 900, 86_400, MAX_SECS] {
+            let d = Duration::from_secs(secs);
+            assert_eq!(std::time::Duration::from(d).as_secs(), secs);
+            let delta = chrono::TimeDelta::from(d);
+            assert_eq!(u64::try_from(delta.num_seconds()).ok(), Some(secs));
+            assert_eq!(Duration::from_delta(delta), Some(d));
+        }
+        assert_eq!(Duration::from_delta(chrono::TimeDelta::seconds(-1)), None);
+    }
+
+    #[test]
     fn parses_and_displays_canonically() {
         for (text, secs, canonical) in [
             ("15m", 900, "15m"),
