@@ -253,6 +253,25 @@ mod tests {
             assert_eq!(Duration::from_delta(delta), Some(d));
         }
         assert_eq!(Duration::from_delta(chrono::TimeDelta::seconds(-1)), None);
+        // From a standard duration: whole seconds, the fraction dropped.
+        for (std, secs) in [(0, 0), (999, 0), (1_000, 1), (90_500, 90), (900_000, 900)] {
+            let d = Duration::from(std::time::Duration::from_millis(std));
+            assert_eq!(d.as_secs(), secs, "{std} ms");
+        }
+    }
+
+    #[test]
+    fn accepts_at_most_32_characters() {
+        // Leading zeros pad a valid duration to the limit and past it.
+        let at_limit = format!("{}1m", "0".repeat(30));
+        assert_eq!(at_limit.len(), 32);
+        assert_eq!(at_limit.parse::<Duration>(), Ok(Duration::from_secs(60)));
+        let over = format!("0{at_limit}");
+        let err = over.parse::<Duration>().unwrap_err();
+        assert!(
+            err.to_string().contains("longer than 32 characters"),
+            "{err}"
+        );
     }
 
     #[test]
