@@ -261,6 +261,17 @@ mod tests {
     }
 
     #[test]
+    fn accepts_at_most_100_years() {
+        // 100 years of 366 days, to the second.
+        assert_eq!(
+            "36600d".parse::<Duration>(),
+            Ok(Duration::from_secs(MAX_SECS))
+        );
+        let err = "36600d1s".parse::<Duration>().unwrap_err();
+        assert!(err.to_string().contains("longer than 100 years"), "{err}");
+    }
+
+    #[test]
     fn accepts_at_most_32_characters() {
         // Leading zeros pad a valid duration to the limit and past it.
         let at_limit = format!("{}1m", "0".repeat(30));
