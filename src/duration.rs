@@ -261,6 +261,16 @@ mod tests {
     }
 
     #[test]
+    fn a_value_of_the_wrong_type_is_refused_saying_what_is_expected() {
+        let err = serde_json::from_str::<Duration>("true").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a duration such as \"15m\" or a number of seconds"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn accepts_at_most_100_years() {
         // 100 years of 366 days, to the second.
         assert_eq!(

@@ -126,6 +126,19 @@ fn quickstart_ci_job_from_unapproved_branch_is_denied_naming_the_failing_conditi
 }
 
 #[test]
+fn is_granted_holds_for_allow_and_narrow_and_not_for_deny() {
+    for (file, decision, granted) in [
+        ("2b-ci-approved.json", Decision::Allow, true),
+        ("1-agent-read-write.json", Decision::Narrow, true),
+        ("2a-ci-unapproved-branch.json", Decision::Deny, false),
+    ] {
+        let g = quickstart(file);
+        assert_eq!(g.decision, decision, "{file}");
+        assert_eq!(g.is_granted(), granted, "{file}");
+    }
+}
+
+#[test]
 fn quickstart_ci_job_from_main_is_allowed_exactly() {
     let g = quickstart("2b-ci-approved.json");
     assert_grant(
