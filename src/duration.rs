@@ -279,6 +279,11 @@ mod tests {
         );
         let err = "36600d1s".parse::<Duration>().unwrap_err();
         assert!(err.to_string().contains("longer than 100 years"), "{err}");
+        // The same limit for a number of seconds.
+        let max: Duration = serde_json::from_str(&MAX_SECS.to_string()).unwrap();
+        assert_eq!(max, Duration::from_secs(MAX_SECS));
+        let over = serde_json::from_str::<Duration>(&(MAX_SECS + 1).to_string());
+        assert!(over.is_err(), "{over:?}");
     }
 
     #[test]

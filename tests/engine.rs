@@ -126,6 +126,38 @@ fn quickstart_ci_job_from_unapproved_branch_is_denied_naming_the_failing_conditi
 }
 
 #[test]
+fn the_grant_records_caller_detail_only_when_the_policy_opts_in_to_full() {
+    let text = |detail: &str| {
+        format!(
+            r#"
+            [policy]
+            id = "detail"
+            revision = "1"
+            max_ttl = "10m"
+            {detail}
+
+            [[rule]]
+            id = "any-workload"
+            when = {{ "identity.kind" = "workload" }}
+            grant = {{ scopes = ["docs:read"], audience = ["https://docs.example.org"] }}
+            "#
+        )
+    };
+    let req = request(json!({
+        "identity": { "subject": "svc:a", "kind": "workload" },
+        "scopes": ["docs:read"],
+    }));
+    let full = policy(&text(r#"caller_detail = "full""#)).evaluate(&req, now());
+    let json: Value = serde_json::from_str(&full.to_json()).unwrap();
+    assert_eq!(json["caller_detail"], "full", "{json}");
+    for detail in ["", r#"caller_detail = "summary""#] {
+        let g = policy(&text(detail)).evaluate(&req, now());
+        let json: Value = serde_json::from_str(&g.to_json()).unwrap();
+        assert!(json.get("caller_detail").is_none(), "{detail}: {json}");
+    }
+}
+
+#[test]
 fn is_granted_holds_for_allow_and_narrow_and_not_for_deny() {
     for (file, decision, granted) in [
         ("2b-ci-approved.json", Decision::Allow, true),
