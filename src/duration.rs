@@ -284,6 +284,11 @@ mod tests {
         assert_eq!(max, Duration::from_secs(MAX_SECS));
         let over = serde_json::from_str::<Duration>(&(MAX_SECS + 1).to_string());
         assert!(over.is_err(), "{over:?}");
+        let negative = serde_json::from_str::<Duration>("-5").unwrap_err();
+        assert!(
+            negative.to_string().contains("must not be negative"),
+            "{negative}"
+        );
     }
 
     #[test]

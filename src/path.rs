@@ -304,3 +304,25 @@ pub(crate) fn with_ip_str<R>(ip: IpAddr, f: impl FnOnce(&str) -> R) -> R {
         .and_then(|b| std::str::from_utf8(b).ok())
         .unwrap_or(""))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Attr;
+
+    #[test]
+    fn a_misspelt_open_family_is_answered_with_the_path_meant() {
+        for (path, meant) in [
+            ("identity.claim.repo", "identity.claims.repo"),
+            ("identity.Claims.repo", "identity.claims.repo"),
+            ("purpose.attribute.risk", "purpose.attributes.risk"),
+        ] {
+            let hint = Attr::parse(path).err().unwrap_or_default();
+            assert!(
+                hint.contains(&format!("did you mean `{meant}`?")),
+                "{path}: {hint}"
+            );
+        }
+        let hint = Attr::parse("identity.subjct").err().unwrap_or_default();
+        assert!(!hint.contains("did you mean"), "{hint}");
+    }
+}
