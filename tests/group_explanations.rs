@@ -77,7 +77,7 @@ fn a_failed_any_names_its_first_member() {
 }
 
 #[test]
-fn a_failed_not_of_several_conditions_names_a_member_that_held() {
+fn a_failed_not_of_several_conditions_names_the_group_and_a_held_member_value() {
     // `not` over a table is `not (all of it)`: it fails when every member
     // holds. The explanation names the group as written, negated, and the
     // request's value for its first member (which held).
