@@ -138,3 +138,22 @@ fn grant_with_requested_ttl_beyond_100_years_parses_back_from_json() {
     let back: mintgate::Grant = serde_json::from_str(&json).unwrap();
     assert_eq!(back, g);
 }
+
+/// The edge of the same limit: a ttl of exactly 100 years (the longest a
+/// duration may be, 100 × 366 days) is decided like any other ttl and
+/// clamped by the policy; one second more is the invalid request above.
+#[test]
+fn rust_built_ttl_of_exactly_100_years_is_decided_and_one_second_more_is_refused() {
+    let text =
+        std::fs::read_to_string("testdata/regressions/ttl-beyond-100-years.request.json").unwrap();
+    let mut req: MintRequest = serde_json::from_str(&text).unwrap();
+    let longest = 100 * 366 * 24 * 3600;
+    req.ttl = Some(mintgate::Duration::from_secs(longest));
+    let g = quickstart().evaluate(&req, now());
+    assert_ne!(g.denial, Some(mintgate::Denial::InvalidRequest), "{g}");
+    let back: mintgate::Grant = serde_json::from_str(&g.to_json()).unwrap();
+    assert_eq!(back, g);
+    req.ttl = Some(mintgate::Duration::from_secs(longest + 1));
+    let g = quickstart().evaluate(&req, now());
+    assert_eq!(g.denial, Some(mintgate::Denial::InvalidRequest), "{g}");
+}
