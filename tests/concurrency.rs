@@ -1,7 +1,7 @@
 //! Concurrency: the shared types are `Send + Sync` (checked at compile
 //! time), and a policy hot-swapped behind an `Arc` while other threads
 //! decide never yields a torn decision: every grant equals the
-//! single-threaded grant of the revision it names. (`tests/fail_closed.rs`
+//! single-threaded grant of the revision it names. (`tests/core/fail_closed.rs`
 //! has the many-threads-one-policy check and the reload-keeps-old-policy
 //! check.)
 #![allow(

@@ -3,7 +3,7 @@
 //! decision, denial, scopes, audience, ttl, claims, matched rules, controls
 //! and reasons with their details. The pair is
 //! built from the vocabulary the differential property in
-//! `tests/invariants.rs` uses, which the reference model covers.
+//! `tests/core/invariants.rs` uses, which the reference model covers.
 #![no_main]
 
 mod common;

@@ -180,7 +180,7 @@ fuzz_target!(|input: Input| {
         audience: input.audience.iter().map(|t| text(AUDS, t)).collect(),
         // Capped at the 100-year parse bound: a longer requested ttl makes
         // `to_json()` unparseable (known engine bug, see
-        // tests/regressions.rs::grant_with_requested_ttl_beyond_100_years_…).
+        // tests/core/regressions.rs::grant_with_requested_ttl_beyond_100_years_…).
         ttl: input.ttl.map(Duration::from_secs),
         posture: attrs(&input.posture),
         delegation: input.delegation.as_ref().map(|d| Delegation {

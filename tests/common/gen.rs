@@ -1,5 +1,5 @@
 //! Generators of policies and requests from a small vocabulary, so rules
-//! match often. `tests/invariants.rs` has the decision-invariant generators;
+//! match often. `tests/core/invariants.rs` has the decision-invariant generators;
 //! these add the lifecycle fields (state, credential expiry, opt-outs).
 #![allow(
     clippy::unwrap_used,
@@ -141,7 +141,7 @@ pub fn request() -> impl Strategy<Value = Value> {
 
 // ------------------------------------------------- every-operator generators
 //
-// The generators of the differential run (tests/invariants.rs,
+// The generators of the differential run (tests/core/invariants.rs,
 // docs/testing.md): policies whose conditions use every operator of
 // docs/policy-reference.md §5, and requests drawn from small vocabularies
 // chosen so that each condition is true, false and unknown reasonably often.

@@ -10,7 +10,7 @@
 //! three-valued logic; and lifecycle gates, purposes with `requires`,
 //! downgrades, wildcard requests, delegation, claims and lifetimes.
 //!
-//! `tests/invariants.rs` checks that the compiled engine agrees with it
+//! `tests/core/invariants.rs` checks that the compiled engine agrees with it
 //! (see docs/testing.md).
 #![allow(
     clippy::unwrap_used,

@@ -66,7 +66,7 @@ fn assert_grant(
 
 // ------------------------------------------------------------ the quickstart
 
-const QUICKSTART: &str = include_str!("../examples/policies/quickstart.toml");
+const QUICKSTART: &str = include_str!("../../examples/policies/quickstart.toml");
 
 fn quickstart(file: &str) -> Grant {
     let text = std::fs::read_to_string(format!(

@@ -15,7 +15,7 @@ use mintgate::{
 };
 use serde_json::{Value, json};
 
-#[path = "../benches/support/policy_gen.rs"]
+#[path = "../../benches/support/policy_gen.rs"]
 mod policy_gen;
 
 fn now() -> DateTime<Utc> {

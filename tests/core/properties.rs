@@ -1,4 +1,4 @@
-//! Properties of docs/semantics.md not covered by `tests/invariants.rs`:
+//! Properties of docs/semantics.md not covered by `tests/core/invariants.rs`:
 //! the lifecycle gates (step 2, invariant 3) and their opt-outs, the request
 //! side of totality and determinism (invariant 10), and TOML/JSON agreement
 //! of generated documents.
@@ -11,9 +11,7 @@ use mintgate::{Decision, Denial, IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;
 use serde_json::Value;
 
-#[path = "common/gen.rs"]
-mod generate;
-use generate::{now, policy, request};
+use crate::generate::{now, policy, request};
 
 fn compile(doc: &Value) -> IssuancePolicy {
     IssuancePolicy::compile(&serde_json::from_value::<PolicyDocument>(doc.clone()).unwrap())

@@ -22,10 +22,7 @@ use mintgate::{Decision, Grant, IssuancePolicy, MintRequest, PolicyDocument};
 use proptest::prelude::*;
 use serde_json::Value;
 
-mod reference;
-
-#[path = "common/gen.rs"]
-mod generate;
+use crate::{generate, reference};
 
 fn now() -> DateTime<Utc> {
     "2026-11-28T12:00:00Z".parse().unwrap()

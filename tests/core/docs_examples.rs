@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use mintgate::{CompileError, Grant, IssuancePolicy, MintRequest, Reason};
 
 const DOC_PATH: &str = "docs/policy-reference.md";
-const DOC: &str = include_str!("../docs/policy-reference.md");
+const DOC: &str = include_str!("../../docs/policy-reference.md");
 
 /// A fenced code block of the document.
 struct Block {
