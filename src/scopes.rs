@@ -224,10 +224,19 @@ pub(crate) struct NameSet<I> {
     /// Every interned name matching a glob is in `ids`.
     resolved: bool,
     globs: Vec<Glob>,
-    /// The exact names in the order written, for narrowing to concrete
-    /// ones; empty when that order is `ids`' (sorted, no globs: most sets),
-    /// to save an allocation per set.
-    written: Vec<I>,
+    /// The exact names in the order written, for narrowing to concrete ones.
+    written: Written<I>,
+}
+
+/// The order a set's exact names were written in.
+#[derive(Debug)]
+enum Written<I> {
+    /// The order of `ids`: no globs, and the names written in ascending id
+    /// order (new names, as most are). Most sets: no second list to
+    /// allocate.
+    AsIds,
+    /// An order of its own.
+    Listed(Vec<I>),
 }
 
 impl<I> Default for NameSet<I> {
@@ -236,7 +245,7 @@ impl<I> Default for NameSet<I> {
             ids: Vec::new(),
             resolved: false,
             globs: Vec::new(),
-            written: Vec::new(),
+            written: Written::AsIds,
         }
     }
 }
@@ -248,6 +257,7 @@ impl<I: Id> NameSet<I> {
         limits: &Limits,
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
+        let mut written = Vec::new();
         for p in patterns {
             // Most names are plain: interned straight, no glob built.
             let glob = if Glob::is_plain(p, limits) {
@@ -260,8 +270,8 @@ impl<I: Id> NameSet<I> {
                     let id = interner
                         .intern(exact)
                         .ok_or_else(|| (p.clone(), "too many distinct names".to_owned()))?;
-                    if !set.written.contains(&id) {
-                        set.written.push(id);
+                    if !written.contains(&id) {
+                        written.push(id);
                     }
                 }
                 None => set.globs.extend(glob),
@@ -269,13 +279,13 @@ impl<I: Id> NameSet<I> {
         }
         set.resolved = set.globs.is_empty();
         // `ids` only changes when globs are resolved: without globs, names
-        // written in ascending id order (new names, as most are) are `ids`
-        // as they stand, and `written` stays empty.
-        if set.resolved && set.written.is_sorted() {
-            set.ids = std::mem::take(&mut set.written);
+        // written in ascending id order are `ids` as they stand.
+        if set.resolved && written.is_sorted() {
+            set.ids = written;
         } else {
-            set.ids.clone_from(&set.written);
+            set.ids.clone_from(&written);
             set.ids.sort_unstable();
+            set.written = Written::Listed(written);
         }
         Ok(set)
     }
@@ -318,10 +328,9 @@ impl<I: Id> NameSet<I> {
         &'s self,
         interner: &'s Interner<I>,
     ) -> impl Iterator<Item = &'s str> + 's {
-        let written = if self.written.is_empty() && self.globs.is_empty() {
-            &self.ids
-        } else {
-            &self.written
+        let written = match &self.written {
+            Written::AsIds => &self.ids,
+            Written::Listed(ids) => ids,
         };
         written.iter().map(move |id| interner.name(*id))
     }
