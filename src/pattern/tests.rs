@@ -392,3 +392,21 @@ fn budgets_give_unknown_not_a_guess() {
     assert_eq!(a.covers(&b), Coverage::Counterexample(String::new()));
     assert!(matches!(a.intersects(&b), Overlap::Witness(w) if a.is_match(&w)));
 }
+
+// ------------------------------------------------------------- search budget
+
+/// A product search may see exactly its budget of states; one state more
+/// and it stops, undecided. (The algebra's answers within the budget are
+/// checked against brute force above; this pins where the budget ends.)
+#[test]
+fn a_search_may_see_exactly_its_budget_of_states_and_no_more() {
+    let mut bfs: algebra::Bfs<u32, char> = algebra::Bfs::new(0);
+    for s in 1..5 {
+        bfs.visit(s, 0, Some('a'));
+    }
+    // Five states seen.
+    assert!(bfs.next(5).is_ok());
+    assert!(bfs.next(6).is_ok());
+    assert!(bfs.next(4).is_err());
+    assert!(bfs.next(0).is_err());
+}
