@@ -13,9 +13,7 @@ use mintgate::{
 };
 use serde_json::{Value, json};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()

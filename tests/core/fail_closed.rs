@@ -15,9 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use mintgate::{Decision, Denial, Grant, IssuancePolicy, MintRequest, Reason};
 use serde_json::{Value, json};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 const POLICY: &str = r#"
 [policy]

@@ -16,13 +16,10 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use chrono::{DateTime, Utc};
 use mintgate::{Decision, Denial, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause};
 use serde_json::{Value, json};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 fn policy(toml: &str) -> IssuancePolicy {
     IssuancePolicy::from_toml_str(toml).unwrap_or_else(|e| panic!("policy does not compile: {e}"))

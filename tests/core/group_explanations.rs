@@ -7,13 +7,10 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use chrono::{DateTime, Utc};
 use mintgate::{ConditionFailure, Decision, IssuancePolicy, MintRequest, Reason};
 use serde_json::json;
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 /// One permit for `docs:read` with `when`, named `grouped`.
 fn permit_when(when: &str) -> IssuancePolicy {

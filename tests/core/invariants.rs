@@ -24,10 +24,6 @@ use serde_json::Value;
 
 use crate::{generate, reference};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
-
 // ---------------------------------------------------------------- generators
 //
 // Every property draws from the every-operator generators of
@@ -49,6 +45,8 @@ fn forbid(id: String) -> impl Strategy<Value = Value> {
 
 use reference::patterns::request_wildcard;
 use reference::{glob, strings as list};
+
+use crate::fixtures::now;
 
 fn rule<'d>(doc: &'d Value, id: &str) -> &'d Value {
     doc["rule"]

@@ -8,12 +8,9 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use chrono::{DateTime, Utc};
 use mintgate::{Decision, Identity, IdentityKind, IssuancePolicy, LifecycleState, MintRequest};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 /// Lifecycle gate off; `rules` appended.
 fn policy(rules: &str) -> IssuancePolicy {

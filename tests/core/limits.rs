@@ -8,19 +8,16 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use chrono::{DateTime, Utc};
 use mintgate::{
     CompileError, Decision, Denial, ErrorKind, IssuancePolicy, Limits, MintRequest, PolicyDocument,
     Reason, Section,
 };
 use serde_json::{Value, json};
 
+use crate::fixtures::now;
+
 #[path = "../../benches/support/policy_gen.rs"]
 mod policy_gen;
-
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
 
 fn doc(v: Value) -> PolicyDocument {
     serde_json::from_value(v).unwrap()

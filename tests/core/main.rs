@@ -16,6 +16,8 @@ mod generate;
 #[path = "../reference/mod.rs"]
 mod reference;
 
+mod fixtures;
+
 mod address_conditions;
 mod compile_errors;
 mod docs_examples;

@@ -11,15 +11,12 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use chrono::{DateTime, Utc};
 use mintgate::{
     AudienceCause, Decision, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause, TtlCap,
 };
 use serde_json::json;
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 const A: &str = "https://a.example.org";
 

@@ -11,9 +11,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use mintgate::{Decision, Identity, IdentityKind, IssuancePolicy, MintRequest};
 
-fn now() -> DateTime<Utc> {
-    "2026-11-28T12:00:00Z".parse().unwrap()
-}
+use crate::fixtures::now;
 
 fn quickstart() -> IssuancePolicy {
     let text = std::fs::read_to_string("examples/policies/quickstart.toml").unwrap();
