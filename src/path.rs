@@ -322,7 +322,11 @@ mod tests {
                 "{path}: {hint}"
             );
         }
-        let hint = Attr::parse("identity.subjct").err().unwrap_or_default();
-        assert!(!hint.contains("did you mean"), "{hint}");
+        // No hint where the family word is not a misspelling of one, or
+        // no name follows it.
+        for path in ["identity.subjct", "identity.team.x", "identity.claim."] {
+            let hint = Attr::parse(path).err().unwrap_or_default();
+            assert!(!hint.contains("did you mean"), "{path}: {hint}");
+        }
     }
 }

@@ -265,3 +265,23 @@ impl<'de> Deserialize<'de> for AttrValue {
         deserializer.deserialize_any(Visitor)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AttrValue;
+
+    #[test]
+    fn each_type_has_the_name_error_messages_use() {
+        let names: Vec<&str> = [
+            AttrValue::Bool(true),
+            AttrValue::from(1.5),
+            AttrValue::from("x"),
+            AttrValue::Ip(std::net::Ipv4Addr::LOCALHOST.into()),
+            AttrValue::List(vec![]),
+        ]
+        .iter()
+        .map(AttrValue::type_name)
+        .collect();
+        assert_eq!(names, ["bool", "number", "string", "ip address", "list"]);
+    }
+}

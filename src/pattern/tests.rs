@@ -410,3 +410,32 @@ fn a_search_may_see_exactly_its_budget_of_states_and_no_more() {
     assert!(bfs.next(4).is_err());
     assert!(bfs.next(0).is_err());
 }
+
+/// A class that ends just below the surrogate gap (U+D7FF) does not cover
+/// a character above it: the search tries the first character after the
+/// gap, U+E000.
+#[test]
+fn a_class_ending_below_the_surrogate_gap_leaves_out_what_follows_the_gap() {
+    let g = |p: &str| Glob::new(p).unwrap();
+    let below_gap = g("[\u{0}-\u{D7FF}]");
+    let Coverage::Counterexample(w) = below_gap.covers(&g("?")) else {
+        panic!("`?` matches characters past the gap")
+    };
+    assert_eq!(w, "\u{E000}");
+}
+
+/// A counterexample to coverage is made of the characters people read
+/// (`a`, `.`, `0`, …) when one of them will do, not of a class's bounds
+/// (here U+0000, the first character the class leaves out).
+#[test]
+fn counterexamples_use_readable_characters() {
+    let g = |p: &str| Glob::new(p).unwrap();
+    assert_eq!(
+        g("[b-y]").covers(&g("?")),
+        Coverage::Counterexample(".".into())
+    );
+    assert_eq!(
+        g("[c-y]x").covers(&g("?x")),
+        Coverage::Counterexample(".x".into())
+    );
+}
