@@ -284,4 +284,28 @@ mod tests {
         .collect();
         assert_eq!(names, ["bool", "number", "string", "ip address", "list"]);
     }
+
+    /// Whole numbers below 9e15 are written as integers, so claims round-trip
+    /// as written; fractions and larger numbers as floats.
+    #[test]
+    fn numbers_serialize_as_integers_only_when_whole_and_below_9e15() {
+        let json = |n: f64| serde_json::to_string(&AttrValue::from(n)).unwrap_or_default();
+        assert_eq!(json(2.0), "2");
+        assert_eq!(json(-7.0), "-7");
+        assert_eq!(json(1.5), "1.5");
+        assert_eq!(json(8_999_999_999_999_999.0), "8999999999999999");
+        assert_eq!(json(9.0e15), "9000000000000000.0");
+    }
+
+    #[test]
+    fn a_value_of_another_type_is_refused_saying_what_is_expected() {
+        let err = serde_json::from_str::<AttrValue>("null")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("expected a bool, number, string or list"),
+            "{err}"
+        );
+    }
 }

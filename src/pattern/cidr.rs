@@ -228,6 +228,26 @@ mod tests {
         assert_eq!(e.span(), 9..11);
     }
 
+    /// An IPv6 block holds no IPv4-mapped address (those are IPv4): blocks
+    /// next to the mapped range keep exactly their own addresses, and a
+    /// block inside it, even at either end, holds none.
+    #[test]
+    fn ipv6_blocks_beside_and_inside_the_mapped_range() {
+        assert_eq!(c("::1/128").intersects(&c("::2/128")), Overlap::Empty);
+        assert_eq!(
+            c("::1/128").intersects(&c("::1/128")),
+            Overlap::Witness(ip("::1"))
+        );
+        for inside in ["::ffff:0.0.0.0/128", "::ffff:255.255.255.255/128"] {
+            assert_eq!(c(inside).intersects(&c(inside)), Overlap::Empty, "{inside}");
+            assert_eq!(
+                c("::1/128").covers(&c(inside)),
+                Coverage::Covered,
+                "{inside}"
+            );
+        }
+    }
+
     #[test]
     fn cidr_algebra() {
         assert_eq!(c("10.0.0.0/8").covers(&c("10.1.0.0/16")), Coverage::Covered);

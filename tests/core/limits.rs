@@ -366,3 +366,46 @@ fn maximal_adversarial_policy_compiles_and_decides() {
     assert_eq!(g.decision, Decision::Deny, "{g}");
     assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
 }
+
+/// `depth` levels of `wrap` around one condition, compiled with a nesting
+/// limit of 3.
+fn nested(depth: usize, wrap: impl Fn(Value) -> Value) -> Result<IssuancePolicy, CompileError> {
+    let mut when = json!({ "posture.x": true });
+    for _ in 0..depth {
+        when = wrap(when);
+    }
+    IssuancePolicy::compile_with_limits(
+        &doc(base(vec![permit("deep", when)])),
+        &limits(|l| l.max_condition_depth = 3),
+    )
+}
+
+#[test]
+fn condition_nesting_depth_counts_all_and_any_groups() {
+    for key in ["all", "any"] {
+        let wrap = |inner: Value| json!({ key: [inner] });
+        assert!(nested(3, wrap).is_ok(), "{key} 3 deep is within the limit");
+        assert_limit(
+            nested(4, wrap).unwrap_err(),
+            "condition nesting depth",
+            3,
+            4,
+        );
+    }
+}
+
+#[test]
+fn condition_nesting_depth_counts_not_on_an_attribute() {
+    let attr_nots = |depth: usize| {
+        let mut test = json!(true);
+        for _ in 0..depth {
+            test = json!({ "not": test });
+        }
+        IssuancePolicy::compile_with_limits(
+            &doc(base(vec![permit("deep", json!({ "posture.x": test }))])),
+            &limits(|l| l.max_condition_depth = 3),
+        )
+    };
+    assert!(attr_nots(3).is_ok());
+    assert_limit(attr_nots(4).unwrap_err(), "condition nesting depth", 3, 4);
+}
