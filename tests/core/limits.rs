@@ -409,3 +409,19 @@ fn condition_nesting_depth_counts_not_on_an_attribute() {
     assert!(attr_nots(3).is_ok());
     assert_limit(attr_nots(4).unwrap_err(), "condition nesting depth", 3, 4);
 }
+
+/// A scope pattern may be exactly `max_pattern_len` bytes long; one byte
+/// more is refused.
+#[test]
+fn a_pattern_may_be_exactly_the_length_limit() {
+    let with_scope = |scope: &str| {
+        let rule = json!({ "id": "r", "grant": { "scopes": [scope], "audience": ["a"] } });
+        IssuancePolicy::compile_with_limits(
+            &doc(base(vec![rule])),
+            &limits(|l| l.max_pattern_len = 8),
+        )
+    };
+    assert!(with_scope("docs:*ab").is_ok());
+    let err = with_scope("docs:*abc").unwrap_err();
+    assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+}
