@@ -410,8 +410,8 @@ fn condition_nesting_depth_counts_not_on_an_attribute() {
     assert_limit(attr_nots(4).unwrap_err(), "condition nesting depth", 3, 4);
 }
 
-/// A scope pattern may be exactly `max_pattern_len` bytes long; one byte
-/// more is refused.
+/// A scope pattern — a glob or a plain name — may be exactly
+/// `max_pattern_len` bytes long; one byte more is refused.
 #[test]
 fn a_pattern_may_be_exactly_the_length_limit() {
     let with_scope = |scope: &str| {
@@ -422,6 +422,12 @@ fn a_pattern_may_be_exactly_the_length_limit() {
         )
     };
     assert!(with_scope("docs:*ab").is_ok());
-    let err = with_scope("docs:*abc").unwrap_err();
-    assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+    assert!(with_scope("docs:abc").is_ok());
+    for longer in ["docs:*abc", "docs:abcd"] {
+        let err = with_scope(longer).unwrap_err();
+        assert!(
+            err.to_string().contains("longer than 8 bytes"),
+            "{longer}: {err}"
+        );
+    }
 }
