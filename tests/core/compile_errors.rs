@@ -464,3 +464,24 @@ fn an_unknown_operator_points_at_its_key_and_a_short_value_at_itself() {
     // `grant = { scopes = ["ok", "` is 27 characters.
     assert_eq!(at(&e), (Some(7), Some(28)), "{e}");
 }
+
+/// An actor kind that is not an identity kind is refused at compile time,
+/// as a single value, in a list, and in `any` / `all` (a typo would
+/// otherwise make the condition silently never hold).
+#[test]
+fn an_unknown_actor_kind_is_refused() {
+    for when in [
+        r#"{ "delegation.actor_kinds" = "robot" }"#,
+        r#"{ "delegation.actor_kinds" = ["agent", "robot"] }"#,
+        r#"{ "delegation.actor_kinds" = { any = ["robot"] } }"#,
+        r#"{ "delegation.actor_kinds" = { all = ["agent", "robot"] } }"#,
+    ] {
+        let e = err(&format!("[[rule]]\nid = \"r\"\nwhen = {when}\n{GRANT}"));
+        assert_eq!(e.kind(), ErrorKind::TypeMismatch, "{when}: {e}");
+        assert!(e.to_string().contains("an identity kind"), "{when}: {e}");
+    }
+    let ok = IssuancePolicy::from_toml_str(&format!(
+        "{HEAD}[[rule]]\nid = \"r\"\nwhen = {{ \"delegation.actor_kinds\" = {{ any = [\"agent\", \"ci_job\"] }} }}\n{GRANT}"
+    ));
+    assert!(ok.is_ok(), "{ok:?}");
+}
