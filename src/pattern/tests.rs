@@ -439,3 +439,22 @@ fn counterexamples_use_readable_characters() {
         Coverage::Counterexample(".x".into())
     );
 }
+
+/// An intersection search stops at a pair where either regex can no longer
+/// match: a small budget decides a one-string regex against a long one,
+/// rather than walking the long one's states.
+#[test]
+fn an_intersection_search_prunes_pairs_where_either_side_is_dead() {
+    let small = Budget {
+        states: 10,
+        dfa_bytes: 1 << 20,
+    };
+    assert_eq!(
+        intersects_within(Language::Regex("x"), Language::Regex("[a-w]{0,30}"), small),
+        Overlap::Empty
+    );
+    assert_eq!(
+        intersects_within(Language::Regex("[a-w]{0,30}"), Language::Regex("x"), small),
+        Overlap::Empty
+    );
+}

@@ -485,3 +485,16 @@ fn an_unknown_actor_kind_is_refused() {
     ));
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+/// An empty list of values would match nothing: it is refused, not compiled
+/// into a condition that never holds.
+#[test]
+fn an_empty_list_of_values_is_refused() {
+    let e = err(&format!(
+        "[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subject\" = [] }}\n{GRANT}"
+    ));
+    assert!(
+        e.to_string().contains("an empty list matches nothing"),
+        "{e}"
+    );
+}

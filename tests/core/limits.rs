@@ -431,3 +431,39 @@ fn a_pattern_may_be_exactly_the_length_limit() {
         );
     }
 }
+
+/// A condition's list may hold exactly `max_list_len` values, and each
+/// string or regex in it may be exactly `max_pattern_len` bytes; one more
+/// value or byte is refused.
+#[test]
+fn condition_values_may_reach_the_list_and_length_limits_exactly() {
+    let compile = |when: Value| {
+        IssuancePolicy::compile_with_limits(
+            &doc(base(vec![permit("r", when)])),
+            &limits(|l| {
+                l.max_list_len = 3;
+                l.max_pattern_len = 8;
+            }),
+        )
+    };
+    assert!(compile(json!({ "identity.subject": ["a", "b", "c"] })).is_ok());
+    assert_limit(
+        compile(json!({ "identity.subject": ["a", "b", "c", "d"] })).unwrap_err(),
+        "values in one list",
+        3,
+        4,
+    );
+    assert!(compile(json!({ "identity.subject": "svc:abcd" })).is_ok());
+    assert!(compile(json!({ "identity.subject": { "regex": "svc:.{2}" } })).is_ok());
+    for too_long in [
+        json!({ "identity.subject": "svc:abcde" }),
+        json!({ "identity.subject": "svc:abcdefgh" }),
+        json!({ "identity.subject": { "regex": "svc:.{22}" } }),
+    ] {
+        let err = compile(too_long.clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("longer than 8 bytes"),
+            "{too_long}: {err}"
+        );
+    }
+}
