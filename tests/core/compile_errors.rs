@@ -498,3 +498,20 @@ fn an_empty_list_of_values_is_refused() {
         "{e}"
     );
 }
+
+/// The argument of `any` / `all` on a list is a value, a list, or a table
+/// of exactly one of `glob`, `regex`, `eq`, `in`: a table of two (or none)
+/// is refused, not read as its first entry.
+#[test]
+fn any_with_a_table_of_two_matchers_is_refused() {
+    for arg in [r#"{ glob = "x*", regex = "y" }"#, "{}"] {
+        let e = err(&format!(
+            "[[rule]]\nid = \"r\"\nwhen = {{ \"request.scopes\" = {{ any = {arg} }} }}\n{GRANT}"
+        ));
+        assert!(
+            e.to_string()
+                .contains("expected exactly one of `glob`, `regex`, `eq` or `in`"),
+            "{arg}: {e}"
+        );
+    }
+}
