@@ -33,6 +33,7 @@ mod lifecycle_conditions;
 mod limits;
 mod list_conditions;
 mod many_permits;
+mod nearest_rule;
 mod numeric_claims;
 mod permits_on_optional_attributes;
 mod properties;
