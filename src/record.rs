@@ -222,13 +222,19 @@ mod tests {
             .to_utc()
     }
 
-    /// A small request is repeated whole, and the record round-trips.
+    /// A small request is repeated whole — purpose, ticket, ttl and
+    /// delegation included — and the record round-trips.
     #[test]
     fn small_request_is_whole_and_round_trips() {
         let mut request = MintRequest {
             identity: Identity::new("s", IdentityKind::Agent),
+            purpose: Some(Purpose {
+                ticket: Some("INC-42".into()),
+                ..Purpose::new("incident-response")
+            }),
             scopes: vec!["a".into()],
             audience: vec!["b".into()],
+            ttl: Some(crate::Duration::from_secs(300)),
             ..MintRequest::default()
         };
         request.delegation = Some(Delegation {

@@ -515,3 +515,48 @@ fn any_with_a_table_of_two_matchers_is_refused() {
         );
     }
 }
+
+/// Every identifier the policy names — its id and revision, rule ids,
+/// purpose names, downgrade entries — is refused when empty, blank, longer
+/// than `max_name_len` or holding a control character, naming the field; a
+/// name of exactly `max_name_len` bytes compiles.
+#[test]
+fn identifiers_are_refused_when_empty_blank_too_long_or_with_control_characters() {
+    let max = mintgate::Limits::default().max_name_len;
+    let long = "n".repeat(max + 1);
+    let exact = "n".repeat(max);
+    let policy = |id: &str, revision: &str, rule: &str, purpose: &str, downgrade: &str| {
+        serde_json::json!({
+            "policy": { "id": id, "revision": revision, "max_ttl": "1h" },
+            "purposes": { purpose: { "scopes": ["a"] } },
+            "downgrade": { downgrade: "a" },
+            "rule": [{ "id": rule, "grant": { "scopes": ["a"], "audience": ["b"] } }],
+        })
+        .to_string()
+    };
+    let ok = |id: &str| policy(id, id, id, id, id);
+    IssuancePolicy::from_json_str(&ok("fine")).expect("plain names compile");
+    IssuancePolicy::from_json_str(&ok(&exact)).expect("names of exactly max_name_len compile");
+    for (bad, reason) in [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        (long.as_str(), "too long"),
+        ("tab\there", "control characters"),
+    ] {
+        let cases = [
+            ("policy id", policy(bad, "1", "r", "p", "w")),
+            ("revision", policy("p", bad, "r", "p", "w")),
+            ("rule id", policy("p", "1", bad, "p", "w")),
+            ("purpose", policy("p", "1", "r", bad, "w")),
+            ("downgrade", policy("p", "1", "r", "p", bad)),
+        ];
+        for (what, text) in cases {
+            let e = match IssuancePolicy::from_json_str(&text) {
+                Ok(_) => panic!("{what} {bad:?} compiled"),
+                Err(e) => e,
+            };
+            assert_eq!(e.kind(), ErrorKind::InvalidValue, "{what} {bad:?}: {e}");
+            assert!(e.to_string().contains(reason), "{what} {bad:?}: {e}");
+        }
+    }
+}
