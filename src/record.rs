@@ -265,6 +265,15 @@ mod tests {
             identity: Identity::new(long.clone(), IdentityKind::Workload),
             scopes: (0..1000).map(|i| format!("scope:{i}")).collect(),
             audience: vec![long.clone(); 100],
+            purpose: Some(Purpose {
+                ticket: Some("INC-42".into()),
+                ..Purpose::new("incident-response")
+            }),
+            ttl: Some(crate::Duration::from_secs(300)),
+            delegation: Some(Delegation {
+                subject: "user:alice".into(),
+                ..Delegation::default()
+            }),
             ..MintRequest::default()
         };
         for i in 0..200 {
@@ -278,6 +287,11 @@ mod tests {
         assert_eq!(record.request.scopes.len(), TRIM_SCOPES);
         assert_eq!(record.request.audience.len(), TRIM_AUDIENCES);
         assert!(record.request.posture.is_empty());
+        // Short strings are kept as they are: purpose, ticket, ttl and the
+        // delegation's subject survive the trim.
+        assert_eq!(record.request.purpose, request.purpose);
+        assert_eq!(record.request.ttl, request.ttl);
+        assert_eq!(record.request.delegation, request.delegation);
         assert!(record.request.identity.subject.chars().count() < 300);
         let line = record.to_json_line();
         assert!(line.contains("\"request_trimmed\":true"));
