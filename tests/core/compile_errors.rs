@@ -177,6 +177,42 @@ fn default_ttl_above_max_ttl_is_a_contradiction() {
 }
 
 #[test]
+fn min_ttl_above_default_ttl_is_a_contradiction() {
+    let e = IssuancePolicy::from_toml_str(
+        "[policy]\nid = \"p\"\nrevision = \"1\"\nmin_ttl = \"20m\"\ndefault_ttl = \"10m\"\nmax_ttl = \"1h\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Contradiction, "{e}");
+    assert!(
+        e.to_string()
+            .contains("`min_ttl` `20m` is above `default_ttl` `10m`"),
+        "{e}"
+    );
+}
+
+/// The lifetimes may meet: `min_ttl = default_ttl = max_ttl` is one fixed
+/// lifetime, not a contradiction.
+#[test]
+fn equal_min_default_and_max_ttl_compile() {
+    for (min, default, max) in [
+        ("10m", "10m", "10m"),
+        ("10m", "10m", "1h"),
+        ("5m", "1h", "1h"),
+        ("1h", "", "1h"),
+    ] {
+        let mut text = format!(
+            "[policy]\nid = \"p\"\nrevision = \"1\"\nmin_ttl = \"{min}\"\nmax_ttl = \"{max}\"\n"
+        );
+        if !default.is_empty() {
+            text.push_str(&format!("default_ttl = \"{default}\"\n"));
+        }
+        if let Err(e) = IssuancePolicy::from_toml_str(&text) {
+            panic!("min {min}, default {default:?}, max {max}: {e}");
+        }
+    }
+}
+
+#[test]
 fn condition_on_unknown_path() {
     let e = err(&format!(
         "[[rule]]\nid = \"r\"\nwhen = {{ \"identity.subjekt\" = \"x\" }}\n{GRANT}"
