@@ -263,6 +263,27 @@ fn permit_without_grant_and_forbid_with_grant_are_rejected() {
     assert_eq!(e.kind(), ErrorKind::Contradiction);
 }
 
+/// A downgrade maps one concrete scope to another: a glob (`*`) or a class
+/// (`[`) on either side is refused, naming the entry.
+#[test]
+fn downgrades_of_patterns_are_refused() {
+    for (from, to) in [
+        ("a:*", "a:read"),
+        ("a:write", "a:*"),
+        ("a:[wx]rite", "a:read"),
+        ("a:write", "a:[r]ead"),
+    ] {
+        let e = err(&format!("[downgrade]\n\"{from}\" = \"{to}\"\n"));
+        assert_eq!(e.kind(), ErrorKind::InvalidValue, "{from} -> {to}: {e}");
+        assert!(
+            e.to_string()
+                .contains("downgrades map concrete scopes, not patterns"),
+            "{from} -> {to}: {e}"
+        );
+        assert_eq!(e.location().section(), &Section::Downgrade, "{e}");
+    }
+}
+
 #[test]
 fn downgrade_cycle_is_rejected() {
     let e = err("[downgrade]\n\"a:write\" = \"a:read\"\n\"a:read\" = \"a:write\"\n");

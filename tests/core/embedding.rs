@@ -423,3 +423,19 @@ fn whole_second_issuance_never_outlives_the_parent_whatever_the_fractions() {
         }
     }
 }
+
+/// A token service that keeps only the compiled policy can still read what
+/// it was compiled from: the document (borrowed or shared) and the limits it
+/// checks requests against.
+#[test]
+fn a_compiled_policy_hands_back_its_document_and_limits() {
+    let mut limits = mintgate::Limits::default();
+    limits.max_echo_len = 40;
+    let policy = IssuancePolicy::from_toml_str_with_limits(POLICY, &limits).unwrap();
+    let document: mintgate::PolicyDocument = toml::from_str(POLICY).unwrap();
+    assert_eq!(*policy.document(), document);
+    assert_eq!(*policy.document_arc(), document);
+    assert_eq!(policy.document().rules.len(), 3);
+    assert_eq!(*policy.limits(), limits);
+    assert_ne!(*policy.limits(), mintgate::Limits::default());
+}
