@@ -430,4 +430,32 @@ mod tests {
             check(pattern, &|n, g| n.ends_with(g.literal_suffix()));
         }
     }
+
+    /// The sort key orders names as their first 16 bytes do (a shorter
+    /// name first), and only ties on a common 16-byte head: most pairs are
+    /// ordered by one integer comparison, the full one breaks the ties.
+    #[test]
+    fn head_key_orders_by_the_first_16_bytes() {
+        let key = |s: &str| head_key(s.bytes());
+        let ascending = [
+            "",
+            "\u{1}",
+            "a",
+            "a\u{0}b",
+            "ab",
+            "abc",
+            "b",
+            "svc:read",
+            "svc:write",
+            "zzzz",
+        ];
+        for (a, b) in ascending.iter().zip(ascending.iter().skip(1)) {
+            assert!(key(a) < key(b), "{a:?} < {b:?}");
+        }
+        assert_eq!(key("a"), 0x61 << 120);
+        // Only the first 16 bytes count.
+        let head = "0123456789abcdef";
+        assert_eq!(key(&format!("{head}x")), key(&format!("{head}y")));
+        assert_eq!(key(head), key(&format!("{head}z")));
+    }
 }

@@ -112,3 +112,42 @@ fn the_caller_is_told_why_an_audience_was_removed() {
         "audience `https://search.example.org` removed: not permitted for the granted scopes"
     );
 }
+
+/// A condition's expected value is shown as the policy wrote it, in JSON:
+/// quotes, backslashes and control characters escaped, so an explanation
+/// can't be misread (or forged) by a literal that holds them.
+#[test]
+fn a_failed_conditions_expected_text_escapes_quotes_backslashes_and_control_characters() {
+    for (literal, shown) in [
+        ("plain", r#""plain""#),
+        ("say \"hi\"", r#""say \"hi\"""#),
+        ("dom\\user", r#""dom\\user""#),
+        ("tab\there", r#""tab\there""#),
+        ("with space", r#""with space""#),
+    ] {
+        let document = json!({
+            "policy": { "id": "texts", "revision": "1", "max_ttl": "10m" },
+            "rule": [{
+                "id": "pinned",
+                "when": { "identity.claims.team": literal },
+                "grant": { "scopes": ["docs:read"], "audience": ["https://docs.example.org"] },
+            }],
+        });
+        let policy = IssuancePolicy::from_json_str(&document.to_string()).unwrap();
+        let request: MintRequest = serde_json::from_value(json!({
+            "identity": { "subject": "svc:a", "kind": "workload", "claims": { "team": "other" } },
+            "scopes": ["docs:read"],
+        }))
+        .unwrap();
+        let g = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
+        let [
+            Reason::NotPermitted {
+                condition: Some(c), ..
+            },
+        ] = &g.reasons[..]
+        else {
+            panic!("{literal:?}: {g}")
+        };
+        assert_eq!(c.expected, shown, "{literal:?}");
+    }
+}
