@@ -458,4 +458,32 @@ mod tests {
         assert_eq!(key(&format!("{head}x")), key(&format!("{head}y")));
         assert_eq!(key(head), key(&format!("{head}z")));
     }
+
+    /// Resolving globs at compile time is bounded: a glob with more
+    /// candidate names than the per-glob budget, or than what is left of
+    /// the whole budget, stays a glob (matched at evaluation); a glob within
+    /// both is resolved and charged its candidates.
+    #[test]
+    fn glob_resolution_stays_within_its_budget() {
+        let mut interner = Interner::<crate::ids::ScopeId>::default();
+        for i in 0..10 {
+            interner.intern(&format!("a:{i}"));
+        }
+        let mut sets: Vec<NameSet<_>> = (0..4)
+            .map(|_| NameSet::new(&["a:*".into()], &mut interner, &Limits::default()).unwrap())
+            .collect();
+        let sorted = interner.sorted();
+        let mut resolve = |left: usize, per_glob: usize| {
+            let mut set = sets.pop().unwrap();
+            let mut budget = ResolveBudget { left, per_glob };
+            set.resolve(&sorted, &mut budget);
+            (set.resolved, set.ids.len(), budget.left)
+        };
+        // Exactly enough, per glob and in all: resolved, all ten charged.
+        assert_eq!(resolve(10, 10), (true, 10, 0));
+        assert_eq!(resolve(25, 100), (true, 10, 15));
+        // One short, per glob or in all: left a glob, nothing charged.
+        assert_eq!(resolve(100, 9), (false, 0, 100));
+        assert_eq!(resolve(9, 100), (false, 0, 9));
+    }
 }

@@ -321,3 +321,50 @@ fn a_cidr_forbid_applies_to_text_addresses_and_to_text_that_is_no_address() {
         assert_eq!(g.scopes, scopes, "{text}: grant:\n{g}");
     }
 }
+
+/// A one-of list of addresses on a claim matches an address an embedder
+/// set as `AttrValue::Ip`, in any form (`::ffff:10.0.0.1` is `10.0.0.1`).
+/// The index must not file such a rule under the literal texts, which an
+/// address value never reaches: the permit would be skipped (and a forbid
+/// escaped).
+#[test]
+fn a_one_of_list_of_addresses_on_a_claim_matches_an_address_value_whatever_the_index() {
+    let text = r#"
+        [policy]
+        id = "addresses"
+        revision = "1"
+        max_ttl = "10m"
+
+        [[rule]]
+        id = "from-the-gateways"
+        when = { "identity.claims.gateway" = ["10.0.0.1", "10.0.0.2", "10.0.0.9"] }
+        grant = { scopes = ["docs:read"], audience = ["https://docs.example.org"] }
+
+        [[rule]]
+        id = "not-from-the-old-gateway"
+        effect = "forbid"
+        when = { "identity.claims.gateway" = ["10.0.0.9", "10.0.0.8"], "identity.kind" = "workload" }
+        "#;
+    let policy = mintgate::IssuancePolicy::from_toml_str(text).unwrap();
+    let decide = |gateway: &str| {
+        let mut request: mintgate::MintRequest = serde_json::from_value(serde_json::json!({
+            "identity": { "subject": "svc:a", "kind": "workload" },
+            "scopes": ["docs:read"],
+            "audience": ["https://docs.example.org"],
+        }))
+        .unwrap();
+        let ip: std::net::IpAddr = gateway.parse().unwrap();
+        request
+            .identity
+            .claims
+            .insert("gateway".into(), mintgate::AttrValue::Ip(ip));
+        policy.evaluate(&request, crate::fixtures::now()).decision
+    };
+    use mintgate::Decision::{Allow, Deny};
+    assert_eq!(decide("10.0.0.1"), Allow);
+    assert_eq!(decide("::ffff:10.0.0.2"), Allow);
+    assert_eq!(decide("10.0.0.3"), Deny);
+    // Permitted, then forbidden.
+    assert_eq!(decide("10.0.0.9"), Deny);
+    assert_eq!(decide("::ffff:10.0.0.8"), Deny);
+}

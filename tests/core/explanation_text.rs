@@ -151,3 +151,47 @@ fn a_failed_conditions_expected_text_escapes_quotes_backslashes_and_control_char
         assert_eq!(c.expected, shown, "{literal:?}");
     }
 }
+
+/// A condition's expected text is cut to `max_error_excerpt_len` characters
+/// and an ellipsis: a policy's long literal is not repeated whole in every
+/// explanation (for a literal and for an operator table alike).
+#[test]
+fn a_failed_conditions_expected_text_is_cut_to_the_excerpt_length() {
+    let long = "t".repeat(300);
+    let mut limits = mintgate::Limits::default();
+    limits.max_error_excerpt_len = 16;
+    for (condition, shown) in [
+        (json!(long), format!("\"{}…", "t".repeat(15))),
+        (
+            json!({ "glob": long }),
+            format!("{{\"glob\":\"{}…", "t".repeat(7)),
+        ),
+        (json!("short"), "\"short\"".to_owned()),
+    ] {
+        let document = json!({
+            "policy": { "id": "texts", "revision": "1", "max_ttl": "10m" },
+            "rule": [{
+                "id": "pinned",
+                "when": { "identity.claims.team": condition },
+                "grant": { "scopes": ["docs:read"], "audience": ["https://docs.example.org"] },
+            }],
+        });
+        let policy =
+            IssuancePolicy::from_json_str_with_limits(&document.to_string(), &limits).unwrap();
+        let request: MintRequest = serde_json::from_value(json!({
+            "identity": { "subject": "svc:a", "kind": "workload", "claims": { "team": "other" } },
+            "scopes": ["docs:read"],
+        }))
+        .unwrap();
+        let g = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
+        let [
+            Reason::NotPermitted {
+                condition: Some(c), ..
+            },
+        ] = &g.reasons[..]
+        else {
+            panic!("{g}")
+        };
+        assert_eq!(c.expected, shown);
+    }
+}
