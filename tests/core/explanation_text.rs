@@ -11,7 +11,8 @@
 )]
 
 use mintgate::{
-    AttrValue, AudienceCause, CallerDetail, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause,
+    AttrValue, AudienceCause, CallerDetail, ConditionFailure, Grant, IssuancePolicy, MintRequest,
+    Reason, ScopeCause,
 };
 use serde_json::json;
 
@@ -125,29 +126,7 @@ fn a_failed_conditions_expected_text_escapes_quotes_backslashes_and_control_char
         ("tab\there", r#""tab\there""#),
         ("with space", r#""with space""#),
     ] {
-        let document = json!({
-            "policy": { "id": "texts", "revision": "1", "max_ttl": "10m" },
-            "rule": [{
-                "id": "pinned",
-                "when": { "identity.claims.team": literal },
-                "grant": { "scopes": ["docs:read"], "audience": ["https://docs.example.org"] },
-            }],
-        });
-        let policy = IssuancePolicy::from_json_str(&document.to_string()).unwrap();
-        let request: MintRequest = serde_json::from_value(json!({
-            "identity": { "subject": "svc:a", "kind": "workload", "claims": { "team": "other" } },
-            "scopes": ["docs:read"],
-        }))
-        .unwrap();
-        let g = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
-        let [
-            Reason::NotPermitted {
-                condition: Some(c), ..
-            },
-        ] = &g.reasons[..]
-        else {
-            panic!("{literal:?}: {g}")
-        };
+        let c = failed_team_condition(json!(literal), &mintgate::Limits::default());
         assert_eq!(c.expected, shown, "{literal:?}");
     }
 }
@@ -168,30 +147,38 @@ fn a_failed_conditions_expected_text_is_cut_to_the_excerpt_length() {
         ),
         (json!("short"), "\"short\"".to_owned()),
     ] {
-        let document = json!({
-            "policy": { "id": "texts", "revision": "1", "max_ttl": "10m" },
-            "rule": [{
-                "id": "pinned",
-                "when": { "identity.claims.team": condition },
-                "grant": { "scopes": ["docs:read"], "audience": ["https://docs.example.org"] },
-            }],
-        });
-        let policy =
-            IssuancePolicy::from_json_str_with_limits(&document.to_string(), &limits).unwrap();
-        let request: MintRequest = serde_json::from_value(json!({
-            "identity": { "subject": "svc:a", "kind": "workload", "claims": { "team": "other" } },
-            "scopes": ["docs:read"],
-        }))
-        .unwrap();
-        let g = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
-        let [
+        let c = failed_team_condition(condition, &limits);
+        assert_eq!(c.expected, shown);
+    }
+}
+
+/// The condition a request of team `other` fails against a permit pinned to
+/// `identity.claims.team` = `condition`, compiled within `limits`.
+fn failed_team_condition(
+    condition: serde_json::Value,
+    limits: &mintgate::Limits,
+) -> ConditionFailure {
+    let document = json!({
+        "policy": { "id": "texts", "revision": "1", "max_ttl": "10m" },
+        "rule": [{
+            "id": "pinned",
+            "when": { "identity.claims.team": condition },
+            "grant": { "scopes": ["docs:read"], "audience": ["https://docs.example.org"] },
+        }],
+    });
+    let policy = IssuancePolicy::from_json_str_with_limits(&document.to_string(), limits).unwrap();
+    let request: MintRequest = serde_json::from_value(json!({
+        "identity": { "subject": "svc:a", "kind": "workload", "claims": { "team": "other" } },
+        "scopes": ["docs:read"],
+    }))
+    .unwrap();
+    let g = policy.evaluate(&request, "2026-11-28T12:00:00Z".parse().unwrap());
+    match &g.reasons[..] {
+        [
             Reason::NotPermitted {
                 condition: Some(c), ..
             },
-        ] = &g.reasons[..]
-        else {
-            panic!("{g}")
-        };
-        assert_eq!(c.expected, shown);
+        ] => c.clone(),
+        _ => panic!("{g}"),
     }
 }
