@@ -166,3 +166,128 @@ pub(crate) fn primary(keys: &[Key<'_>]) -> Option<usize> {
     };
     (0..keys.len()).min_by_key(|&i| keys.get(i).map_or(usize::MAX, |k| rank(&k.attr)))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The keys each kind of condition gives: what the index files a rule
+    //! under decides how few candidates a request gets (the decisions are
+    //! pinned elsewhere; these pin the selectivity).
+
+    use serde_json::{Map, Value, json};
+
+    use super::{KeyAttr, MAX_KEYS, keys};
+    use crate::IssuancePolicy;
+
+    /// The keys of the one rule of a policy, owned: `(attribute, values)`.
+    fn keys_of(when: Value, effect: &str) -> Vec<(KeyAttr, Vec<String>)> {
+        let mut rule = json!({ "id": "r", "when": when });
+        if effect == "forbid" {
+            rule["effect"] = json!("forbid");
+            rule["scopes"] = json!(["s:write"]);
+        } else {
+            rule["grant"] = json!({ "scopes": ["s:read"], "audience": ["https://aud"] });
+        }
+        let doc = json!({
+            "policy": { "id": "keys", "revision": "1", "max_ttl": "1h" },
+            "rule": [rule],
+        });
+        let policy = IssuancePolicy::from_json_str(&doc.to_string()).unwrap();
+        let rule = &policy.rules[0];
+        keys(&rule.when, rule.effect)
+            .into_iter()
+            .map(|k| {
+                let values = k.values.iter().map(|v| v.to_string()).collect();
+                (k.attr.to_owned_attr(), values)
+            })
+            .collect()
+    }
+
+    fn key(attr: KeyAttr, values: &[&str]) -> (KeyAttr, Vec<String>) {
+        (attr, values.iter().map(|v| v.to_string()).collect())
+    }
+
+    #[test]
+    fn a_permit_is_keyed_by_each_exact_attribute_in_condition_order() {
+        let when = json!({
+            "identity.subject": "spiffe://a/x",
+            "identity.claims.team": ["t0", "t1"],
+            "identity.issuer": "https://i0",
+            "purpose.name": "p0",
+            "identity.kind": ["agent", "workload"],
+            "posture.attested": true,
+        });
+        assert_eq!(
+            keys_of(when, "permit"),
+            vec![
+                key(KeyAttr::Subject, &["spiffe://a/x"]),
+                key(KeyAttr::Claim("team".into()), &["t0", "t1"]),
+                key(KeyAttr::Issuer, &["https://i0"]),
+                key(KeyAttr::Purpose, &["p0"]),
+                // Kinds in the order of `IdentityKind::ALL`.
+                key(KeyAttr::Kind, &["workload", "agent"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_forbid_is_keyed_only_by_attributes_every_request_has() {
+        let when = json!({
+            "identity.claims.team": "t0",
+            "identity.issuer": "https://i0",
+            "purpose.name": "p0",
+            "identity.subject": ["spiffe://a/x", "spiffe://a/y"],
+            "identity.kind": "ci_job",
+        });
+        assert_eq!(
+            keys_of(when, "forbid"),
+            vec![
+                key(KeyAttr::Subject, &["spiffe://a/x", "spiffe://a/y"]),
+                key(KeyAttr::Kind, &["ci_job"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_subject_glob_is_keyed_by_its_literal_prefix_unless_it_has_none() {
+        let prefix = json!({ "identity.subject": { "glob": "spiffe://a/*" } });
+        assert_eq!(
+            keys_of(prefix, "permit"),
+            vec![key(KeyAttr::SubjectPrefix, &["spiffe://a/"])]
+        );
+        let none = json!({ "identity.subject": { "glob": ["spiffe://a/*", "*/x"] } });
+        assert_eq!(keys_of(none, "permit"), vec![]);
+        assert!(KeyAttr::<&str>::SubjectPrefix.is_prefix());
+        assert!(!KeyAttr::<&str>::Subject.is_prefix());
+        assert!(!KeyAttr::<&str>::Claim("team").is_prefix());
+    }
+
+    #[test]
+    fn claim_keys_leave_room_for_the_other_attributes() {
+        let mut when = Map::new();
+        for i in 0..MAX_KEYS {
+            when.insert(format!("identity.claims.c{i:02}"), json!("v"));
+        }
+        when.insert("identity.issuer".into(), json!("https://i0"));
+        when.insert("purpose.name".into(), json!("p0"));
+        when.insert("identity.subject".into(), json!("spiffe://a/x"));
+        when.insert("identity.kind".into(), json!("agent"));
+        let got = keys_of(Value::Object(when), "permit");
+        let claims = got
+            .iter()
+            .filter(|(a, _)| matches!(a, KeyAttr::Claim(_)))
+            .count();
+        assert_eq!(claims, MAX_KEYS - 6);
+        assert_eq!(got.len(), MAX_KEYS - 2);
+        assert_eq!(got[0], key(KeyAttr::Claim("c00".into()), &["v"]));
+        assert_eq!(got[MAX_KEYS - 7], key(KeyAttr::Claim("c25".into()), &["v"]));
+        assert_eq!(
+            got[MAX_KEYS - 6..],
+            [
+                key(KeyAttr::Issuer, &["https://i0"]),
+                key(KeyAttr::Purpose, &["p0"]),
+                key(KeyAttr::Subject, &["spiffe://a/x"]),
+                key(KeyAttr::Kind, &["agent"]),
+            ]
+        );
+    }
+}

@@ -355,3 +355,204 @@ impl<'k> Builder<'k> {
         self.tree.nodes.len() - 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The shape of the tree on designed policies: which rules a request
+    //! gets as candidates once a shared-key bucket is split. Soundness on
+    //! generated policies is `super::super::tests`; these pin that the
+    //! splits happen, and stop, where the module says.
+
+    use serde_json::{Map, Value, json};
+
+    use crate::IssuancePolicy;
+    use crate::ids::Id;
+    use crate::request::{Identity, IdentityKind, MintRequest, Purpose};
+    use crate::value::AttrValue;
+
+    /// A permit named `id` with these conditions.
+    fn permit(id: String, when: Value) -> Value {
+        json!({
+            "id": id,
+            "when": when,
+            "grant": { "scopes": ["s:read"], "audience": ["https://aud"] },
+        })
+    }
+
+    fn compile(rules: Vec<Value>) -> IssuancePolicy {
+        let doc = json!({
+            "policy": { "id": "tree", "revision": "1", "max_ttl": "1h" },
+            "rule": rules,
+        });
+        IssuancePolicy::from_json_str(&doc.to_string()).unwrap()
+    }
+
+    /// A request with these claims and purpose.
+    fn request(claims: &[(&str, &str)], purpose: Option<&str>) -> MintRequest {
+        let mut identity = Identity::new("spiffe://a/x", IdentityKind::Workload);
+        for (name, value) in claims {
+            let value = AttrValue::String((*value).into());
+            identity.claims.insert((*name).into(), value);
+        }
+        MintRequest {
+            identity,
+            scopes: vec!["s:read".into()],
+            purpose: purpose.map(Purpose::new),
+            ..MintRequest::default()
+        }
+    }
+
+    /// The ids of the candidate rules, in policy order.
+    fn candidates(policy: &IssuancePolicy, req: &MintRequest) -> Vec<String> {
+        let (mut out, mut reached) = (Vec::new(), Vec::new());
+        policy.index.candidates(req, &mut out, &mut reached);
+        out.iter()
+            .map(|r| policy.rules[r.index()].id.to_string())
+            .collect()
+    }
+
+    fn ids(range: impl Iterator<Item = usize>) -> Vec<String> {
+        range.map(|i| format!("r{i}")).collect()
+    }
+
+    #[test]
+    fn a_shared_key_bucket_is_split_by_the_key_that_separates_its_rules() {
+        let rules = (0..30)
+            .map(|i| {
+                let when = json!({ "identity.claims.team": "t", "purpose.name": format!("p{i}") });
+                permit(format!("r{i}"), when)
+            })
+            .collect();
+        let policy = compile(rules);
+        let req = request(&[("team", "t")], Some("p7"));
+        assert_eq!(candidates(&policy, &req), ids(7..8));
+        // Another team reaches no bucket at all.
+        let other = request(&[("team", "u")], Some("p7"));
+        assert_eq!(candidates(&policy, &other), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_bucket_is_not_split_by_a_key_all_its_rules_share() {
+        let rules = (0..10)
+            .map(|i| {
+                let when = json!({ "identity.claims.team": "t", "identity.claims.env": "e" });
+                permit(format!("r{i}"), when)
+            })
+            .collect();
+        let policy = compile(rules);
+        // The rules stay in the team's node, so even a request without
+        // `env` (which none of them can match) gets them all: splitting
+        // by `env` would separate nothing from the largest group.
+        let req = request(&[("team", "t")], None);
+        assert_eq!(candidates(&policy, &req), ids(0..10));
+        assert_eq!(policy.index.size().0, 2, "root and the team's node");
+    }
+
+    /// Ten rules of one team, each naming its purpose among `fanout`
+    /// values of its own.
+    fn purposes_of_fanout(fanout: usize) -> IssuancePolicy {
+        let rules = (0..10)
+            .map(|i| {
+                let names: Vec<String> = (0..fanout).map(|k| format!("p{i}-{k}")).collect();
+                let when = json!({ "identity.claims.team": "t", "purpose.name": names });
+                permit(format!("r{i}"), when)
+            })
+            .collect();
+        compile(rules)
+    }
+
+    #[test]
+    fn keys_of_up_to_eight_values_split_a_bucket_and_longer_lists_do_not() {
+        let req = request(&[("team", "t")], Some("p3-2"));
+        assert_eq!(candidates(&purposes_of_fanout(8), &req), ids(3..4));
+        assert_eq!(candidates(&purposes_of_fanout(9), &req), ids(0..10));
+    }
+
+    #[test]
+    fn a_list_of_more_than_eight_values_stays_unused_below_the_split() {
+        // Level 1 splits the team's 20 rules by `env` into two nodes of
+        // ten; the purposes (nine values each) may not split those.
+        let rules = (0..20)
+            .map(|i| {
+                let names: Vec<String> = (0..9).map(|k| format!("p{i}-{k}")).collect();
+                let when = json!({
+                    "identity.claims.team": "t",
+                    "identity.claims.env": format!("e{}", i % 2),
+                    "purpose.name": names,
+                });
+                permit(format!("r{i}"), when)
+            })
+            .collect();
+        let policy = compile(rules);
+        let req = request(&[("team", "t"), ("env", "e1")], Some("p3-2"));
+        assert_eq!(candidates(&policy, &req), ids((1..20).step_by(2)));
+    }
+
+    #[test]
+    fn splitting_stops_once_a_node_keeps_eight_rules() {
+        // Twelve rules with a purpose each are split off; the eight with
+        // an `env` each stay together (eight is a leaf's size).
+        let mut rules = Vec::new();
+        for i in 0..12 {
+            let when = json!({ "identity.claims.team": "t", "purpose.name": format!("p{i}") });
+            rules.push(permit(format!("r{i}"), when));
+        }
+        for i in 12..20 {
+            let when =
+                json!({ "identity.claims.team": "t", "identity.claims.env": format!("e{i}") });
+            rules.push(permit(format!("r{i}"), when));
+        }
+        let policy = compile(rules);
+        let req = request(&[("team", "t"), ("env", "e12")], Some("p0"));
+        let mut expected = ids(0..1);
+        expected.extend(ids(12..20));
+        assert_eq!(candidates(&policy, &req), expected);
+    }
+
+    #[test]
+    fn a_bucket_is_split_at_most_three_levels_below_the_first() {
+        // 144 rules of one team over four two-valued claims, each
+        // combination nine times: levels 1 to 3 split by `a`, `b`, `c`
+        // (ties go to the first claim by name); `d` is never used.
+        let rules = (0..144)
+            .map(|i: usize| {
+                let mut when = Map::new();
+                when.insert("identity.claims.team".into(), json!("t"));
+                for (bit, name) in ["a", "b", "c", "d"].iter().enumerate() {
+                    let value = format!("{}", (i >> bit) & 1);
+                    when.insert(format!("identity.claims.{name}"), json!(value));
+                }
+                permit(format!("r{i}"), Value::Object(when))
+            })
+            .collect();
+        let policy = compile(rules);
+        let claims = [
+            ("team", "t"),
+            ("a", "1"),
+            ("b", "0"),
+            ("c", "1"),
+            ("d", "1"),
+        ];
+        let req = request(&claims, None);
+        let expected: Vec<String> = ids((0..144).filter(|i| i & 0b111 == 0b101));
+        assert_eq!(expected.len(), 18);
+        assert_eq!(candidates(&policy, &req), expected);
+    }
+
+    #[test]
+    fn an_exact_key_is_not_looked_up_by_prefixes_of_the_request_value() {
+        let rules = vec![
+            permit("r0".into(), json!({ "identity.claims.team": "t" })),
+            permit("r1".into(), json!({ "identity.subject": "spiffe://a" })),
+            permit(
+                "r2".into(),
+                json!({ "identity.subject": { "glob": "spiffe://a/*" } }),
+            ),
+        ];
+        let policy = compile(rules);
+        let req = request(&[("team", "tx")], None);
+        // Subject `spiffe://a/x`: the glob's prefix is reached, the exact
+        // subject `spiffe://a` and the team `t` are not.
+        assert_eq!(candidates(&policy, &req), ids(2..3));
+    }
+}
