@@ -167,6 +167,19 @@ mod tests {
         );
     }
 
+    /// A range whose ends are the same character is that character, not a
+    /// reversed range.
+    #[test]
+    fn a_range_of_one_character_is_accepted() {
+        assert_eq!(
+            tokenize("[a-a]").unwrap(),
+            vec![Token::Class {
+                negated: false,
+                items: vec![('a', 'a')]
+            }]
+        );
+    }
+
     #[test]
     fn errors_have_spans() {
         let e = tokenize("ab[cd").unwrap_err();
