@@ -127,3 +127,58 @@ impl PartialEq<Name> for String {
         **self == *other.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every conversion and comparison an embedder may use on the names in
+    //! a grant, each both ways: the doctest shows them, these pin them.
+
+    use std::borrow::Borrow;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::Name;
+
+    #[test]
+    fn a_name_reads_as_its_text_through_every_accessor() {
+        let name = Name::from("ci-deploys");
+        assert_eq!(name.as_str(), "ci-deploys");
+        assert_eq!(&*name, "ci-deploys");
+        assert_eq!(AsRef::<str>::as_ref(&name), "ci-deploys");
+        assert_eq!(Borrow::<str>::borrow(&name), "ci-deploys");
+        assert_eq!(name.to_string(), "ci-deploys");
+        // `Borrow` is what lets a map keyed by names be read with a `&str`.
+        let counts: HashMap<Name, u32> = HashMap::from([(name.clone(), 3)]);
+        assert_eq!(counts.get("ci-deploys"), Some(&3));
+        assert_eq!(counts.get("readers"), None);
+    }
+
+    #[test]
+    fn a_name_is_built_from_every_string_type_with_the_same_text() {
+        let shared: Arc<str> = Arc::from("readers");
+        let built = [
+            Name::from(Arc::clone(&shared)),
+            Name::from(&shared),
+            Name::from("readers"),
+            Name::from(String::from("readers")),
+        ];
+        for name in &built {
+            assert_eq!(name.as_str(), "readers");
+        }
+        // Built from an `Arc`, it shares the text instead of copying it.
+        assert!(std::ptr::eq(built[1].as_str(), &*shared));
+    }
+
+    #[test]
+    fn a_name_equals_exactly_the_strings_with_its_text_in_either_order() {
+        let name = Name::from("readers");
+        let (same, other) = ("readers", "writers");
+        assert!(name == *same && name != *other);
+        assert!(name == same && name != other);
+        assert!(name == same.to_string() && name != other.to_string());
+        assert!(name == Arc::<str>::from(same) && name != Arc::<str>::from(other));
+        assert!(same == name && other != name);
+        assert!(*same == name && *other != name);
+        assert!(same.to_string() == name && other.to_string() != name);
+    }
+}
