@@ -11,7 +11,7 @@
 )]
 
 use chrono::{DateTime, Utc};
-use mintgate::{Decision, IssuancePolicy, MintRequest};
+use mintgate::{CompileError, Decision, ErrorKind, IssuancePolicy, MintRequest};
 use serde_json::json;
 
 fn at(t: &str) -> DateTime<Utc> {
@@ -20,6 +20,11 @@ fn at(t: &str) -> DateTime<Utc> {
 
 /// A permit for `docs:read` whose only condition is `path = when`.
 fn permit_when(path: &str, when: &str) -> IssuancePolicy {
+    compile_window(path, when).unwrap_or_else(|e| panic!("policy does not compile: {e}"))
+}
+
+/// The policy of [`permit_when`], or why it does not compile.
+fn compile_window(path: &str, when: &str) -> Result<IssuancePolicy, CompileError> {
     IssuancePolicy::from_toml_str(&format!(
         r#"
         [policy]
@@ -33,7 +38,6 @@ fn permit_when(path: &str, when: &str) -> IssuancePolicy {
         grant = {{ scopes = ["docs:read"], audience = ["https://docs.example.org"] }}
         "#
     ))
-    .unwrap_or_else(|e| panic!("policy does not compile: {e}"))
 }
 
 fn request(authenticated_at: &str) -> MintRequest {
@@ -175,4 +179,42 @@ fn hours_and_weekdays_are_judged_in_the_window_offset() {
         &["2026-11-30T05:00:00Z", "2026-12-01T04:59:59Z"],
         &["2026-11-30T04:59:59Z", "2026-12-01T05:00:00Z"],
     );
+}
+
+#[test]
+fn a_window_of_one_instant_holds_at_that_instant_only() {
+    assert_window(
+        r#"{ not_before = "2026-12-01T00:00:00Z", not_after = "2026-12-01T00:00:00Z" }"#,
+        &["2026-12-01T00:00:00Z"],
+        &["2026-11-30T23:59:59Z", "2026-12-01T00:00:01Z"],
+    );
+}
+
+#[test]
+fn a_window_that_ends_before_it_begins_is_refused() {
+    let when = r#"{ not_before = "2026-12-01T00:00:01Z", not_after = "2026-12-01T00:00:00Z" }"#;
+    let Err(e) = compile_window("request.time", when) else {
+        panic!("a window ending before it begins compiled");
+    };
+    assert_eq!(e.kind(), ErrorKind::Contradiction, "{e}");
+    assert_eq!(e.location().field(), "when.request.time", "{e}");
+    let message = e.to_string();
+    assert!(
+        message.contains(
+            "`not_before` 2026-12-01 00:00:01 UTC is after `not_after` 2026-12-01 00:00:00 UTC"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn hours_with_a_minute_past_59_are_refused() {
+    for hours in ["09:60-10:00", "00:75-10:00", "09:00-23:60"] {
+        let when = format!(r#"{{ hours = "{hours}" }}"#);
+        let Err(e) = compile_window("request.time", &when) else {
+            panic!("hours `{hours}` compiled");
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidValue, "{hours}: {e}");
+        assert!(e.to_string().contains("expected `HH:MM-HH:MM`"), "{e}");
+    }
 }
