@@ -1,16 +1,17 @@
 //! Choosing the audiences (docs/semantics.md §2 step 8): a missing audience
 //! is filled in from the permit carrying the most asked-for scopes (ties to
 //! the first in policy order), with at most `Limits::max_request_audiences`
-//! audiences; every later audience is judged against the primary, however
-//! many came before it; and a scope the primary cannot carry is replaced by
-//! a downgrade the primary can carry.
+//! audiences; a wildcard audience is narrowed only to a permit carrying an
+//! asked-for scope; every later audience is judged against the primary,
+//! however many came before it; and a scope the primary cannot carry is
+//! replaced by a downgrade the primary can carry.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
     reason = "test code: a panic here is a failed test"
 )]
 
-use mintgate::{AudienceCause, Decision, IssuancePolicy, MintRequest, Reason, ScopeCause};
+use mintgate::{AudienceCause, Decision, Denial, IssuancePolicy, MintRequest, Reason, ScopeCause};
 use serde_json::json;
 
 use crate::fixtures::now;
@@ -79,6 +80,39 @@ fn a_missing_audience_is_filled_in_from_the_first_of_equally_carrying_permits() 
             granted: vec![A.into()],
             rule: "a-docs".into(),
         }],
+        "{g}"
+    );
+}
+
+/// `https://*.example.org` covers only `A`, whose permit grants none of
+/// the asked-for scopes: no permit both covers it and carries an asked-for
+/// scope, so the wildcard is removed (and, no audience left, the request
+/// denied), not narrowed to `A`.
+#[test]
+fn a_wildcard_audience_is_not_narrowed_to_a_permit_carrying_no_asked_for_scope() {
+    let p = policy(
+        "",
+        &[
+            ("a-other", &["other:read"], &[A]),
+            (
+                "elsewhere-docs",
+                &["docs:read"],
+                &["https://docs.example.net"],
+            ),
+        ],
+    );
+    let g = p.evaluate(&request(&["docs:read"], &["https://*.example.org"]), now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+    assert_eq!(
+        g.reasons,
+        [
+            Reason::AudienceRemoved {
+                audience: "https://*.example.org".into(),
+                cause: AudienceCause::Wildcard,
+            },
+            Reason::NoAudienceGrantable,
+        ],
         "{g}"
     );
 }
