@@ -16,7 +16,9 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use mintgate::{Decision, Denial, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause};
+use mintgate::{
+    ConditionFailure, Decision, Denial, Grant, IssuancePolicy, MintRequest, Reason, ScopeCause,
+};
 use serde_json::{Value, json};
 
 use crate::fixtures::now;
@@ -292,4 +294,52 @@ fn a_forbid_on_an_optional_attribute_applies_among_many_indexed_rules() {
             "{escaping}: grant:\n{g}"
         );
     }
+}
+
+/// A forbid on a claim the request lacks applies (fail closed), and the
+/// scope it forbids is downgraded: the downgrade's reason names the forbid
+/// and the condition that could not be decided, as a removal's would.
+#[test]
+fn a_scope_downgraded_by_an_undecided_forbid_names_the_condition() {
+    let p = policy(
+        r#"
+        [policy]
+        id = "forbids"
+        revision = "1"
+        max_ttl = "10m"
+
+        [downgrade]
+        "docs:write" = "docs:read"
+
+        [[rule]]
+        id = "agents"
+        when = { "identity.kind" = "agent" }
+        grant = { scopes = ["docs:read", "docs:write"], audience = ["https://docs.example.org"] }
+
+        [[rule]]
+        id = "the-forbid"
+        effect = "forbid"
+        when = { "identity.claims.team" = "contractors" }
+        scopes = ["docs:write"]
+        "#,
+    );
+    let g = p.evaluate(&request(json!({ "scopes": ["docs:write"] })), now());
+    assert_eq!(g.decision, Decision::Narrow, "grant:\n{g}");
+    assert_eq!(g.scopes, ["docs:read"], "grant:\n{g}");
+    assert_eq!(
+        g.reasons,
+        [Reason::ScopeDowngraded {
+            from: "docs:write".into(),
+            to: "docs:read".into(),
+            cause: ScopeCause::Forbidden,
+            rule: Some("the-forbid".into()),
+            condition: Some(ConditionFailure {
+                path: "identity.claims.team".into(),
+                expected: "\"contractors\"".into(),
+                actual: "missing".into(),
+            }),
+            purpose: None,
+        }],
+        "grant:\n{g}"
+    );
 }

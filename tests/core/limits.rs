@@ -10,7 +10,7 @@
 
 use mintgate::{
     CompileError, Decision, Denial, ErrorKind, IssuancePolicy, Limits, MintRequest, PolicyDocument,
-    Reason, Section,
+    Reason, ScopeCause, Section,
 };
 use serde_json::{Value, json};
 
@@ -305,6 +305,33 @@ fn request_audience_count() {
     let mut r = ok_request();
     r["audience"] = json!((0..17).map(|i| format!("a{i}")).collect::<Vec<_>>());
     assert_invalid(r, "requested audiences: 17 exceeds the limit of 16");
+}
+
+/// With `max_granted_scopes = 0` no scope can be granted: the scope is
+/// removed as `too_many` — the limit's doing, not a forbid's — so the
+/// deny is `not_permitted`.
+#[test]
+fn a_grant_limit_of_zero_scopes_denies_as_not_permitted() {
+    let zero = limits(|l| l.max_granted_scopes = 0);
+    let p = IssuancePolicy::compile_with_limits(&doc(base(vec![permit("any", json!({}))])), &zero)
+        .unwrap();
+    let g = p.evaluate(&request(ok_request()), now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+    assert_eq!(
+        g.reasons,
+        [
+            Reason::ScopeRemoved {
+                scope: "s".into(),
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+                purpose: None,
+            },
+            Reason::NoScopeGrantable,
+        ],
+        "{g}"
+    );
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod reference;
 mod fixtures;
 
 mod address_conditions;
+mod audience_choice;
 mod compile_errors;
 mod docs_examples;
 mod embedding;
@@ -30,6 +31,7 @@ mod glob_grants;
 mod group_explanations;
 mod invariants;
 mod lifecycle_conditions;
+mod lifetime_ties;
 mod limits;
 mod list_conditions;
 mod many_permits;
