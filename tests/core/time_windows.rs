@@ -208,8 +208,14 @@ fn a_window_that_ends_before_it_begins_is_refused() {
 }
 
 #[test]
-fn hours_with_a_minute_past_59_are_refused() {
-    for hours in ["09:60-10:00", "00:75-10:00", "09:00-23:60"] {
+fn hours_with_a_minute_past_59_or_past_24_00_are_refused() {
+    for hours in [
+        "09:60-10:00",
+        "00:75-10:00",
+        "09:00-23:60",
+        "24:01-10:00",
+        "09:00-25:00",
+    ] {
         let when = format!(r#"{{ hours = "{hours}" }}"#);
         let Err(e) = compile_window("request.time", &when) else {
             panic!("hours `{hours}` compiled");
