@@ -291,6 +291,46 @@ fn deny_reasons_map_to_oauth_error_codes() {
     assert_eq!(OAuthError::InvalidTarget.to_string(), "invalid_target");
 }
 
+/// A permit whose only failed condition is on `request.audience` is a
+/// refusal of the audience, not of the requester: `invalid_target`
+/// (RFC 8707 §2), the code of an audience no rule serves.
+#[test]
+fn a_deny_whose_nearest_permit_failed_on_the_audience_is_invalid_target() {
+    let p = IssuancePolicy::from_toml_str(
+        r#"
+        [policy]
+        id = "audience-condition"
+        revision = "1"
+        max_ttl = "1h"
+
+        [[rule]]
+        id = "deployers"
+        when = { "identity.kind" = "ci_job", "request.audience" = "https://deploy.example.org" }
+        grant = { scopes = ["deploy:write"], audience = ["https://deploy.example.org", "https://billing.example.org"] }
+        "#,
+    )
+    .unwrap();
+    let g = p.evaluate(
+        &ci_job("1", "deploy:write", "https://billing.example.org"),
+        now(),
+    );
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    let [
+        Reason::NotPermitted {
+            nearest_rule: Some(rule),
+            condition: Some(condition),
+        },
+    ] = &g.reasons[..]
+    else {
+        panic!("one not-permitted reason naming the rule and condition: {g}");
+    };
+    assert_eq!(
+        (&**rule, &*condition.path),
+        ("deployers", "request.audience")
+    );
+    assert_eq!(g.oauth_error(), Some(OAuthError::InvalidTarget));
+}
+
 // ---------------------------------------------------------------- point 4
 
 #[test]
