@@ -125,6 +125,11 @@ fn a_failed_conditions_expected_text_escapes_quotes_backslashes_and_control_char
         ("dom\\user", r#""dom\\user""#),
         ("tab\there", r#""tab\there""#),
         ("with space", r#""with space""#),
+        // Each alone: no other character sends the literal to the escaper.
+        ("\"", r#""\"""#),
+        ("\\", r#""\\""#),
+        ("\t", r#""\t""#),
+        ("\u{1}", r#""\u0001""#),
     ] {
         let c = failed_team_condition(json!(literal), &mintgate::Limits::default());
         assert_eq!(c.expected, shown, "{literal:?}");
