@@ -16,22 +16,26 @@ use serde_json::json;
 
 use crate::fixtures::now;
 
-/// `reader` grants `docs:read` to `svc:reader`; `writers` grants the
-/// scope `grant` (a name or a glob) to `svc:writer` only, so the index files
-/// it under that subject, a bucket a request of `svc:reader` never visits.
+/// The policy head and its one rule, `reader`, which grants `docs:read` to
+/// `svc:reader`.
+const READER: &str = r#"
+    [policy]
+    id = "nearest"
+    revision = "1"
+    max_ttl = "10m"
+
+    [[rule]]
+    id = "reader"
+    when = { "identity.subject" = "svc:reader" }
+    grant = { scopes = ["docs:read"], audience = ["https://docs.example.org"] }
+    "#;
+
+/// [`READER`], then `writers`, which grants the scope `grant` (a name or a
+/// glob) to `svc:writer` only, so the index files it under that subject, a
+/// bucket a request of `svc:reader` never visits.
 fn policy(grant: &str) -> IssuancePolicy {
     IssuancePolicy::from_toml_str(&format!(
-        r#"
-        [policy]
-        id = "nearest"
-        revision = "1"
-        max_ttl = "10m"
-
-        [[rule]]
-        id = "reader"
-        when = {{ "identity.subject" = "svc:reader" }}
-        grant = {{ scopes = ["docs:read"], audience = ["https://docs.example.org"] }}
-
+        r#"{READER}
         [[rule]]
         id = "writers"
         when = {{ "identity.subject" = "svc:writer" }}
@@ -93,21 +97,10 @@ fn a_rule_granting_a_glob_of_another_family_is_not_named() {
     assert_eq!((&**scope, rule.as_deref()), ("docs:write", None), "{g}");
 }
 
-/// `reader` grants `svc:reader` `docs:read`; each of `writers` (an id and
-/// its conditions, in policy order) grants `docs:write`. `limits` as given.
+/// [`READER`], then each of `writers` (an id and its conditions, in policy
+/// order), granting `docs:write`. `limits` as given.
 fn writers(writers: &[(&str, &str)], limits: &Limits) -> IssuancePolicy {
-    let mut text = r#"
-        [policy]
-        id = "nearest"
-        revision = "1"
-        max_ttl = "10m"
-
-        [[rule]]
-        id = "reader"
-        when = { "identity.subject" = "svc:reader" }
-        grant = { scopes = ["docs:read"], audience = ["https://docs.example.org"] }
-        "#
-    .to_owned();
+    let mut text = READER.to_owned();
     for (id, when) in writers {
         text.push_str(&format!(
             r#"
