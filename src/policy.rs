@@ -3,7 +3,7 @@
 use crate::fastmap::HashMap;
 use std::sync::Arc;
 
-use crate::condition::{Cond, CondParser, Field};
+use crate::condition::{CondList, CondParser, Conditions, Conds, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::SourceFormat;
@@ -57,6 +57,8 @@ pub struct IssuancePolicy {
     pub(crate) enforce_credential_expiry: bool,
     pub(crate) rules: Vec<Rule>,
     pub(crate) purposes: HashMap<Arc<str>, Purpose>,
+    /// The conditions of every rule and purpose, in one array.
+    pub(crate) conditions: Conditions,
     pub(crate) downgrade: HashMap<Box<str>, Box<str>>,
     pub(crate) index: RuleIndex,
     /// Every concrete scope the policy mentions, interned.
@@ -76,7 +78,7 @@ pub(crate) struct Rule {
     pub(crate) id: Arc<str>,
     pub(crate) effect: Effect,
     pub(crate) controls: Vec<Arc<str>>,
-    pub(crate) when: Vec<Cond>,
+    pub(crate) when: CondList,
     /// Permit: the scopes granted. Forbid: the scopes removed (`None`: all).
     pub(crate) scopes: Option<NameSet<ScopeId>>,
     pub(crate) audience: NameSet<AudienceId>,
@@ -91,7 +93,7 @@ pub(crate) struct Purpose {
     pub(crate) name: Arc<str>,
     pub(crate) scopes: NameSet<ScopeId>,
     pub(crate) max_ttl: Option<Duration>,
-    pub(crate) requires: Vec<Cond>,
+    pub(crate) requires: CondList,
 }
 
 impl Rule {
@@ -107,6 +109,8 @@ struct Compiler<'a> {
     audiences: Interner<AudienceId>,
     /// Control references, shared: policies repeat the same few.
     controls: HashMap<Box<str>, Arc<str>>,
+    /// Every rule's and purpose's conditions.
+    conditions: Conditions,
 }
 
 impl Compiler<'_> {
@@ -247,7 +251,7 @@ impl Compiler<'_> {
 
     fn rule(&mut self, section: &Location, spec: &RuleSpec) -> Result<Rule, CompileError> {
         let loc = |field: &str| at(section, field);
-        let mut parser = CondParser::new(section, self.limits);
+        let mut parser = CondParser::new(section, self.limits, &mut self.conditions);
         let when = parser.parse_table(&spec.when, Field::root("when"), 0)?;
         self.limit(
             section,
@@ -391,7 +395,12 @@ impl IssuancePolicy {
             scopes: Interner::with_capacity(scope_names),
             audiences: Interner::with_capacity(audience_names),
             controls: HashMap::default(),
+            conditions: Conditions::default(),
         };
+        // One node per top-level condition at least (operator tables and
+        // groups add more; the vector grows for those).
+        c.conditions
+            .reserve(doc.rules.iter().map(|r| r.when.len()).sum::<usize>());
         let settings = &doc.policy;
         let whole = Location::new(Section::Document, "");
         let downgrades = Location::new(Section::Downgrade, "");
@@ -498,7 +507,7 @@ impl IssuancePolicy {
             c.name(&section, "", name)?;
             let scopes = c.scope_names(&section, "scopes", &spec.scopes)?;
             let max_ttl = c.ttl(&section, "max_ttl", spec.max_ttl)?;
-            let requires = CondParser::new(&section, limits).parse_table(
+            let requires = CondParser::new(&section, limits, &mut c.conditions).parse_table(
                 &spec.requires,
                 Field::root("requires"),
                 0,
@@ -552,7 +561,8 @@ impl IssuancePolicy {
             }
         }
 
-        let index = RuleIndex::build(rules.iter().map(|r| (r.when.as_slice(), r.effect)));
+        c.conditions.shrink_to_fit();
+        let index = RuleIndex::build(rules.iter().map(|r| (c.conditions.list(r.when), r.effect)));
 
         // Resolve globs against every name the policy mentions, so that
         // evaluation decides known names with integer comparisons.
@@ -589,6 +599,7 @@ impl IssuancePolicy {
             enforce_credential_expiry: settings.enforce_credential_expiry,
             rules,
             purposes,
+            conditions: c.conditions,
             downgrade,
             index,
             scope_ids: c.scopes,
@@ -657,6 +668,11 @@ impl IssuancePolicy {
     /// The document this policy was compiled from, shared.
     pub fn document_arc(&self) -> Arc<PolicyDocument> {
         Arc::clone(&self.document)
+    }
+
+    /// The conditions `list` (a rule's `when`, a purpose's `requires`).
+    pub(crate) fn conds(&self, list: CondList) -> Conds<'_> {
+        self.conditions.list(list)
     }
 
     /// The policy's id, revision and digest, as recorded on grants.

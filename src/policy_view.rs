@@ -3,7 +3,7 @@
 //! through these, so a change of the compiled layout touches this file
 //! alone.
 
-use crate::condition::Cond;
+use crate::condition::Conds;
 use crate::document::Effect;
 use crate::duration::Duration;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
@@ -27,8 +27,8 @@ impl<'a> RuleView<'a> {
         self.rule.effect == Effect::Permit
     }
     /// The top-level conditions (all must hold).
-    pub(crate) fn when(&self) -> &'a [Cond] {
-        &self.rule.when
+    pub(crate) fn when(&self) -> Conds<'a> {
+        self.policy.conds(self.rule.when)
     }
     pub(crate) fn max_ttl(&self) -> Option<Duration> {
         self.rule.max_ttl
@@ -67,8 +67,8 @@ impl<'a> PurposeView<'a> {
     pub(crate) fn max_ttl(&self) -> Option<Duration> {
         self.purpose.max_ttl
     }
-    pub(crate) fn requires(&self) -> &'a [Cond] {
-        &self.purpose.requires
+    pub(crate) fn requires(&self) -> Conds<'a> {
+        self.policy.conds(self.purpose.requires)
     }
     /// The scope globs it lists (not its exact names).
     pub(crate) fn scope_globs(&self) -> &'a [crate::pattern::Glob] {

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::condition::{Cond, Leaf, StrTest, Test};
+use crate::condition::{CondKind, Conds, Leaf, StrTest, Test};
 use crate::document::Effect;
 use crate::error::{Location, Section};
 use crate::path::{Attr, AttrType};
@@ -182,9 +182,10 @@ impl IssuancePolicy {
         for (rule, spec) in self.rules.iter().zip(&doc.rules) {
             let id = spec.id.as_str();
             let keys: Vec<&str> = spec.when.keys().map(String::as_str).collect();
+            let when = self.conds(rule.when);
 
             // MG001: contradictory conditions.
-            if let Some((key, detail)) = contradiction(&rule.when, &keys) {
+            if let Some((key, detail)) = contradiction(when, &keys) {
                 let message = match rule.effect {
                     Effect::Permit => format!("can never match: {detail}"),
                     Effect::Forbid => format!(
@@ -272,7 +273,7 @@ impl IssuancePolicy {
                 }
 
                 // MG005: no lifetime cap anywhere on the path.
-                let ttl_condition = top_level_leaves(&rule.when).iter().any(|(_, l)| {
+                let ttl_condition = top_level_leaves(when).iter().any(|(_, l)| {
                     l.attr == Attr::RequestTtl && matches!(l.test, Test::Dur { max: Some(_), .. })
                 });
                 if self.max_ttl.is_none()
@@ -302,7 +303,7 @@ impl IssuancePolicy {
             }
 
             // MG009–MG011: how the conditions are written.
-            super::lint_conditions::lint_conditions(spec, rule, &mut out);
+            super::lint_conditions::lint_conditions(spec, rule, when, &mut out);
         }
 
         let permit_scopes: Vec<&String> = doc
@@ -370,49 +371,51 @@ fn quoted_list<S: AsRef<str>>(items: &[S]) -> String {
 
 /// The leaves that must all hold (top-level conjunctions and `all` groups,
 /// not `any`), each with the index of the top-level key it came from.
-pub(super) fn top_level_leaves(conds: &[Cond]) -> Vec<(usize, &Leaf)> {
-    fn walk<'c>(c: &'c Cond, key: usize, out: &mut Vec<(usize, &'c Leaf)>) {
+pub(super) fn top_level_leaves(conds: Conds<'_>) -> Vec<(usize, &Leaf)> {
+    fn walk<'c>(c: CondKind<'c>, key: usize, out: &mut Vec<(usize, &'c Leaf)>) {
         match c {
-            Cond::Leaf(l) => out.push((key, l)),
-            Cond::All(items) => items.iter().for_each(|i| walk(i, key, out)),
-            Cond::Any(_) | Cond::Not { .. } => {}
+            CondKind::Leaf(l) => out.push((key, l)),
+            CondKind::All(items) => items.iter().for_each(|i| walk(i.kind(), key, out)),
+            CondKind::Any(_) | CondKind::Not { .. } => {}
         }
     }
     let mut out = Vec::new();
     for (k, c) in conds.iter().enumerate() {
-        walk(c, k, &mut out);
+        walk(c.kind(), k, &mut out);
     }
     out
 }
 
 /// The leaves that must all be false (`not` of a single leaf, in the same
 /// conjunctive positions).
-fn negated_leaves(conds: &[Cond]) -> Vec<(usize, &Leaf)> {
-    fn walk<'c>(c: &'c Cond, key: usize, out: &mut Vec<(usize, &'c Leaf)>) {
+fn negated_leaves(conds: Conds<'_>) -> Vec<(usize, &Leaf)> {
+    /// The leaf `inner` is when it is one, or an `all` of one leaf.
+    fn single_leaf(inner: Conds<'_>) -> Option<&Leaf> {
+        let mut items = inner.iter();
+        let only = items.next().filter(|_| items.next().is_none())?;
+        match only.kind() {
+            CondKind::Leaf(l) => Some(l),
+            CondKind::All(group) => single_leaf(group),
+            CondKind::Any(_) | CondKind::Not { .. } => None,
+        }
+    }
+    fn walk<'c>(c: CondKind<'c>, key: usize, out: &mut Vec<(usize, &'c Leaf)>) {
         match c {
-            Cond::All(items) => items.iter().for_each(|i| walk(i, key, out)),
-            Cond::Not { inner, .. } => match &**inner {
-                Cond::Leaf(l) => out.push((key, l)),
-                Cond::All(items) if items.len() == 1 => {
-                    if let Some(Cond::Leaf(l)) = items.first() {
-                        out.push((key, l));
-                    }
-                }
-                _ => {}
-            },
-            Cond::Leaf(_) | Cond::Any(_) => {}
+            CondKind::All(items) => items.iter().for_each(|i| walk(i.kind(), key, out)),
+            CondKind::Not { inner, .. } => out.extend(single_leaf(inner).map(|l| (key, l))),
+            CondKind::Leaf(_) | CondKind::Any(_) => {}
         }
     }
     let mut out = Vec::new();
     for (k, c) in conds.iter().enumerate() {
-        walk(c, k, &mut out);
+        walk(c.kind(), k, &mut out);
     }
     out
 }
 
 /// The first contradiction among a rule's conditions: the top-level key it
 /// is found at and a description.
-fn contradiction(conds: &[Cond], keys: &[&str]) -> Option<(String, String)> {
+fn contradiction(conds: Conds<'_>, keys: &[&str]) -> Option<(String, String)> {
     let leaves = top_level_leaves(conds);
     let negated = negated_leaves(conds);
     let key_of = |k: usize| keys.get(k).map_or("", |s| s).to_owned();

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::condition::{Cond, Leaf, Test};
+use crate::condition::{CondKind, Conds, Leaf, Test};
 use crate::document::{Effect, RuleSpec};
 use crate::error::{Location, Section};
 use crate::path::Attr;
@@ -22,7 +22,7 @@ use super::lint::{Lint, Severity, top_level_leaves};
 const CLAIM_PREFIXES: [&str; 2] = ["identity.claims.", "request.claims."];
 
 /// MG009, MG010 and MG011 for one rule, in that order.
-pub(super) fn lint_conditions(spec: &RuleSpec, rule: &Rule, out: &mut Vec<Lint>) {
+pub(super) fn lint_conditions(spec: &RuleSpec, rule: &Rule, when: Conds<'_>, out: &mut Vec<Lint>) {
     let loc = |key: &str| Location::new(Section::Rule(spec.id.clone()), format!("when.{key}"));
     for (key, value) in &spec.when {
         let mut paths = Vec::new();
@@ -49,7 +49,7 @@ pub(super) fn lint_conditions(spec: &RuleSpec, rule: &Rule, out: &mut Vec<Lint>)
         }
     }
     if rule.effect == Effect::Forbid {
-        if let Some(lint) = unguarded_forbid(spec, rule) {
+        if let Some(lint) = unguarded_forbid(spec, when) {
             out.push(lint);
         }
     }
@@ -126,20 +126,18 @@ fn dotted_claim(path: &str, location: Location) -> Option<Lint> {
 /// hold. A request without the claim leaves the test undecided, and an
 /// undecided forbid applies (fail closed): it hits every identity that
 /// lacks the claim, such as other issuers' workloads.
-fn unguarded_forbid(spec: &RuleSpec, rule: &Rule) -> Option<Lint> {
+fn unguarded_forbid(spec: &RuleSpec, when: Conds<'_>) -> Option<Lint> {
     let mut leaves = Vec::new();
-    all_leaves(&rule.when, &mut leaves);
+    all_leaves(when, &mut leaves);
     let claim = leaves.iter().find_map(|l| match &l.attr {
         Attr::IdentityClaim(name) if !matches!(l.test, Test::Exists(_)) => Some((name, &l.path)),
         _ => None,
     })?;
-    let guarded = top_level_leaves(&rule.when)
-        .iter()
-        .any(|(_, l)| match &l.attr {
-            Attr::Kind | Attr::Issuer => true,
-            Attr::IdentityClaim(name) => name == claim.0 && matches!(l.test, Test::Exists(true)),
-            _ => false,
-        });
+    let guarded = top_level_leaves(when).iter().any(|(_, l)| match &l.attr {
+        Attr::Kind | Attr::Issuer => true,
+        Attr::IdentityClaim(name) => name == claim.0 && matches!(l.test, Test::Exists(true)),
+        _ => false,
+    });
     if guarded {
         return None;
     }
@@ -163,12 +161,13 @@ fn unguarded_forbid(spec: &RuleSpec, rule: &Rule) -> Option<Lint> {
 }
 
 /// Every leaf of a condition tree, in `any` and `not` groups too.
-fn all_leaves<'c>(conds: &'c [Cond], out: &mut Vec<&'c Leaf>) {
-    for c in conds {
-        match c {
-            Cond::Leaf(l) => out.push(l),
-            Cond::All(items) | Cond::Any(items) => all_leaves(items, out),
-            Cond::Not { inner, .. } => all_leaves(std::slice::from_ref(&**inner), out),
+fn all_leaves<'c>(conds: Conds<'c>, out: &mut Vec<&'c Leaf>) {
+    for c in conds.iter() {
+        match c.kind() {
+            CondKind::Leaf(l) => out.push(l),
+            CondKind::All(items) | CondKind::Any(items) | CondKind::Not { inner: items, .. } => {
+                all_leaves(items, out);
+            }
         }
     }
 }

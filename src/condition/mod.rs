@@ -11,12 +11,16 @@ use std::net::IpAddr;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use regex::Regex;
 
-use crate::path::{Attr, Ctx, Val, with_ip_str};
+use crate::path::{Attr, Val, with_ip_str};
 use crate::pattern::{Cidr, Glob};
 
 mod parse;
+mod tree;
 
 pub(crate) use parse::{CondParser, Field};
+#[cfg(feature = "authoring")]
+pub(crate) use tree::CondKind;
+pub(crate) use tree::{Cond, CondList, Conditions, Conds, Node};
 
 /// Kleene three-valued truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,19 +42,6 @@ impl Tri {
             Tri::Unknown => Tri::Unknown,
         }
     }
-}
-
-/// A compiled condition.
-#[derive(Debug)]
-pub(crate) enum Cond {
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
-    Not {
-        inner: Box<Cond>,
-        path: Box<str>,
-        expected: Box<str>,
-    },
-    Leaf(Box<Leaf>),
 }
 
 #[derive(Debug)]
@@ -249,7 +240,7 @@ impl TimeTest {
 }
 
 impl Test {
-    fn eval(&self, v: Val<'_>) -> Tri {
+    pub(crate) fn eval(&self, v: Val<'_>) -> Tri {
         use crate::AttrValue as A;
         match (self, v) {
             (Test::Exists(b), _) => Tri::from_bool(*b),
@@ -305,18 +296,6 @@ fn state_bit(s: crate::LifecycleState) -> u8 {
     1u8 << idx
 }
 
-impl Leaf {
-    fn eval(&self, ctx: &Ctx<'_>) -> Tri {
-        match ctx.get(&self.attr) {
-            Some(v) => self.test.eval(v),
-            None => match self.test {
-                Test::Exists(b) => Tri::from_bool(!b),
-                _ => Tri::Unknown,
-            },
-        }
-    }
-}
-
 /// `s` as `{s:?}` writes it, built in one allocation, when it is plain
 /// printable ASCII without quotes or backslashes (nothing to escape); the
 /// common case of an explained subject, issuer or claim.
@@ -340,70 +319,6 @@ pub(crate) struct Failure {
     pub(crate) path: String,
     pub(crate) expected: String,
     pub(crate) actual: String,
-}
-
-impl Cond {
-    pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> Tri {
-        match self {
-            Cond::All(items) => all_tri(items.iter().map(|c| c.eval(ctx))),
-            Cond::Any(items) => any_tri(items.iter().map(|c| c.eval(ctx))),
-            Cond::Not { inner, .. } => inner.eval(ctx).not(),
-            Cond::Leaf(leaf) => leaf.eval(ctx),
-        }
-    }
-
-    /// Explain why this condition is not true (or, with `want_false`, why it
-    /// is not false). `None` when it is as wanted.
-    pub(crate) fn explain(&self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
-        let value = self.eval(ctx);
-        let ok = if want_false {
-            value == Tri::False
-        } else {
-            value == Tri::True
-        };
-        if ok {
-            return None;
-        }
-        match self {
-            Cond::All(items) if !want_false => items.iter().find_map(|c| c.explain(ctx, false)),
-            Cond::Any(items) if want_false => items.iter().find_map(|c| c.explain(ctx, true)),
-            Cond::All(items) | Cond::Any(items) => {
-                items.iter().find_map(|c| c.explain(ctx, want_false))
-            }
-            Cond::Not {
-                inner,
-                path,
-                expected,
-            } => {
-                let mut failure = inner.explain(ctx, !want_false)?;
-                failure.path = path.to_string();
-                failure.expected = format!("not {expected}");
-                Some(failure)
-            }
-            Cond::Leaf(leaf) => Some(Failure {
-                path: leaf.path.to_string(),
-                expected: if want_false {
-                    format!("not {}", leaf.expected)
-                } else {
-                    leaf.expected.to_string()
-                },
-                actual: match ctx.get(&leaf.attr) {
-                    Some(v) if value == Tri::Unknown => format!("{v} (cannot be compared)"),
-                    Some(Val::Str(s)) => quoted(s).unwrap_or_else(|| Val::Str(s).to_string()),
-                    Some(v) => v.to_string(),
-                    None => "missing".to_owned(),
-                },
-            }),
-        }
-    }
-
-    /// The leaves' paths and attributes, for indexing and lints.
-    pub(crate) fn leaf(&self) -> Option<&Leaf> {
-        match self {
-            Cond::Leaf(l) => Some(l),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Parsing and type-checking the conditions of one `when` / `requires`
-//! table into [`Cond`]s, with errors that name the field path and the value.
+//! table into nodes of [`Conditions`], with errors that name the field path and the value.
 
 use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::{Cond, Leaf, NumTest, StrTest, Test, kind_bit, state_bit};
+use super::{CondList, Conditions, Leaf, Node, NumTest, StrTest, Test, kind_bit, state_bit};
 use crate::error::{CompileError, Location, excerpt};
 use crate::limits::Limits;
 use crate::path::{Attr, AttrType};
@@ -68,18 +68,39 @@ pub(crate) struct CondParser<'a> {
     base: &'a Location,
     limits: &'a Limits,
     leaves: usize,
+    /// Where the conditions go: each table and group as one run.
+    store: &'a mut Conditions,
 }
 
 const TIME_OPS: &[&str] = &["weekdays", "hours", "not_before", "not_after", "utc_offset"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl<'a> CondParser<'a> {
-    pub(crate) fn new(base: &'a Location, limits: &'a Limits) -> Self {
+    pub(crate) fn new(base: &'a Location, limits: &'a Limits, store: &'a mut Conditions) -> Self {
         CondParser {
             base,
             limits,
             leaves: 0,
+            store,
         }
+    }
+
+    /// Store `nodes` as one run; a store past 32-bit positions is a limit.
+    fn run(
+        &mut self,
+        nodes: impl ExactSizeIterator<Item = Node>,
+        field: Field<'_>,
+    ) -> Result<CondList, CompileError> {
+        let more = nodes.len();
+        let held = self.store.len();
+        self.store.push_run(nodes).ok_or_else(|| {
+            CompileError::limit_exceeded(
+                self.loc(field),
+                "conditions in one policy",
+                u32::MAX as usize,
+                held.saturating_add(more),
+            )
+        })
     }
 
     fn loc(&self, field: Field<'_>) -> Location {
@@ -111,13 +132,14 @@ impl<'a> CondParser<'a> {
         CompileError::invalid_value(self.loc(field), &self.show(value), reason)
     }
 
-    /// Parse a table of conditions (all must hold) found at `field`.
+    /// Parse a table of conditions (all must hold) found at `field`, and
+    /// store it as one run.
     pub(crate) fn parse_table<'v>(
         &mut self,
         table: impl IntoIterator<Item = (&'v String, &'v Value)>,
         field: Field<'_>,
         depth: usize,
-    ) -> Result<Vec<Cond>, CompileError> {
+    ) -> Result<CondList, CompileError> {
         if depth > self.limits.max_condition_depth {
             return Err(CompileError::limit_exceeded(
                 self.loc(field),
@@ -149,12 +171,13 @@ impl<'a> CondParser<'a> {
                             ));
                         };
                         let inner = self.parse_table(map, here.at(i), depth + 1)?;
-                        group.push(Cond::All(inner));
+                        group.push(Node::All(inner));
                     }
+                    let group = self.run(group.into_iter(), here)?;
                     if key == "all" {
-                        Cond::All(group)
+                        Node::All(group)
                     } else {
-                        Cond::Any(group)
+                        Node::Any(group)
                     }
                 }
                 "not" => {
@@ -162,8 +185,8 @@ impl<'a> CondParser<'a> {
                         return Err(self.invalid(here, value, "`not` takes a condition table"));
                     };
                     let inner = self.parse_table(map, here, depth + 1)?;
-                    Cond::Not {
-                        inner: Box::new(Cond::All(inner)),
+                    Node::Not {
+                        inner,
                         path: "not".into(),
                         expected: self.show(value).into(),
                     }
@@ -176,7 +199,7 @@ impl<'a> CondParser<'a> {
             };
             out.push(cond);
         }
-        Ok(out)
+        self.run(out.into_iter(), field)
     }
 
     fn leaf(
@@ -186,7 +209,7 @@ impl<'a> CondParser<'a> {
         test: Test,
         expected: String,
         field: Field<'_>,
-    ) -> Result<Cond, CompileError> {
+    ) -> Result<Node, CompileError> {
         self.leaves += 1;
         if self.leaves > self.limits.max_conditions_per_rule {
             return Err(CompileError::limit_exceeded(
@@ -196,12 +219,12 @@ impl<'a> CondParser<'a> {
                 self.leaves,
             ));
         }
-        Ok(Cond::Leaf(Box::new(Leaf {
+        Ok(Node::Leaf(Leaf {
             attr,
             test,
             path: path.into(),
             expected: expected.into(),
-        })))
+        }))
     }
 
     /// `path = value`: a literal, a list (one of), or an operator table.
@@ -212,7 +235,7 @@ impl<'a> CondParser<'a> {
         value: &Value,
         field: Field<'_>,
         depth: usize,
-    ) -> Result<Cond, CompileError> {
+    ) -> Result<Node, CompileError> {
         let Value::Object(ops) = value else {
             let test = self.equality(&attr, path, value, field)?;
             let shown = self.show(value);
@@ -243,8 +266,8 @@ impl<'a> CondParser<'a> {
                         ));
                     }
                     let inner = self.parse_entry(attr.clone(), path, arg, here, depth + 1)?;
-                    Cond::Not {
-                        inner: Box::new(inner),
+                    Node::Not {
+                        inner: self.run(std::iter::once(inner), here)?,
                         path: path.into(),
                         expected: self.show(arg).into(),
                     }
@@ -264,11 +287,13 @@ impl<'a> CondParser<'a> {
             };
             conds.push(cond);
         }
-        Ok(if conds.len() == 1 {
-            conds.pop().unwrap_or(Cond::All(Vec::new()))
-        } else {
-            Cond::All(conds)
-        })
+        match conds.pop() {
+            Some(only) if conds.is_empty() => Ok(only),
+            last => {
+                conds.extend(last);
+                Ok(Node::All(self.run(conds.into_iter(), field)?))
+            }
+        }
     }
 
     fn operator(

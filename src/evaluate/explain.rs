@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::condition::{Cond, Tri};
+use crate::condition::{CondList, Tri};
 use crate::document::Effect;
 use crate::echo::{echo, echo_owned};
 use crate::grant::{ConditionFailure, Reason};
@@ -20,9 +20,10 @@ impl<'a> Evaluation<'a> {
 
     /// The first condition of `conds` that is not true, with the request's
     /// value cut to the echo limit.
-    pub(super) fn failure(&self, conds: &[Cond]) -> Option<ConditionFailure> {
+    pub(super) fn failure(&self, conds: CondList) -> Option<ConditionFailure> {
         let max = self.policy.limits.max_echo_len;
-        conds
+        self.policy
+            .conds(conds)
             .iter()
             .find_map(|c| c.explain(&self.ctx, false))
             .map(|f| ConditionFailure {
@@ -56,8 +57,9 @@ impl<'a> Evaluation<'a> {
             if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
                 return;
             }
-            let score = rule
-                .when
+            let score = self
+                .policy
+                .conds(rule.when)
                 .iter()
                 .filter(|c| c.eval(&self.ctx) == Tri::True)
                 .count();
@@ -97,7 +99,7 @@ impl<'a> Evaluation<'a> {
         }
         let (_, i) = best?;
         let rule = self.rule(i);
-        Some((Arc::clone(&rule.id), self.failure(&rule.when)))
+        Some((Arc::clone(&rule.id), self.failure(rule.when)))
     }
 
     /// The reason for step 6 (deny by default), naming the nearest rule.
@@ -119,6 +121,6 @@ impl<'a> Evaluation<'a> {
         if !undecided {
             return None;
         }
-        self.failure(&self.rule(forbid).when)
+        self.failure(self.rule(forbid).when)
     }
 }

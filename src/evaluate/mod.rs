@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::condition::{Cond, Tri};
+use crate::condition::Tri;
 use crate::document::{Effect, OnExcess};
 use crate::echo::echo;
 use crate::grant::{ConditionFailure, Decision, Denial, Grant, Reason};
@@ -85,18 +85,6 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-fn all_true(conds: &[Cond], ctx: &Ctx<'_>) -> Tri {
-    let mut unknown = false;
-    for c in conds {
-        match c.eval(ctx) {
-            Tri::False => return Tri::False,
-            Tri::Unknown => unknown = true,
-            Tri::True => {}
-        }
-    }
-    if unknown { Tri::Unknown } else { Tri::True }
 }
 
 impl IssuancePolicy {
@@ -412,7 +400,7 @@ impl<'a> Evaluation<'a> {
         self.grant.matched_rules.reserve_exact(s.candidates.len());
         for &i in &s.candidates {
             let rule = self.policy.rule(i);
-            let t = all_true(&rule.when, &self.ctx);
+            let t = self.policy.conditions.all_true(rule.when, &self.ctx);
             let matched = match rule.effect {
                 Effect::Permit if t == Tri::True => {
                     s.permits.push(i);
@@ -440,7 +428,7 @@ impl<'a> Evaluation<'a> {
         let rule = self.rule(i);
         self.s.acted.push(i);
         let undecided = if undecided {
-            self.failure(&rule.when)
+            self.failure(rule.when)
         } else {
             None
         };
@@ -468,9 +456,9 @@ impl<'a> Evaluation<'a> {
             .ok_or_else(|| Reason::UnknownPurpose {
                 purpose: self.echo(&stated.name),
             })?;
-        if all_true(&purpose.requires, &self.ctx) != Tri::True {
+        if self.policy.conditions.all_true(purpose.requires, &self.ctx) != Tri::True {
             let condition = self
-                .failure(&purpose.requires)
+                .failure(purpose.requires)
                 .unwrap_or_else(|| ConditionFailure {
                     path: "requires".into(),
                     expected: "all requirements".into(),

@@ -9,7 +9,7 @@
 //! forbid (fail closed), so forbids only get keys on attributes every
 //! request has: subject and kind.
 
-use crate::condition::{Cond, StrTest, Test};
+use crate::condition::{Cond, Conds, StrTest, Test};
 use crate::document::Effect;
 use crate::path::Attr;
 use crate::request::{IdentityKind, MintRequest};
@@ -118,7 +118,7 @@ fn kinds(mask: u8) -> Vec<&'static str> {
 
 /// Every key a rule's top-level conditions give, one per attribute, in
 /// condition order; at most [`MAX_KEYS`].
-pub(crate) fn keys(conds: &[Cond], effect: Effect) -> Vec<Key<'_>> {
+pub(crate) fn keys(conds: Conds<'_>, effect: Effect) -> Vec<Key<'_>> {
     let mut out: Vec<Key<'_>> = Vec::with_capacity(conds.len().min(MAX_KEYS));
     for leaf in conds.iter().filter_map(Cond::leaf) {
         let key = match (&leaf.attr, &leaf.test) {
@@ -193,7 +193,7 @@ mod tests {
         });
         let policy = IssuancePolicy::from_json_str(&doc.to_string()).unwrap();
         let rule = &policy.rules[0];
-        keys(&rule.when, rule.effect)
+        keys(policy.conds(rule.when), rule.effect)
             .into_iter()
             .map(|k| {
                 let values = k.values.iter().map(|v| v.to_string()).collect();

@@ -22,7 +22,7 @@ mod tree;
 
 use crate::fastmap::HashMap;
 
-use crate::condition::Cond;
+use crate::condition::Conds;
 use crate::document::Effect;
 use crate::ids::RuleId;
 use crate::request::MintRequest;
@@ -69,7 +69,7 @@ pub(crate) struct RuleIndex {
 impl RuleIndex {
     /// The index of rules with these conditions and effects, in policy
     /// order.
-    pub(crate) fn build<'c>(rules: impl Iterator<Item = (&'c [Cond], Effect)>) -> RuleIndex {
+    pub(crate) fn build<'c>(rules: impl Iterator<Item = (Conds<'c>, Effect)>) -> RuleIndex {
         let keys: Vec<_> = rules
             .map(|(conds, effect)| keys::keys(conds, effect))
             .collect();

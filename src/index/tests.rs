@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::IssuancePolicy;
-use crate::condition::{Cond, Tri};
+use crate::condition::{Conds, Tri};
 use crate::document::Effect;
 use crate::ids::Id;
 use crate::path::Ctx;
@@ -135,9 +135,9 @@ fn request(rng: &mut Rng) -> MintRequest {
     req
 }
 
-fn all_true(conds: &[Cond], ctx: &Ctx<'_>) -> Tri {
+fn all_true(conds: Conds<'_>, ctx: &Ctx<'_>) -> Tri {
     let mut out = Tri::True;
-    for c in conds {
+    for c in conds.iter() {
         match c.eval(ctx) {
             Tri::False => return Tri::False,
             Tri::Unknown => out = Tri::Unknown,
@@ -177,7 +177,7 @@ fn candidates_cover_every_rule_that_can_match() {
             policy.index.explained(&reached, |r| explained.push(r));
             for (i, r) in policy.rules.iter().enumerate() {
                 let id = crate::ids::RuleId::from_index(i).unwrap();
-                let t = all_true(&r.when, &ctx);
+                let t = all_true(policy.conds(r.when), &ctx);
                 let can_match = match r.effect {
                     Effect::Permit => t == Tri::True,
                     Effect::Forbid => t != Tri::False,

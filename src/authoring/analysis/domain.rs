@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::condition::{Cond, StrTest, Test};
+use crate::condition::{Cond, CondKind, StrTest, Test};
 use crate::path::{Attr, AttrType, Ctx};
 use crate::pattern::{
     Budget, Cidr, Coverage, Glob, Language, Overlap, covers_within, intersects_within,
@@ -51,16 +51,17 @@ pub(crate) fn base_now() -> DateTime<Utc> {
 const OTHER: &str = "other-value";
 
 /// Every leaf of `cond`, depth first.
-pub(crate) fn leaves<'c>(cond: &'c Cond, out: &mut Vec<&'c Cond>) {
-    match cond {
-        Cond::All(items) | Cond::Any(items) => items.iter().for_each(|c| leaves(c, out)),
-        Cond::Not { inner, .. } => leaves(inner, out),
-        Cond::Leaf(_) => out.push(cond),
+pub(crate) fn leaves<'c>(cond: Cond<'c>, out: &mut Vec<Cond<'c>>) {
+    match cond.kind() {
+        CondKind::All(items) | CondKind::Any(items) | CondKind::Not { inner: items, .. } => {
+            items.iter().for_each(|c| leaves(c, out));
+        }
+        CondKind::Leaf(_) => out.push(cond),
     }
 }
 
 /// The domain of `attr` from the leaves that read it.
-pub(crate) fn domain(attr: &Attr, leaves: &[&Cond], fixed_kind: Option<IdentityKind>) -> Domain {
+pub(crate) fn domain(attr: &Attr, leaves: &[Cond<'_>], fixed_kind: Option<IdentityKind>) -> Domain {
     let tests: Vec<(&Test, &str)> = leaves
         .iter()
         .filter_map(|c| c.leaf())
@@ -457,7 +458,7 @@ fn thresholds_i64(ts: &[i64]) -> impl Iterator<Item = i64> {
 /// Candidate instants for the request time: the base time, and for each
 /// time condition the first instant (every five minutes over eight days
 /// from its window's start) that satisfies it and one that does not.
-pub(crate) fn times(leaves: &[&Cond], base: &MintRequest) -> Vec<DateTime<Utc>> {
+pub(crate) fn times(leaves: &[Cond<'_>], base: &MintRequest) -> Vec<DateTime<Utc>> {
     let mut out = vec![base_now()];
     for cond in leaves {
         let Some(leaf) = cond.leaf() else { continue };

@@ -4,13 +4,13 @@
 //! goal of the route's search — large policies have hundreds of per-team
 //! forbids, and each would otherwise be searched on every route.
 
-use crate::condition::{Cond, Leaf, StrTest, Test};
+use crate::condition::{Cond, Conds, Leaf, StrTest, Test};
 use crate::path::AttrType;
 use crate::pattern::Overlap;
 
 /// Whether `forbid` is false whenever `permit` is true (sound, not
 /// complete: `false` means "may apply").
-pub(crate) fn excluded(permit: &[Cond], forbid: &[Cond]) -> bool {
+pub(crate) fn excluded(permit: Conds<'_>, forbid: Conds<'_>) -> bool {
     let single = |l: &Leaf| matches!(l.attr.ty(), AttrType::Str | AttrType::Kind);
     forbid
         .iter()
@@ -57,7 +57,7 @@ fn str_disjoint(a: &StrTest, b: &StrTest) -> bool {
 
 /// The literal text every value passing a top-level `identity.subject`
 /// condition starts with (the whole literal for `eq`), if there is one.
-fn subject_key(conds: &[Cond]) -> Option<&str> {
+fn subject_key(conds: Conds<'_>) -> Option<&str> {
     conds.iter().filter_map(Cond::leaf).find_map(|l| {
         if l.attr != crate::path::Attr::Subject {
             return None;
@@ -90,7 +90,7 @@ pub(crate) struct ForbidIndex {
 
 impl ForbidIndex {
     /// Index forbids (their top-level conditions) by position.
-    pub(crate) fn new<'c>(forbids: impl Iterator<Item = &'c [Cond]>) -> ForbidIndex {
+    pub(crate) fn new<'c>(forbids: impl Iterator<Item = Conds<'c>>) -> ForbidIndex {
         let mut ix = ForbidIndex::default();
         for (k, conds) in forbids.enumerate() {
             match subject_key(conds) {
@@ -108,7 +108,7 @@ impl ForbidIndex {
     /// Positions of the forbids that may share a subject with a permit
     /// with these conditions, in policy order (a superset: `excluded`
     /// still decides).
-    pub(crate) fn candidates(&self, permit: &[Cond]) -> Vec<usize> {
+    pub(crate) fn candidates(&self, permit: Conds<'_>) -> Vec<usize> {
         let Some(key) = subject_key(permit) else {
             let mut all: Vec<usize> = self.others.clone();
             all.extend(self.sorted.iter().map(|(_, k)| *k));

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::condition::{Cond, Test};
+use crate::condition::{Cond, Conds, Test};
 use crate::duration::Duration;
 use crate::policy::IssuancePolicy;
 
@@ -215,22 +215,22 @@ fn entry(
     }
 }
 
-fn leaves_of(conds: &[Cond]) -> Vec<&Cond> {
+fn leaves_of(conds: Conds<'_>) -> Vec<Cond<'_>> {
     let mut out = Vec::new();
-    for c in conds {
+    for c in conds.iter() {
         super::domain::leaves(c, &mut out);
     }
     out
 }
 
-fn takers_of(permit: &str, conds: &[Cond]) -> Takers {
+fn takers_of(permit: &str, conds: Conds<'_>) -> Takers {
     let mut t = Takers {
         permit: permit.to_owned(),
         ..Takers::default()
     };
-    for c in conds {
+    for c in conds.iter() {
         let text = super::describe::describe(c);
-        let paths = super::describe::paths(std::slice::from_ref(c));
+        let paths = super::describe::paths([c]);
         for p in &paths {
             match p.as_str() {
                 "identity.kind" => t.kinds.push(text.clone()),
@@ -258,13 +258,13 @@ fn write_like(scope: &str) -> bool {
 fn route_flags(
     scope: &str,
     route: &Route,
-    conds: &[Cond],
+    conds: Conds<'_>,
     analyzer: &Analyzer<'_>,
     options: ExposureOptions,
 ) -> Vec<Flag> {
     let permit = route.permit.clone();
     let mut flags = Vec::new();
-    let paths = super::describe::paths(conds);
+    let paths = super::describe::paths(conds.iter());
     if !paths
         .iter()
         .any(|p| p == "identity.subject" || p == "identity.issuer")

@@ -248,11 +248,11 @@ impl<'p> Analyzer<'p> {
     }
 
     /// The conditions of the permit `id`.
-    pub(crate) fn permit_conditions(&self, id: &str) -> &'p [crate::condition::Cond] {
+    pub(crate) fn permit_conditions(&self, id: &str) -> crate::condition::Conds<'p> {
         self.by_id
             .get(id)
             .and_then(|k| self.permits.get(*k))
-            .map_or(&[], |(_, r)| r.when())
+            .map_or(crate::condition::Conds::empty(), |(_, r)| r.when())
     }
 
     /// The permit `id`, if there is one.
@@ -266,7 +266,7 @@ impl<'p> Analyzer<'p> {
     /// Whether the purpose `name` requires a `posture.` attribute.
     pub(crate) fn purpose_reads_posture(&self, name: &str) -> bool {
         self.purposes.iter().filter(|p| p.name() == name).any(|p| {
-            super::describe::paths(p.requires())
+            super::describe::paths(p.requires().iter())
                 .iter()
                 .any(|x| x.starts_with("posture."))
         })

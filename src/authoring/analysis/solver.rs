@@ -2,7 +2,7 @@
 //! for a request that makes every goal hold, pruned with three-valued
 //! evaluation in which an attribute not yet chosen may take any value.
 
-use crate::condition::{Cond, Tri};
+use crate::condition::{Cond, CondKind, Conds, Tri};
 use crate::path::{Attr, Ctx};
 use crate::request::IdentityKind;
 
@@ -68,7 +68,7 @@ pub(crate) enum Want {
 /// A goal: conditions and what they must evaluate to.
 #[derive(Clone, Copy)]
 pub(crate) struct Goal<'a> {
-    pub(crate) conds: &'a [Cond],
+    pub(crate) conds: Conds<'a>,
     pub(crate) want: Want,
 }
 
@@ -86,19 +86,17 @@ pub(crate) enum Search {
 }
 
 /// The set of values `cond` can still take, given the assigned attributes.
-fn possible(cond: &Cond, ctx: &Ctx<'_>, assigned: &[Attr]) -> u8 {
-    match cond {
-        Cond::All(items) => items
-            .iter()
-            .fold(T, |acc, c| combine(acc, possible(c, ctx, assigned), and3)),
-        Cond::Any(items) => items
+fn possible(cond: Cond<'_>, ctx: &Ctx<'_>, assigned: &[Attr]) -> u8 {
+    match cond.kind() {
+        CondKind::All(items) => possible_all(items, ctx, assigned),
+        CondKind::Any(items) => items
             .iter()
             .fold(F, |acc, c| combine(acc, possible(c, ctx, assigned), or3)),
-        Cond::Not { inner, .. } => {
-            let p = possible(inner, ctx, assigned);
+        CondKind::Not { inner, .. } => {
+            let p = possible_all(inner, ctx, assigned);
             ((p & T) << 1) | ((p & F) >> 1) | (p & U)
         }
-        Cond::Leaf(leaf) => {
+        CondKind::Leaf(leaf) => {
             let depends_on_now = matches!(leaf.attr, Attr::AuthAge | Attr::CredentialRemaining);
             let now_open = depends_on_now && !assigned.contains(&Attr::RequestTime);
             if assigned.contains(&leaf.attr) && !now_open {
@@ -110,11 +108,15 @@ fn possible(cond: &Cond, ctx: &Ctx<'_>, assigned: &[Attr]) -> u8 {
     }
 }
 
-fn goal_possible(goal: &Goal<'_>, ctx: &Ctx<'_>, assigned: &[Attr]) -> bool {
-    let set = goal
-        .conds
+/// The values an `all` of `items` can still take.
+fn possible_all(items: Conds<'_>, ctx: &Ctx<'_>, assigned: &[Attr]) -> u8 {
+    items
         .iter()
-        .fold(T, |acc, c| combine(acc, possible(c, ctx, assigned), and3));
+        .fold(T, |acc, c| combine(acc, possible(c, ctx, assigned), and3))
+}
+
+fn goal_possible(goal: &Goal<'_>, ctx: &Ctx<'_>, assigned: &[Attr]) -> bool {
+    let set = possible_all(goal.conds, ctx, assigned);
     match goal.want {
         Want::True => set & T != 0,
         Want::False => set & F != 0,
@@ -143,7 +145,7 @@ impl Problem<'_> {
     fn domains(&self) -> Vec<Domain> {
         let mut all = Vec::new();
         for g in &self.goals {
-            for c in g.conds {
+            for c in g.conds.iter() {
                 domain::leaves(c, &mut all);
             }
         }
@@ -210,7 +212,7 @@ impl Problem<'_> {
     fn route_leaf(&self) -> Option<String> {
         let mut all = Vec::new();
         for g in &self.goals {
-            for c in g.conds {
+            for c in g.conds.iter() {
                 domain::leaves(c, &mut all);
             }
         }

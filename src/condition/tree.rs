@@ -1,0 +1,276 @@
+//! The compiled conditions of a whole policy, in one contiguous array.
+//!
+//! Every rule's `when` and every purpose's `requires` is a [`CondList`]:
+//! a run of nodes in [`Conditions`], addressed by position. A group's
+//! children are a run of their own, so a list is a slice and a node holds
+//! its leaf inline: evaluating a rule reads its nodes in order from one
+//! array instead of following a box per leaf and a vector per group
+//! (docs/performance.md, "A compact compiled layout").
+//!
+//! [`Cond`] and [`Conds`] are borrowed views of a node and of a list, for
+//! evaluation, explanations, the index and the authoring tools.
+
+use super::{Failure, Leaf, Test, Tri, all_tri, any_tri, quoted};
+use crate::path::{Ctx, Val};
+
+/// A run of nodes in [`Conditions`]: a rule's top-level conditions (all
+/// must hold), a group's members, or what a `not` negates (all of it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CondList {
+    start: u32,
+    len: u32,
+}
+
+impl CondList {
+    pub(crate) fn len(self) -> usize {
+        self.len as usize
+    }
+}
+
+/// One compiled condition.
+#[derive(Debug)]
+pub(crate) enum Node {
+    All(CondList),
+    Any(CondList),
+    /// Not all of `inner`: a `not` table, or `path = { not = … }` (one
+    /// member).
+    Not {
+        inner: CondList,
+        /// The path as written (`not` for a `not` table).
+        path: Box<str>,
+        /// What is negated, as written.
+        expected: Box<str>,
+    },
+    Leaf(Leaf),
+}
+
+/// The nodes of every condition of a policy.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    nodes: Vec<Node>,
+}
+
+impl Conditions {
+    /// The list's nodes; empty for a list this store did not make.
+    fn slice(&self, list: CondList) -> &[Node] {
+        let start = list.start as usize;
+        self.nodes
+            .get(start..start + list.len as usize)
+            .unwrap_or_default()
+    }
+
+    /// A borrowed view of `list`.
+    pub(crate) fn list(&self, list: CondList) -> Conds<'_> {
+        Conds { store: self, list }
+    }
+
+    /// Append `nodes` as one run (a group's members must be contiguous).
+    /// `None` when the store would outgrow 32-bit positions (the caller
+    /// reports it as a limit, with its location).
+    pub(crate) fn push_run(
+        &mut self,
+        nodes: impl ExactSizeIterator<Item = Node>,
+    ) -> Option<CondList> {
+        let start = self.nodes.len();
+        let len = nodes.len();
+        u32::try_from(start.checked_add(len)?).ok()?;
+        let list = CondList {
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(len).ok()?,
+        };
+        self.nodes.extend(nodes);
+        Some(list)
+    }
+
+    /// How many nodes the store holds.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Room for `more` nodes, so a large policy is not copied as it grows.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.nodes.reserve(more);
+    }
+
+    /// Give back the room `reserve` over-estimated.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+    }
+
+    /// Kleene AND over `list`: false as soon as one is false.
+    pub(crate) fn all_true(&self, list: CondList, ctx: &Ctx<'_>) -> Tri {
+        all_tri(self.slice(list).iter().map(|n| self.eval(n, ctx)))
+    }
+
+    fn eval(&self, node: &Node, ctx: &Ctx<'_>) -> Tri {
+        match node {
+            Node::All(list) => self.all_true(*list, ctx),
+            Node::Any(list) => any_tri(self.slice(*list).iter().map(|n| self.eval(n, ctx))),
+            Node::Not { inner, .. } => self.all_true(*inner, ctx).not(),
+            Node::Leaf(leaf) => leaf.eval(ctx),
+        }
+    }
+}
+
+/// A borrowed list of conditions (all must hold).
+#[derive(Clone, Copy)]
+pub(crate) struct Conds<'p> {
+    store: &'p Conditions,
+    list: CondList,
+}
+
+/// A store with no conditions, for [`Conds::empty`].
+#[cfg(feature = "authoring")]
+static EMPTY: Conditions = Conditions { nodes: Vec::new() };
+
+impl<'p> Conds<'p> {
+    /// No conditions (always true).
+    #[cfg(feature = "authoring")]
+    pub(crate) fn empty() -> Conds<'static> {
+        Conds {
+            store: &EMPTY,
+            list: CondList::default(),
+        }
+    }
+
+    pub(crate) fn iter(self) -> impl Iterator<Item = Cond<'p>> + Clone + 'p {
+        let store = self.store;
+        store
+            .slice(self.list)
+            .iter()
+            .map(move |node| Cond { store, node })
+    }
+
+    pub(crate) fn len(self) -> usize {
+        self.list.len()
+    }
+
+    #[cfg(feature = "authoring")]
+    pub(crate) fn is_empty(self) -> bool {
+        self.list.len == 0
+    }
+
+    /// Kleene AND of the members.
+    pub(crate) fn eval(self, ctx: &Ctx<'_>) -> Tri {
+        self.store.all_true(self.list, ctx)
+    }
+
+    /// Why the list is not true (or, with `want_false`, not false): the
+    /// first member that is not as wanted. `None` when the list is.
+    pub(crate) fn explain(self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
+        let value = self.eval(ctx);
+        if value == if want_false { Tri::False } else { Tri::True } {
+            return None;
+        }
+        self.iter().find_map(|c| c.explain(ctx, want_false))
+    }
+}
+
+/// A borrowed condition.
+#[derive(Clone, Copy)]
+pub(crate) struct Cond<'p> {
+    store: &'p Conditions,
+    node: &'p Node,
+}
+
+/// What a condition is, with its members as views.
+pub(crate) enum CondKind<'p> {
+    All(Conds<'p>),
+    Any(Conds<'p>),
+    Not {
+        inner: Conds<'p>,
+        path: &'p str,
+        expected: &'p str,
+    },
+    Leaf(&'p Leaf),
+}
+
+impl<'p> Cond<'p> {
+    pub(crate) fn kind(self) -> CondKind<'p> {
+        let list = |list: CondList| self.store.list(list);
+        match self.node {
+            Node::All(l) => CondKind::All(list(*l)),
+            Node::Any(l) => CondKind::Any(list(*l)),
+            Node::Not {
+                inner,
+                path,
+                expected,
+            } => CondKind::Not {
+                inner: list(*inner),
+                path,
+                expected,
+            },
+            Node::Leaf(leaf) => CondKind::Leaf(leaf),
+        }
+    }
+
+    /// The leaf, when this condition is one (for indexing and lints).
+    pub(crate) fn leaf(self) -> Option<&'p Leaf> {
+        match self.node {
+            Node::Leaf(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn eval(self, ctx: &Ctx<'_>) -> Tri {
+        self.store.eval(self.node, ctx)
+    }
+
+    /// Explain why this condition is not true (or, with `want_false`, why it
+    /// is not false). `None` when it is as wanted.
+    pub(crate) fn explain(self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
+        let value = self.eval(ctx);
+        if value == if want_false { Tri::False } else { Tri::True } {
+            return None;
+        }
+        match self.kind() {
+            // All wanted true, or any wanted false: the first member not as
+            // wanted. All wanted false, or any wanted true: no member is as
+            // wanted (else the group would be), so the first one's reason.
+            CondKind::All(items) | CondKind::Any(items) => {
+                items.iter().find_map(|c| c.explain(ctx, want_false))
+            }
+            CondKind::Not {
+                inner,
+                path,
+                expected,
+            } => {
+                let mut failure = inner.explain(ctx, !want_false)?;
+                failure.path = path.to_owned();
+                failure.expected = format!("not {expected}");
+                Some(failure)
+            }
+            CondKind::Leaf(leaf) => Some(leaf_failure(leaf, value, ctx, want_false)),
+        }
+    }
+}
+
+fn leaf_failure(leaf: &Leaf, value: Tri, ctx: &Ctx<'_>, want_false: bool) -> Failure {
+    Failure {
+        path: leaf.path.to_string(),
+        expected: if want_false {
+            format!("not {}", leaf.expected)
+        } else {
+            leaf.expected.to_string()
+        },
+        actual: match ctx.get(&leaf.attr) {
+            Some(v) if value == Tri::Unknown => format!("{v} (cannot be compared)"),
+            Some(Val::Str(s)) => quoted(s).unwrap_or_else(|| Val::Str(s).to_string()),
+            Some(v) => v.to_string(),
+            None => "missing".to_owned(),
+        },
+    }
+}
+
+impl Leaf {
+    /// A missing attribute is unknown, except to `exists`.
+    pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> Tri {
+        match ctx.get(&self.attr) {
+            Some(v) => self.test.eval(v),
+            None => match self.test {
+                Test::Exists(b) => Tri::from_bool(!b),
+                _ => Tri::Unknown,
+            },
+        }
+    }
+}
