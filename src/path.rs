@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -21,11 +22,11 @@ pub(crate) enum Attr {
     AuthAge,
     CredentialExpiresAt,
     CredentialRemaining,
-    IdentityClaim(Box<str>),
+    IdentityClaim(Arc<str>),
     PurposeName,
     PurposeTicket,
-    PurposeAttribute(Box<str>),
-    Posture(Box<str>),
+    PurposeAttribute(Arc<str>),
+    Posture(Arc<str>),
     DelegationDepth,
     DelegationSubject,
     DelegationActors,
@@ -36,7 +37,7 @@ pub(crate) enum Attr {
     RequestAudience,
     RequestTtl,
     RequestTime,
-    RequestClaim(Box<str>),
+    RequestClaim(Arc<str>),
 }
 
 /// The static type of an attribute, used to type-check conditions.
@@ -149,7 +150,7 @@ impl Attr {
                 if name.is_empty() {
                     return Err(format!("; `{prefix}` needs an attribute name after it"));
                 }
-                let name: Box<str> = name.into();
+                let name: Arc<str> = name.into();
                 return Ok(match *prefix {
                     "identity.claims." => Attr::IdentityClaim(name),
                     "purpose.attributes." => Attr::PurposeAttribute(name),

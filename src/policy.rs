@@ -3,7 +3,7 @@
 use crate::fastmap::HashMap;
 use std::sync::Arc;
 
-use crate::condition::{CondList, CondParser, Conditions, Conds, Field};
+use crate::condition::{CondList, CondParser, Conditions, ConditionsBuilder, Conds, Field};
 use crate::document::{Effect, OnExcess, PolicyDocument, RuleSpec};
 use crate::duration::Duration;
 use crate::error::SourceFormat;
@@ -110,7 +110,7 @@ struct Compiler<'a> {
     /// Control references, shared: policies repeat the same few.
     controls: HashMap<Box<str>, Arc<str>>,
     /// Every rule's and purpose's conditions.
-    conditions: Conditions,
+    conditions: ConditionsBuilder,
 }
 
 impl Compiler<'_> {
@@ -395,7 +395,7 @@ impl IssuancePolicy {
             scopes: Interner::with_capacity(scope_names),
             audiences: Interner::with_capacity(audience_names),
             controls: HashMap::default(),
-            conditions: Conditions::default(),
+            conditions: ConditionsBuilder::default(),
         };
         // One node per top-level condition at least (operator tables and
         // groups add more; the vector grows for those).
@@ -561,8 +561,8 @@ impl IssuancePolicy {
             }
         }
 
-        c.conditions.shrink_to_fit();
-        let index = RuleIndex::build(rules.iter().map(|r| (c.conditions.list(r.when), r.effect)));
+        let conditions = std::mem::take(&mut c.conditions).finish();
+        let index = RuleIndex::build(rules.iter().map(|r| (conditions.list(r.when), r.effect)));
 
         // Resolve globs against every name the policy mentions, so that
         // evaluation decides known names with integer comparisons.
@@ -599,7 +599,7 @@ impl IssuancePolicy {
             enforce_credential_expiry: settings.enforce_credential_expiry,
             rules,
             purposes,
-            conditions: c.conditions,
+            conditions,
             downgrade,
             index,
             scope_ids: c.scopes,

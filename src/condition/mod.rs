@@ -20,7 +20,7 @@ mod tree;
 pub(crate) use parse::{CondParser, Field};
 #[cfg(feature = "authoring")]
 pub(crate) use tree::CondKind;
-pub(crate) use tree::{Cond, CondList, Conditions, Conds, Node};
+pub(crate) use tree::{Cond, CondList, Conditions, ConditionsBuilder, Conds, Node};
 
 /// Kleene three-valued truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +48,8 @@ impl Tri {
 pub(crate) struct Leaf {
     pub(crate) attr: Attr,
     pub(crate) test: Test,
-    /// The path as written.
-    pub(crate) path: Box<str>,
+    /// The path as written (shared by every condition on it).
+    pub(crate) path: std::sync::Arc<str>,
     /// The condition as written, for explanations.
     pub(crate) expected: Box<str>,
 }

@@ -2,10 +2,11 @@
 //! table into nodes of [`Conditions`], with errors that name the field path and the value.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{CondList, Conditions, Leaf, Node, NumTest, StrTest, Test, kind_bit, state_bit};
+use super::{CondList, ConditionsBuilder, Leaf, Node, NumTest, StrTest, Test, kind_bit, state_bit};
 use crate::error::{CompileError, Location, excerpt};
 use crate::limits::Limits;
 use crate::path::{Attr, AttrType};
@@ -69,14 +70,18 @@ pub(crate) struct CondParser<'a> {
     limits: &'a Limits,
     leaves: usize,
     /// Where the conditions go: each table and group as one run.
-    store: &'a mut Conditions,
+    store: &'a mut ConditionsBuilder,
 }
 
 const TIME_OPS: &[&str] = &["weekdays", "hours", "not_before", "not_after", "utc_offset"];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl<'a> CondParser<'a> {
-    pub(crate) fn new(base: &'a Location, limits: &'a Limits, store: &'a mut Conditions) -> Self {
+    pub(crate) fn new(
+        base: &'a Location,
+        limits: &'a Limits,
+        store: &'a mut ConditionsBuilder,
+    ) -> Self {
         CondParser {
             base,
             limits,
@@ -192,9 +197,11 @@ impl<'a> CondParser<'a> {
                     }
                 }
                 path => {
-                    let attr = Attr::parse(path)
+                    let (attr, path) = self
+                        .store
+                        .path(path)
                         .map_err(|hint| CompileError::unknown_path(self.loc(here), path, hint))?;
-                    self.parse_entry(attr, path, value, here, depth)?
+                    self.parse_entry(attr, &path, value, here, depth)?
                 }
             };
             out.push(cond);
@@ -205,7 +212,7 @@ impl<'a> CondParser<'a> {
     fn leaf(
         &mut self,
         attr: Attr,
-        path: &str,
+        path: &Arc<str>,
         test: Test,
         expected: String,
         field: Field<'_>,
@@ -222,7 +229,7 @@ impl<'a> CondParser<'a> {
         Ok(Node::Leaf(Leaf {
             attr,
             test,
-            path: path.into(),
+            path: Arc::clone(path),
             expected: expected.into(),
         }))
     }
@@ -231,7 +238,7 @@ impl<'a> CondParser<'a> {
     fn parse_entry(
         &mut self,
         attr: Attr,
-        path: &str,
+        path: &Arc<str>,
         value: &Value,
         field: Field<'_>,
         depth: usize,
@@ -268,7 +275,7 @@ impl<'a> CondParser<'a> {
                     let inner = self.parse_entry(attr.clone(), path, arg, here, depth + 1)?;
                     Node::Not {
                         inner: self.run(std::iter::once(inner), here)?,
-                        path: path.into(),
+                        path: Arc::clone(path),
                         expected: self.show(arg).into(),
                     }
                 }

@@ -10,8 +10,11 @@
 //! [`Cond`] and [`Conds`] are borrowed views of a node and of a list, for
 //! evaluation, explanations, the index and the authoring tools.
 
+use std::sync::Arc;
+
 use super::{Failure, Leaf, Test, Tri, all_tri, any_tri, quoted};
-use crate::path::{Ctx, Val};
+use crate::fastmap::HashMap;
+use crate::path::{Attr, Ctx, Val};
 
 /// A run of nodes in [`Conditions`]: a rule's top-level conditions (all
 /// must hold), a group's members, or what a `not` negates (all of it).
@@ -37,7 +40,7 @@ pub(crate) enum Node {
     Not {
         inner: CondList,
         /// The path as written (`not` for a `not` table).
-        path: Box<str>,
+        path: Arc<str>,
         /// What is negated, as written.
         expected: Box<str>,
     },
@@ -67,10 +70,7 @@ impl Conditions {
     /// Append `nodes` as one run (a group's members must be contiguous).
     /// `None` when the store would outgrow 32-bit positions (the caller
     /// reports it as a limit, with its location).
-    pub(crate) fn push_run(
-        &mut self,
-        nodes: impl ExactSizeIterator<Item = Node>,
-    ) -> Option<CondList> {
+    fn push_run(&mut self, nodes: impl ExactSizeIterator<Item = Node>) -> Option<CondList> {
         let start = self.nodes.len();
         let len = nodes.len();
         u32::try_from(start.checked_add(len)?).ok()?;
@@ -80,21 +80,6 @@ impl Conditions {
         };
         self.nodes.extend(nodes);
         Some(list)
-    }
-
-    /// How many nodes the store holds.
-    pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Room for `more` nodes, so a large policy is not copied as it grows.
-    pub(crate) fn reserve(&mut self, more: usize) {
-        self.nodes.reserve(more);
-    }
-
-    /// Give back the room `reserve` over-estimated.
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.nodes.shrink_to_fit();
     }
 
     /// Kleene AND over `list`: false as soon as one is false.
@@ -109,6 +94,53 @@ impl Conditions {
             Node::Not { inner, .. } => self.all_true(*inner, ctx).not(),
             Node::Leaf(leaf) => leaf.eval(ctx),
         }
+    }
+}
+
+/// [`Conditions`] being filled by the compiler, with the attribute paths
+/// seen so far: a policy names the same few paths in every rule, so each
+/// is resolved once and its text and open-attribute name are shared by
+/// every condition on it.
+#[derive(Default)]
+pub(crate) struct ConditionsBuilder {
+    conditions: Conditions,
+    paths: HashMap<Arc<str>, Attr>,
+}
+
+impl ConditionsBuilder {
+    /// Room for `more` nodes, so a large policy is not copied as it grows.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.conditions.nodes.reserve(more);
+    }
+
+    /// The store, without the room `reserve` over-estimated.
+    pub(crate) fn finish(mut self) -> Conditions {
+        self.conditions.nodes.shrink_to_fit();
+        self.conditions
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.conditions.nodes.len()
+    }
+
+    pub(crate) fn push_run(
+        &mut self,
+        nodes: impl ExactSizeIterator<Item = Node>,
+    ) -> Option<CondList> {
+        self.conditions.push_run(nodes)
+    }
+
+    /// `path` resolved, and its shared text; `Err` carries the hint of
+    /// [`Attr::parse`]. Unknown paths are not remembered: they end the
+    /// compile.
+    pub(crate) fn path(&mut self, path: &str) -> Result<(Attr, Arc<str>), String> {
+        if let Some((text, attr)) = self.paths.get_key_value(path) {
+            return Ok((attr.clone(), Arc::clone(text)));
+        }
+        let attr = Attr::parse(path)?;
+        let text: Arc<str> = path.into();
+        self.paths.insert(Arc::clone(&text), attr.clone());
+        Ok((attr, text))
     }
 }
 
