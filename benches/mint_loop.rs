@@ -16,7 +16,8 @@
 //!
 //! A fourth argument `cold:MB` writes a buffer of MB MiB (one word per
 //! 64-byte line) before each decision; `evict:MB` does only that, for the
-//! baseline. With `--cache-sim=yes --LL=…` smaller than MB, the misses a
+//! baseline; `coldpolicy:MB` then clones and drops the request, so the
+//! request and the allocator are warm again (as after parsing the request). With `--cache-sim=yes --LL=…` smaller than MB, the misses a
 //! decision adds are the cache lines it needs from memory.
 #![allow(
     clippy::expect_used,
@@ -71,16 +72,20 @@ fn main() {
     }
     let mode = args.get(4).map_or("", String::as_str);
     let (cold, decide) = match mode.split_once(':') {
-        Some(("cold", mb)) => (mb.parse::<usize>().unwrap_or(64), true),
+        Some(("cold" | "coldpolicy", mb)) => (mb.parse::<usize>().unwrap_or(64), true),
         Some(("evict", mb)) => (mb.parse::<usize>().unwrap_or(64), false),
         _ => (0, true),
     };
+    let rewarm = mode.starts_with("coldpolicy:");
     let mut buf = vec![0u64; (cold << 20) / 8];
     for round in 0..iters {
         for w in buf.iter_mut().step_by(8) {
             *w = w.wrapping_add(round as u64);
         }
         black_box(&buf);
+        if rewarm {
+            drop(black_box(req.clone()));
+        }
         if decide {
             black_box(policy.evaluate(black_box(&req), black_box(t)));
         }

@@ -8,7 +8,10 @@
 //!
 //! Group `hot`: criterion's loop (caches warm). Group `cold`: before each
 //! decision a buffer of twice the last-level cache is written, one word per
-//! cache line, outside the timed part; only the decision is timed. See
+//! cache line, outside the timed part; only the decision is timed. Group
+//! `cold-policy`: the same, then the request is cloned and dropped (still
+//! outside the timed part), as a service has just parsed it: the request
+//! and the allocator are warm, the policy and the code are not. See
 //! docs/performance.md for the figures and how they were taken.
 #![allow(
     clippy::expect_used,
@@ -175,9 +178,21 @@ fn last_level_cache() -> Option<usize> {
         .max()
 }
 
-fn cold(c: &mut Criterion, cases: &[Case]) {
+/// What is warm again when the decision starts, after the eviction.
+#[derive(Clone, Copy)]
+enum Warm {
+    /// Nothing: the request is as cold as the policy.
+    Nothing,
+    /// The request and the allocator (a clone of the request, dropped).
+    Request,
+}
+
+fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
     let mut evictor = Evictor::new();
-    let mut group = c.benchmark_group("cold");
+    let mut group = c.benchmark_group(match warm {
+        Warm::Nothing => "cold",
+        Warm::Request => "cold-policy",
+    });
     // Criterion plans iterations from the timed part only (µs), while each
     // eviction takes milliseconds: short times keep the run to seconds per
     // case (at 10 µs a decision, about 1,000 evicted decisions).
@@ -199,6 +214,9 @@ fn cold(c: &mut Criterion, cases: &[Case]) {
                     let mut timed = Duration::ZERO;
                     for _ in 0..iters {
                         evictor.evict();
+                        if let Warm::Request = warm {
+                            drop(black_box(req.clone()));
+                        }
                         let start = Instant::now();
                         black_box(case.policy.evaluate(black_box(req), black_box(t)));
                         timed += start.elapsed();
@@ -214,7 +232,8 @@ fn cold(c: &mut Criterion, cases: &[Case]) {
 fn decisions(c: &mut Criterion) {
     let cases = cases();
     hot(c, &cases);
-    cold(c, &cases);
+    cold(c, &cases, Warm::Nothing);
+    cold(c, &cases, Warm::Request);
 }
 
 fn compile(c: &mut Criterion) {
