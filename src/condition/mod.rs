@@ -14,8 +14,11 @@ use regex::Regex;
 use crate::path::{Attr, Val, with_ip_str};
 use crate::pattern::{Cidr, Glob};
 
+mod literal;
 mod parse;
 mod tree;
+
+pub(crate) use literal::Literal;
 
 pub(crate) use parse::{CondParser, Field};
 #[cfg(feature = "authoring")]
@@ -72,8 +75,8 @@ pub(crate) enum Test {
 #[derive(Debug)]
 pub(crate) enum StrTest {
     /// The literal, and the literal as an address when it is one.
-    Eq(Box<str>, Option<IpAddr>),
-    OneOf(Vec<(Box<str>, Option<IpAddr>)>),
+    Eq(Literal, Option<IpAddr>),
+    OneOf(Vec<(Literal, Option<IpAddr>)>),
     Glob(Vec<Glob>),
     Regex(Box<Regex>),
 }
@@ -101,8 +104,8 @@ pub(crate) struct TimeTest {
 impl StrTest {
     pub(crate) fn matches(&self, s: &str) -> bool {
         match self {
-            StrTest::Eq(lit, _) => **lit == *s,
-            StrTest::OneOf(items) => items.iter().any(|(lit, _)| **lit == *s),
+            StrTest::Eq(lit, _) => lit.is(s),
+            StrTest::OneOf(items) => items.iter().any(|(lit, _)| lit.is(s)),
             StrTest::Glob(globs) => globs.iter().any(|g| g.is_match(s)),
             StrTest::Regex(re) => re.is_match(s),
         }

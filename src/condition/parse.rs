@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{CondList, ConditionsBuilder, Leaf, Node, NumTest, StrTest, Test, kind_bit, state_bit};
+use super::{
+    CondList, ConditionsBuilder, Leaf, Literal, Node, NumTest, StrTest, Test, kind_bit, state_bit,
+};
 use crate::error::{CompileError, Location, excerpt};
 use crate::limits::Limits;
 use crate::path::{Attr, AttrType};
@@ -523,7 +525,7 @@ impl<'a> CondParser<'a> {
             // (docs/policy-reference.md §3.5), so the mint path only
             // canonicalizes the request's side.
             let ip = s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
-            out.push((Box::<str>::from(s.as_str()), ip));
+            out.push((Literal::from(s.as_str()), ip));
         }
         match (value, out.len()) {
             (Value::Array(_), 0) => {
