@@ -20,6 +20,8 @@ impl<'a> Evaluation<'a> {
 
     /// The first condition of `conds` that is not true, with the request's
     /// value cut to the echo limit.
+    #[cold]
+    #[inline(never)]
     pub(super) fn failure(&self, conds: CondList) -> Option<ConditionFailure> {
         let max = self.policy.limits.max_echo_len;
         self.policy
@@ -46,6 +48,8 @@ impl<'a> Evaluation<'a> {
     /// the rules granting `scope` (or any requested scope), at most
     /// `Limits::max_explained_rules` of the latter, so explaining stays
     /// bounded.
+    #[cold]
+    #[inline(never)]
     pub(super) fn nearest(
         &self,
         scope: Option<&str>,
@@ -103,6 +107,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// The reason for step 6 (deny by default), naming the nearest rule.
+    #[cold]
+    #[inline(never)]
     pub(super) fn not_permitted(&self) -> Reason {
         let (nearest_rule, condition) = match self.nearest(None) {
             Some((rule, condition)) => (Some(rule), condition),
@@ -116,6 +122,8 @@ impl<'a> Evaluation<'a> {
 
     /// When a forbid applied only because a condition could not be decided
     /// (fail closed), that condition.
+    #[cold]
+    #[inline(never)]
     pub(super) fn undecided_forbid(&self, forbid: RuleId) -> Option<ConditionFailure> {
         let undecided = self.s.forbids.iter().any(|&(i, u)| i == forbid && u);
         if !undecided {

@@ -17,6 +17,14 @@ use super::{Evaluation, Granted};
 /// Why a scope fails [`Evaluation::check`], and the forbid that removed it.
 pub(super) type Failed = (ScopeCause, Option<RuleId>);
 
+/// What became of a requested scope that failed [`Evaluation::check`].
+enum Outcome {
+    Downgraded,
+    Removed,
+    /// Removed by a forbid.
+    Forbidden,
+}
+
 impl<'a> Evaluation<'a> {
     /// The matching permits that grant `scope`.
     pub(super) fn granting(&self, scope: Name<'_, ScopeId>) -> PermitSet {
@@ -106,58 +114,82 @@ impl<'a> Evaluation<'a> {
                 }
                 continue;
             }
-            let (cause, by) = match self.check(self.scope_name(scope), purpose, parent) {
+            let failed = match self.check(self.scope_name(scope), purpose, parent) {
                 Ok(permits) => {
                     self.push_scope(scope.clone(), permits);
                     continue;
                 }
-                Err(e) => e,
+                Err(failed) => failed,
             };
-            if let Some(i) = by {
-                self.s.acted.push(i);
+            match self.not_granted(scope, failed, purpose, parent) {
+                Outcome::Downgraded => {}
+                Outcome::Removed => removed += 1,
+                Outcome::Forbidden => {
+                    removed += 1;
+                    forbidden += 1;
+                }
             }
-            let by_id = by.map(|i| Arc::clone(&self.rule(i).id));
-            if let Some((to, permits)) = self.downgrade_for(scope, purpose, parent) {
-                let condition = match (cause, by) {
-                    (ScopeCause::Forbidden, Some(f)) => self.undecided_forbid(f),
-                    _ => None,
-                };
-                self.cut(Reason::ScopeDowngraded {
-                    from: self.echo(scope),
-                    to: to.to_owned(),
-                    cause,
-                    rule: by_id,
-                    condition,
-                    purpose: Self::purpose_named(cause, purpose),
-                });
-                self.push_scope(to.to_owned(), permits);
-                continue;
-            }
-            removed += 1;
-            if cause == ScopeCause::Forbidden {
-                forbidden += 1;
-            }
-            let (rule, condition) = match (cause, by) {
-                (ScopeCause::NotPermitted, _) => match self.nearest(Some(scope)) {
-                    Some((r, c)) => (Some(r), c),
-                    None => (None, None),
-                },
-                (ScopeCause::Forbidden, Some(f)) => (by_id, self.undecided_forbid(f)),
-                _ => (by_id, None),
-            };
-            self.cut(Reason::ScopeRemoved {
-                scope: self.echo(scope),
-                cause,
-                rule,
-                condition,
-                purpose: Self::purpose_named(cause, purpose),
-            });
         }
         removed > 0 && removed == forbidden
     }
 
+    /// A requested scope that failed [`Self::check`]: downgraded when its
+    /// chain allows, else removed, with the reason. Off the allow path.
+    #[cold]
+    #[inline(never)]
+    fn not_granted(
+        &mut self,
+        scope: &str,
+        (cause, by): Failed,
+        purpose: Option<&'a Purpose>,
+        parent: Option<&'a ParentGrant>,
+    ) -> Outcome {
+        if let Some(i) = by {
+            self.s.acted.push(i);
+        }
+        let by_id = by.map(|i| Arc::clone(&self.rule(i).id));
+        if let Some((to, permits)) = self.downgrade_for(scope, purpose, parent) {
+            let condition = match (cause, by) {
+                (ScopeCause::Forbidden, Some(f)) => self.undecided_forbid(f),
+                _ => None,
+            };
+            self.cut(Reason::ScopeDowngraded {
+                from: self.echo(scope),
+                to: to.to_owned(),
+                cause,
+                rule: by_id,
+                condition,
+                purpose: Self::purpose_named(cause, purpose),
+            });
+            self.push_scope(to.to_owned(), permits);
+            return Outcome::Downgraded;
+        }
+        let (rule, condition) = match (cause, by) {
+            (ScopeCause::NotPermitted, _) => match self.nearest(Some(scope)) {
+                Some((r, c)) => (Some(r), c),
+                None => (None, None),
+            },
+            (ScopeCause::Forbidden, Some(f)) => (by_id, self.undecided_forbid(f)),
+            _ => (by_id, None),
+        };
+        self.cut(Reason::ScopeRemoved {
+            scope: self.echo(scope),
+            cause,
+            rule,
+            condition,
+            purpose: Self::purpose_named(cause, purpose),
+        });
+        if cause == ScopeCause::Forbidden {
+            Outcome::Forbidden
+        } else {
+            Outcome::Removed
+        }
+    }
+
     /// The first downgrade in the chain from `scope` that survives and is
     /// not already granted, with the permits granting it.
+    #[cold]
+    #[inline(never)]
     fn downgrade_for(
         &self,
         scope: &str,
@@ -181,6 +213,8 @@ impl<'a> Evaluation<'a> {
     /// A wildcard request is answered with the concrete scopes it covers
     /// that the purpose names or a matching permit lists exactly. Returns
     /// whether any was granted.
+    #[cold]
+    #[inline(never)]
     fn expand_wildcard(
         &mut self,
         pattern: &str,
