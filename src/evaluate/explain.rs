@@ -61,17 +61,7 @@ impl<'a> Evaluation<'a> {
             if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
                 return;
             }
-            let score = self
-                .policy
-                .conds(rule.when)
-                .iter()
-                .filter(|c| c.eval(&self.ctx) == Tri::True)
-                .count();
-            let better = match best {
-                None => true,
-                Some((b, bi)) => score > b || (score == b && i < bi),
-            };
-            if better {
+            if let Some(score) = self.score_above(rule.when, i, best) {
                 best = Some((score, i));
             }
         };
@@ -104,6 +94,34 @@ impl<'a> Evaluation<'a> {
         let (_, i) = best?;
         let rule = self.rule(i);
         Some((Arc::clone(&rule.id), self.failure(rule.when)))
+    }
+
+    /// How many of `conds` (rule `i`'s) hold, when that beats `best`: more
+    /// of them, or as many and `i` first in policy order. Stops as soon as
+    /// the conditions left could not make up the difference, so a rule far
+    /// from the best is not evaluated whole.
+    fn score_above(
+        &self,
+        conds: CondList,
+        i: RuleId,
+        best: Option<(usize, RuleId)>,
+    ) -> Option<usize> {
+        let conds = self.policy.conds(conds);
+        let mut score = 0;
+        let mut left = conds.len();
+        for c in conds.iter() {
+            if let Some((b, bi)) = best {
+                if score + left < b || (score + left == b && i >= bi) {
+                    return None;
+                }
+            }
+            left -= 1;
+            score += usize::from(c.eval(&self.ctx) == Tri::True);
+        }
+        match best {
+            Some((b, bi)) if score < b || (score == b && i >= bi) => None,
+            _ => Some(score),
+        }
     }
 
     /// The reason for step 6 (deny by default), naming the nearest rule.
