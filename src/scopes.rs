@@ -2,6 +2,7 @@
 //! requests.
 
 use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::fastmap::HashMap;
@@ -77,7 +78,26 @@ impl<I: Id> Interner<I> {
             names: &self.names,
             forward: OnceCell::new(),
             backward: OnceCell::new(),
+            scanned: RefCell::default(),
             matched: RefCell::default(),
+        }
+    }
+}
+
+/// The names a glob could match: a range of a sorted order, or the names
+/// found by one pass over all of them.
+pub(crate) enum Candidates<'s, 'a, I> {
+    Sorted(&'s [(&'a str, I)]),
+    Scanned(Rc<[(&'a str, I)]>),
+}
+
+impl<'a, I> std::ops::Deref for Candidates<'_, 'a, I> {
+    type Target = [(&'a str, I)];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Candidates::Sorted(names) => names,
+            Candidates::Scanned(names) => names,
         }
     }
 }
@@ -90,6 +110,10 @@ pub(crate) struct SortedNames<'a, I> {
     forward: OnceCell<Vec<(&'a str, I)>>,
     /// Sorted by their bytes read backwards.
     backward: OnceCell<Vec<(&'a str, I)>>,
+    /// The names with a suffix, by suffix, found by a pass over all names
+    /// while few suffixes are asked for: a purpose catalogue's `*:read`,
+    /// `*:write`… then cost a few passes, not a sort.
+    scanned: RefCell<HashMap<Box<str>, Rc<[(&'a str, I)]>>>,
     /// The names matched by globs with many candidates, by glob: a purpose
     /// catalogue repeats its `*:read`s.
     matched: RefCell<HashMap<Box<str>, Vec<I>>>,
@@ -157,7 +181,7 @@ impl<'a, I: Id> SortedNames<'a, I> {
 
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<&[(&'a str, I)]> {
+    fn candidates(&self, glob: &Glob) -> Option<Candidates<'_, 'a, I>> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
             let forward = self.forward();
@@ -165,18 +189,48 @@ impl<'a, I: Id> SortedNames<'a, I> {
             let len = forward
                 .get(start..)?
                 .partition_point(|(n, _)| n.starts_with(prefix));
-            return forward.get(start..start + len);
+            return forward.get(start..start + len).map(Candidates::Sorted);
         }
         let suffix = glob.literal_suffix();
         if suffix.is_empty() {
             return None;
+        }
+        if let Some(names) = self.scanned(suffix) {
+            return Some(Candidates::Scanned(names));
         }
         let backward = self.backward();
         let start = backward.partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
         let len = backward
             .get(start..)?
             .partition_point(|(n, _)| n.ends_with(suffix));
-        backward.get(start..start + len)
+        backward.get(start..start + len).map(Candidates::Sorted)
+    }
+
+    /// The names ending with `suffix`, in id order, by one pass over all
+    /// names; `None` once the backward order is cheaper: it is built, or
+    /// [`SCANS`] suffixes have been scanned for (a pass costs a few
+    /// instructions per name, the sort some comparisons per name).
+    fn scanned(&self, suffix: &str) -> Option<Rc<[(&'a str, I)]>> {
+        /// Passes before sorting.
+        const SCANS: usize = 16;
+        let mut scanned = self.scanned.borrow_mut();
+        if let Some(names) = scanned.get(suffix) {
+            return Some(Rc::clone(names));
+        }
+        if self.backward.get().is_some() || scanned.len() >= SCANS {
+            return None;
+        }
+        let names: Rc<[(&'a str, I)]> = self
+            .names
+            .iter()
+            .enumerate()
+            // The last byte first: most names differ there, and then no
+            // comparison is called.
+            .filter(|(_, n)| n.as_bytes().last() == suffix.as_bytes().last() && n.ends_with(suffix))
+            .filter_map(|(i, n)| Some((&**n, I::from_index(i)?)))
+            .collect();
+        scanned.insert(suffix.into(), Rc::clone(&names));
+        Some(names)
     }
 }
 
@@ -257,7 +311,7 @@ impl<I: Id> NameSet<I> {
         limits: &Limits,
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
-        let mut written = Vec::new();
+        let mut written = Vec::with_capacity(patterns.len());
         for p in patterns {
             // Most names are plain: interned straight, no glob built.
             let glob = if Glob::is_plain(p, limits) {
@@ -307,7 +361,7 @@ impl<I: Id> NameSet<I> {
             // Charged in full even when the matches are remembered: the
             // budget is spent as before, so the same sets are resolved.
             budget.left -= candidates.len();
-            sorted.matches(glob, candidates, &mut found);
+            sorted.matches(glob, &candidates, &mut found);
         }
         self.ids.extend(found);
         self.ids.sort_unstable();
@@ -402,33 +456,47 @@ mod tests {
         for n in &names {
             interner.intern(n);
         }
+        // Suffixes are found by passes over the names at first, in the
+        // backward order once it is built: both give the same candidates.
+        let scanning = interner.sorted();
         let sorted = interner.sorted();
+        sorted.backward();
         // The candidates of a glob are exactly the names with its literal
         // prefix (or, without one, its literal suffix).
-        let check = |pattern: &str, has: &dyn Fn(&str, &Glob) -> bool| {
-            let glob = Glob::new(pattern).unwrap();
-            let mut got: Vec<&str> = sorted
-                .candidates(&glob)
-                .unwrap()
-                .iter()
-                .map(|(n, _)| *n)
-                .collect();
-            let mut want: Vec<&str> = interner
-                .names
-                .iter()
-                .map(|n| &**n)
-                .filter(|n| has(n, &glob))
-                .collect();
-            got.sort_unstable();
-            want.sort_unstable();
-            assert_eq!(got, want, "{pattern}");
-        };
+        let check =
+            |sorted: &SortedNames<'_, _>, pattern: &str, has: &dyn Fn(&str, &Glob) -> bool| {
+                let glob = Glob::new(pattern).unwrap();
+                let mut got: Vec<&str> = sorted
+                    .candidates(&glob)
+                    .unwrap()
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                let mut want: Vec<&str> = interner
+                    .names
+                    .iter()
+                    .map(|n| &**n)
+                    .filter(|n| has(n, &glob))
+                    .collect();
+                got.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(got, want, "{pattern}");
+            };
         for pattern in ["svc1*", "svc*", "verylongcommonhead-1*", "a*", "x*"] {
-            check(pattern, &|n, g| n.starts_with(g.literal_prefix()));
+            check(&sorted, pattern, &|n, g| n.starts_with(g.literal_prefix()));
         }
-        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead"] {
-            check(pattern, &|n, g| n.ends_with(g.literal_suffix()));
+        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead", "*:read"] {
+            check(&scanning, pattern, &|n, g| n.ends_with(g.literal_suffix()));
+            check(&sorted, pattern, &|n, g| n.ends_with(g.literal_suffix()));
         }
+        assert!(scanning.backward.get().is_none());
+        // Past 16 suffixes, the backward order is built and used.
+        for i in 0..20 {
+            check(&scanning, &format!("*{i}/x"), &|n, g| {
+                n.ends_with(g.literal_suffix())
+            });
+        }
+        assert!(scanning.backward.get().is_some());
     }
 
     /// The sort key orders names as their first 16 bytes do (a shorter
