@@ -84,11 +84,14 @@ impl<I: Id> Interner<I> {
     }
 }
 
+/// Names found by a pass over all of them, shared by the globs that ask.
+type Scanned<'a, I> = Rc<[(&'a str, I)]>;
+
 /// The names a glob could match: a range of a sorted order, or the names
 /// found by one pass over all of them.
 pub(crate) enum Candidates<'s, 'a, I> {
     Sorted(&'s [(&'a str, I)]),
-    Scanned(Rc<[(&'a str, I)]>),
+    Scanned(Scanned<'a, I>),
 }
 
 impl<'a, I> std::ops::Deref for Candidates<'_, 'a, I> {
@@ -113,7 +116,7 @@ pub(crate) struct SortedNames<'a, I> {
     /// The names with a suffix, by suffix, found by a pass over all names
     /// while few suffixes are asked for: a purpose catalogue's `*:read`,
     /// `*:write`… then cost a few passes, not a sort.
-    scanned: RefCell<HashMap<Box<str>, Rc<[(&'a str, I)]>>>,
+    scanned: RefCell<HashMap<Box<str>, Scanned<'a, I>>>,
     /// The names matched by globs with many candidates, by glob: a purpose
     /// catalogue repeats its `*:read`s.
     matched: RefCell<HashMap<Box<str>, Vec<I>>>,
@@ -210,7 +213,7 @@ impl<'a, I: Id> SortedNames<'a, I> {
     /// names; `None` once the backward order is cheaper: it is built, or
     /// [`SCANS`] suffixes have been scanned for (a pass costs a few
     /// instructions per name, the sort some comparisons per name).
-    fn scanned(&self, suffix: &str) -> Option<Rc<[(&'a str, I)]>> {
+    fn scanned(&self, suffix: &str) -> Option<Scanned<'a, I>> {
         /// Passes before sorting.
         const SCANS: usize = 16;
         let mut scanned = self.scanned.borrow_mut();
@@ -220,7 +223,7 @@ impl<'a, I: Id> SortedNames<'a, I> {
         if self.backward.get().is_some() || scanned.len() >= SCANS {
             return None;
         }
-        let names: Rc<[(&'a str, I)]> = self
+        let names: Scanned<'a, I> = self
             .names
             .iter()
             .enumerate()
