@@ -4,6 +4,8 @@ use sha2::{Digest, Sha256};
 
 use crate::document::PolicyDocument;
 
+mod json;
+
 /// Feeds serialized bytes into the hash through a small buffer: the
 /// serializer writes many tiny pieces, and each `update` has a fixed cost.
 struct HashWriter {
@@ -59,13 +61,20 @@ impl std::io::Write for HashWriter {
 /// The revision digest: SHA-256 of the document serialized as compact
 /// JSON, `sha256:` and lowercase hex.
 pub(super) fn digest(doc: &PolicyDocument) -> String {
-    let mut writer = HashWriter {
+    let writer = || HashWriter {
         hash: Sha256::new(),
         buf: Vec::with_capacity(HashWriter::CAPACITY),
     };
-    // Serializing plain data into a writer that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut writer, doc);
-    let hash = writer.finish();
+    let mut fast = writer();
+    let hash = match json::write(&mut fast, doc) {
+        Ok(()) => fast.finish(),
+        Err(json::Unsupported) => {
+            let mut slow = writer();
+            // Serializing plain data into a writer that never fails cannot fail.
+            let _ = serde_json::to_writer(&mut slow, doc);
+            slow.finish()
+        }
+    };
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
