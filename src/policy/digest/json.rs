@@ -35,17 +35,66 @@ impl ser::Error for Unsupported {
 
 type Result<T = ()> = std::result::Result<T, Unsupported>;
 
+/// Where the JSON goes: pieces, and strings to put between quotes (one
+/// check for room for all three); `Write` for what `serde_json` writes.
+pub(super) trait Sink: Write {
+    fn put(&mut self, bytes: &[u8]);
+    fn put_quoted(&mut self, text: &[u8]);
+}
+
+#[cfg(test)]
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn put_quoted(&mut self, text: &[u8]) {
+        self.push(b'"');
+        self.extend_from_slice(text);
+        self.push(b'"');
+    }
+}
+
 /// Write `value` as compact JSON into `out`.
-pub(super) fn write<W: Write, T: Serialize + ?Sized>(out: &mut W, value: &T) -> Result {
+pub(super) fn write<W: Sink, T: Serialize + ?Sized>(out: &mut W, value: &T) -> Result {
     value.serialize(&mut Json { out, key: false })
 }
 
 /// Whether `serde_json` escapes anything in `s`: control characters, `"`
-/// and `\`. No early exit, so the compiler can test many bytes at once.
+/// and `\\`. Eight bytes at a time (most strings are one to four words),
+/// without branches on the bytes.
 fn needs_escape(s: &str) -> bool {
-    s.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    })
+    let bytes = s.as_bytes();
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+    // The last eight bytes (overlapping the last whole word: the question
+    // is only whether there is one), or a short string padded with a
+    // letter, which needs no escape.
+    let last = match bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
+        Some(tail) => word(tail),
+        None => {
+            let mut padded = [b'a'; 8];
+            for (d, b) in padded.iter_mut().zip(bytes) {
+                *d = *b;
+            }
+            u64::from_le_bytes(padded)
+        }
+    };
+    bytes
+        .chunks_exact(8)
+        .map(word)
+        .chain([last])
+        .fold(false, |any, w| any | word_needs_escape(w))
+}
+
+/// Whether one of the eight bytes of `x` is below 0x20, `"` or `\\`: the
+/// classic tests for a byte below `n` and for a zero byte (exact for
+/// whether there is one, `n` at most 0x80).
+fn word_needs_escape(x: u64) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    below(x, 0x20) | has(x, b'"') | has(x, b'\\')
 }
 
 struct Json<'w, W> {
@@ -55,9 +104,10 @@ struct Json<'w, W> {
     key: bool,
 }
 
-impl<'w, W: Write> Json<'w, W> {
+impl<'w, W: Sink> Json<'w, W> {
     fn put(&mut self, bytes: &[u8]) -> Result {
-        self.out.write_all(bytes).map_err(|_| Unsupported)
+        self.out.put(bytes);
+        Ok(())
     }
 
     /// A scalar other than a string: written by `serde_json`, and never a
@@ -77,9 +127,8 @@ impl<'w, W: Write> Json<'w, W> {
         if needs_escape(s) {
             return serde_json::to_writer(&mut *self.out, s).map_err(|_| Unsupported);
         }
-        self.put(b"\"")?;
-        self.put(s.as_bytes())?;
-        self.put(b"\"")
+        self.out.put_quoted(s.as_bytes());
+        Ok(())
     }
 
     /// Open a list or object (`open` is `[` or `{`); an empty one is
@@ -115,7 +164,7 @@ struct Compound<'a, 'w, W> {
     state: State,
 }
 
-impl<W: Write> Compound<'_, '_, W> {
+impl<W: Sink> Compound<'_, '_, W> {
     /// The comma before every element but the first.
     fn separate(&mut self) -> Result {
         let first = self.state == State::First;
@@ -149,7 +198,7 @@ impl<W: Write> Compound<'_, '_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeSeq for Compound<'_, '_, W> {
+impl<W: Sink> ser::SerializeSeq for Compound<'_, '_, W> {
     type Ok = ();
     type Error = Unsupported;
 
@@ -162,7 +211,7 @@ impl<W: Write> ser::SerializeSeq for Compound<'_, '_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeMap for Compound<'_, '_, W> {
+impl<W: Sink> ser::SerializeMap for Compound<'_, '_, W> {
     type Ok = ();
     type Error = Unsupported;
 
@@ -179,7 +228,7 @@ impl<W: Write> ser::SerializeMap for Compound<'_, '_, W> {
     }
 }
 
-impl<W: Write> ser::SerializeStruct for Compound<'_, '_, W> {
+impl<W: Sink> ser::SerializeStruct for Compound<'_, '_, W> {
     type Ok = ();
     type Error = Unsupported;
 
@@ -197,7 +246,7 @@ impl<W: Write> ser::SerializeStruct for Compound<'_, '_, W> {
 /// variants are left to `serde_json`.
 type Never = ser::Impossible<(), Unsupported>;
 
-impl<'a, 'w, W: Write> ser::Serializer for &'a mut Json<'w, W> {
+impl<'a, 'w, W: Sink> ser::Serializer for &'a mut Json<'w, W> {
     type Ok = ();
     type Error = Unsupported;
     type SerializeSeq = Compound<'a, 'w, W>;
@@ -448,6 +497,23 @@ mod tests {
         .unwrap();
         same_as_serde_json(&doc);
         same_as_serde_json(&PolicyDocument::default());
+    }
+
+    /// The word-at-a-time test agrees with a test of each byte, for every
+    /// byte at every position of strings of up to 17 bytes.
+    #[test]
+    fn needs_escape_tests_every_byte() {
+        let reference = |s: &str| s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+        for len in 0..=17 {
+            for at in 0..len {
+                for c in (0u8..0x80).map(char::from).chain(['é', '\u{2028}']) {
+                    let mut s: String = "x".repeat(at);
+                    s.push(c);
+                    s.push_str(&"y".repeat(len - at - 1));
+                    assert_eq!(super::needs_escape(&s), reference(&s), "{s:?}");
+                }
+            }
+        }
     }
 
     /// Shapes no document has are refused, for `serde_json` to write.
