@@ -149,14 +149,17 @@ impl<'a, I: Id> SortedNames<'a, I> {
         key: impl Fn(&str) -> u128,
         cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
     ) -> Vec<(&'a str, I)> {
-        let mut keyed: Vec<(u128, &'a str, I)> = self
+        // Keys and ids only (32 bytes an entry, not 48): the sort moves
+        // less; the names are looked up for the rare ties.
+        let mut keyed: Vec<(u128, I)> = self
             .names
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| Some((key(n), &**n, I::from_index(i)?)))
+            .filter_map(|(i, n)| Some((key(n), I::from_index(i)?)))
             .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
-        keyed.into_iter().map(|(_, n, id)| (n, id)).collect()
+        let name = |id: I| self.names.get(id.index()).map_or("", |n| &**n);
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(name(a.1), name(b.1))));
+        keyed.into_iter().map(|(_, id)| (name(id), id)).collect()
     }
 
     /// Append the ids of the `candidates` (from [`SortedNames::candidates`])
@@ -366,9 +369,7 @@ impl<I: Id> NameSet<I> {
             budget.left -= candidates.len();
             sorted.matches(glob, &candidates, &mut found);
         }
-        self.ids.extend(found);
-        self.ids.sort_unstable();
-        self.ids.dedup();
+        self.ids = union(&self.ids, found);
         self.resolved = true;
     }
 
@@ -401,6 +402,41 @@ impl<I: Id> NameSet<I> {
     pub(crate) fn globs(&self) -> &[Glob] {
         &self.globs
     }
+}
+
+/// The ids of `sorted` (ascending, distinct) and `more` (any order,
+/// repeats), ascending and distinct. Many ids (a purpose's `*:read` over a
+/// whole policy) are marked in a bit set and read back in order; fewer, or
+/// a few among very many names, are sorted.
+fn union<I: Id>(sorted: &[I], mut more: Vec<I>) -> Vec<I> {
+    /// From here on, a bit set costs less than sorting.
+    const BITS_FROM: usize = 256;
+    let all = sorted.iter().chain(&more);
+    let Some(top) = all.clone().map(|id| id.index()).max() else {
+        return Vec::new();
+    };
+    // The set has a word per 64 interned names: no more words than ids.
+    if more.len() < BITS_FROM || top / 64 > more.len() {
+        more.extend_from_slice(sorted);
+        more.sort_unstable();
+        more.dedup();
+        return more;
+    }
+    let mut bits = vec![0u64; top / 64 + 1];
+    for id in all {
+        if let Some(word) = bits.get_mut(id.index() / 64) {
+            *word |= 1 << (id.index() % 64);
+        }
+    }
+    let mut out = Vec::with_capacity(sorted.len() + more.len());
+    for (w, mut word) in bits.into_iter().enumerate() {
+        while word != 0 {
+            let bit = word.trailing_zeros() as usize;
+            word &= word - 1;
+            out.extend(I::from_index(w * 64 + bit));
+        }
+    }
+    out
 }
 
 /// Whether a requested scope or audience is a wildcard: it contains `*` or `?`.
@@ -528,6 +564,27 @@ mod tests {
         let head = "0123456789abcdef";
         assert_eq!(key(&format!("{head}x")), key(&format!("{head}y")));
         assert_eq!(key(head), key(&format!("{head}z")));
+    }
+
+    /// Both ways of merging give the sorted, distinct union.
+    #[test]
+    fn union_is_sorted_and_distinct() {
+        use crate::ids::ScopeId;
+        let ids = |v: &[usize]| -> Vec<ScopeId> {
+            v.iter().map(|&i| ScopeId::from_index(i).unwrap()).collect()
+        };
+        for n in [0, 3, 255, 256, 1000] {
+            let sorted: Vec<usize> = (0..n).map(|i| i * 3).collect();
+            let more: Vec<usize> = (0..n).rev().map(|i| i * 5 % 1999).collect();
+            let mut want: Vec<usize> = sorted.iter().chain(&more).copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(union(&ids(&sorted), ids(&more)), ids(&want), "{n}");
+        }
+        assert_eq!(
+            union(&ids(&[1, 64, 127]), ids(&[0; 300])),
+            ids(&[0, 1, 64, 127])
+        );
     }
 
     /// Resolving globs at compile time is bounded: a glob with more
