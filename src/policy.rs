@@ -13,6 +13,7 @@ use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
+use crate::pattern::Glob;
 use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
 
 mod digest;
@@ -606,7 +607,16 @@ impl IssuancePolicy {
             left: limits.max_glob_resolve_work,
             per_glob: limits.max_glob_resolve_work_per_glob,
         };
-        let scope_names = c.scopes.sorted();
+        // The scope globs' literal prefixes, known before any is resolved:
+        // only the names with one are sorted for them.
+        let permits = rules.iter().filter(|r| r.effect == Effect::Permit);
+        let scope_sets = permits.filter_map(|r| r.scopes.as_ref());
+        let scope_sets = scope_sets.chain(purposes.values().map(|p| &p.scopes));
+        let prefixes = scope_sets
+            .flat_map(NameSet::globs)
+            .map(Glob::literal_prefix)
+            .collect();
+        let scope_names = c.scopes.sorted().with_prefixes(prefixes);
         let audience_names = c.audiences.sorted();
         // Forbids are only consulted when they match, so their globs stay
         // globs; permits and purposes are consulted for every scope.

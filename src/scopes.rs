@@ -77,10 +77,43 @@ impl<I: Id> Interner<I> {
         SortedNames {
             names: &self.names,
             forward: OnceCell::new(),
+            prefixes: None,
+            prefixed: OnceCell::new(),
             backward: OnceCell::new(),
             scanned: RefCell::default(),
             matched: RefCell::default(),
         }
+    }
+}
+
+/// The literal prefixes of the globs to be resolved, known up front.
+pub(crate) struct Prefixes {
+    set: std::collections::HashSet<Box<str>, foldhash::fast::RandomState>,
+    /// Their distinct lengths, ascending.
+    lens: Vec<usize>,
+}
+
+impl<'p> FromIterator<&'p str> for Prefixes {
+    fn from_iter<T: IntoIterator<Item = &'p str>>(prefixes: T) -> Self {
+        let set: std::collections::HashSet<Box<str>, _> = prefixes
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(Box::from)
+            .collect();
+        let mut lens: Vec<usize> = set.iter().map(|p| p.len()).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        Prefixes { set, lens }
+    }
+}
+
+impl Prefixes {
+    /// Whether `name` starts with one of the prefixes: one lookup per
+    /// distinct length.
+    fn start(&self, name: &str) -> bool {
+        let lens = self.lens.iter().take_while(|len| **len <= name.len());
+        lens.filter_map(|len| name.get(..*len))
+            .any(|head| self.set.contains(head))
     }
 }
 
@@ -111,6 +144,11 @@ impl<'a, I> std::ops::Deref for Candidates<'_, 'a, I> {
 pub(crate) struct SortedNames<'a, I> {
     names: &'a [Arc<str>],
     forward: OnceCell<Vec<(&'a str, I)>>,
+    /// The prefixes of the globs to be resolved, when known: then only the
+    /// names starting with one of them are sorted (`prefixed`), usually
+    /// few, and `forward` serves only other globs.
+    prefixes: Option<Prefixes>,
+    prefixed: OnceCell<Vec<(&'a str, I)>>,
     /// Sorted by their bytes read backwards.
     backward: OnceCell<Vec<(&'a str, I)>>,
     /// The names with a suffix, by suffix, found by a pass over all names
@@ -123,11 +161,35 @@ pub(crate) struct SortedNames<'a, I> {
 }
 
 impl<'a, I: Id> SortedNames<'a, I> {
+    /// The same orders, told the literal prefixes of the globs that will
+    /// be resolved: a name with none of them is never a candidate of
+    /// theirs, and is left out of their order.
+    pub(crate) fn with_prefixes(self, prefixes: Prefixes) -> Self {
+        SortedNames {
+            prefixes: Some(prefixes),
+            ..self
+        }
+    }
+
     /// By text. Interned names are distinct: an unstable sort is
     /// deterministic.
     fn forward(&self) -> &[(&'a str, I)] {
-        self.forward
-            .get_or_init(|| self.sort_by(|n| head_key(n.bytes()), |a, b| a.cmp(b)))
+        self.forward.get_or_init(|| {
+            let all = |_: &str| true;
+            self.sort_by(all, |n| head_key(n.bytes()), |a, b| a.cmp(b))
+        })
+    }
+
+    /// The order for a glob with this literal prefix: the names with a
+    /// known prefix, when `prefix` is one of them, else all names.
+    fn forward_for(&self, prefix: &str) -> &[(&'a str, I)] {
+        let Some(prefixes) = self.prefixes.as_ref().filter(|p| p.set.contains(prefix)) else {
+            return self.forward();
+        };
+        self.prefixed.get_or_init(|| {
+            let known = |n: &str| prefixes.start(n);
+            self.sort_by(known, |n| head_key(n.bytes()), |a, b| a.cmp(b))
+        })
     }
 
     /// By reversed bytes, compared in place rather than copied: the names
@@ -135,17 +197,19 @@ impl<'a, I: Id> SortedNames<'a, I> {
     fn backward(&self) -> &[(&'a str, I)] {
         self.backward.get_or_init(|| {
             self.sort_by(
+                |_| true,
                 |n| head_key(n.bytes().rev()),
                 |a, b| a.bytes().rev().cmp(b.bytes().rev()),
             )
         })
     }
 
-    /// The names in the order `cmp`, sorting first by `key`, which must
-    /// agree with it (a prefix of the same order): most comparisons are
-    /// then one integer comparison.
+    /// The names `keep` keeps in the order `cmp`, sorting first by `key`,
+    /// which must agree with it (a prefix of the same order): most
+    /// comparisons are then one integer comparison.
     fn sort_by(
         &self,
+        keep: impl Fn(&str) -> bool,
         key: impl Fn(&str) -> u128,
         cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
     ) -> Vec<(&'a str, I)> {
@@ -155,6 +219,7 @@ impl<'a, I: Id> SortedNames<'a, I> {
             .names
             .iter()
             .enumerate()
+            .filter(|(_, n)| keep(n))
             .filter_map(|(i, n)| Some((key(n), I::from_index(i)?)))
             .collect();
         let name = |id: I| self.names.get(id.index()).map_or("", |n| &**n);
@@ -190,7 +255,7 @@ impl<'a, I: Id> SortedNames<'a, I> {
     fn candidates(&self, glob: &Glob) -> Option<Candidates<'_, 'a, I>> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
-            let forward = self.forward();
+            let forward = self.forward_for(prefix);
             let start = forward.partition_point(|(n, _)| *n < prefix);
             let len = forward
                 .get(start..)?
@@ -521,9 +586,20 @@ mod tests {
                 want.sort_unstable();
                 assert_eq!(got, want, "{pattern}");
             };
+        // Told some prefixes up front, the others are still answered (from
+        // the order of all names).
+        let prefixed = interner.sorted().with_prefixes(
+            ["svc1", "a", "verylongcommonhead-1", "zzz"]
+                .into_iter()
+                .collect(),
+        );
         for pattern in ["svc1*", "svc*", "verylongcommonhead-1*", "a*", "x*"] {
             check(&sorted, pattern, &|n, g| n.starts_with(g.literal_prefix()));
+            check(&prefixed, pattern, &|n, g| {
+                n.starts_with(g.literal_prefix())
+            });
         }
+        assert!(prefixed.prefixed.get().is_some() && prefixed.forward.get().is_some());
         for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead", "*:read"] {
             check(&scanning, pattern, &|n, g| n.ends_with(g.literal_suffix()));
             check(&sorted, pattern, &|n, g| n.ends_with(g.literal_suffix()));
