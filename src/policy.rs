@@ -13,6 +13,7 @@ use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
+use crate::pattern::Glob;
 use crate::scopes::{Interner, Name, NameSet, ResolveBudget};
 
 mod digest;
@@ -155,16 +156,10 @@ impl Compiler<'_> {
             let value = excerpt(value, self.limits.max_error_excerpt_len);
             CompileError::invalid_value(at(base, &field), &value, reason)
         };
-        if value.trim().is_empty() {
-            return Err(invalid("must not be empty"));
+        match name_problem(value, self.limits.max_name_len) {
+            Some(reason) => Err(invalid(reason)),
+            None => Ok(()),
         }
-        if value.len() > self.limits.max_name_len {
-            return Err(invalid("too long"));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(invalid("must not contain control characters"));
-        }
-        Ok(())
     }
 
     /// A list of scope or audience patterns: non-empty, valid names, valid
@@ -336,6 +331,58 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// What is wrong with an identifier, checked in this order: blank, longer
+/// than `max_len` bytes, a control character.
+fn name_problem(value: &str, max_len: usize) -> Option<&'static str> {
+    if is_plain_ascii(value) {
+        return (value.len() > max_len).then_some("too long");
+    }
+    if value.trim().is_empty() {
+        Some("must not be empty")
+    } else if value.len() > max_len {
+        Some("too long")
+    } else if value.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    }
+}
+
+/// Nearly every identifier, told apart eight bytes at a time without
+/// decoding characters: ASCII, without control characters, and starting
+/// with a character that is not whitespace (so not blank once trimmed).
+fn is_plain_ascii(value: &str) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    // Whether a byte of `x` is below `n` (at most 0x80), or equal to `b`.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    let bytes = value.as_bytes();
+    // A space (0x20) or below is whitespace or a control character.
+    let starts_plain = bytes.first().is_some_and(|b| *b > b' ' && *b < 0x7f);
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+    // The last eight bytes overlap the last whole word; a short name is
+    // padded with a letter.
+    let last = match bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
+        Some(tail) => word(tail),
+        None => {
+            let mut padded = [b'a'; 8];
+            for (d, b) in padded.iter_mut().zip(bytes) {
+                *d = *b;
+            }
+            u64::from_le_bytes(padded)
+        }
+    };
+    let odd = bytes
+        .chunks_exact(8)
+        .map(word)
+        .chain([last])
+        .fold(false, |any, w| {
+            any | below(w, 0x20) | has(w, 0x7f) | (w & HIGH != 0)
+        });
+    starts_plain && !odd
 }
 
 /// `base` (a section, in a rule at a known position) at `field`.
@@ -570,7 +617,16 @@ impl IssuancePolicy {
             left: limits.max_glob_resolve_work,
             per_glob: limits.max_glob_resolve_work_per_glob,
         };
-        let scope_names = c.scopes.sorted();
+        // The scope globs' literal prefixes, known before any is resolved:
+        // only the names with one are sorted for them.
+        let permits = rules.iter().filter(|r| r.effect == Effect::Permit);
+        let scope_sets = permits.filter_map(|r| r.scopes.as_ref());
+        let scope_sets = scope_sets.chain(purposes.values().map(|p| &p.scopes));
+        let prefixes = scope_sets
+            .flat_map(NameSet::globs)
+            .map(Glob::literal_prefix)
+            .collect();
+        let scope_names = c.scopes.sorted().with_prefixes(prefixes);
         let audience_names = c.audiences.sorted();
         // Forbids are only consulted when they match, so their globs stay
         // globs; permits and purposes are consulted for every scope.
@@ -709,5 +765,52 @@ impl TryFrom<PolicyDocument> for IssuancePolicy {
         let limits = Limits::default();
         IssuancePolicy::compile_owned(Arc::new(doc), &limits)
             .map_err(|e| e.bounded(limits.max_error_excerpt_len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_problem;
+
+    /// The word-at-a-time checks agree with `trim` and `char::is_control`,
+    /// whatever the characters and wherever they are.
+    #[test]
+    fn name_problems_agree_with_the_character_checks() {
+        let reference = |value: &str, max_len: usize| {
+            if value.trim().is_empty() {
+                Some("must not be empty")
+            } else if value.len() > max_len {
+                Some("too long")
+            } else if value.chars().any(char::is_control) {
+                Some("must not contain control characters")
+            } else {
+                None
+            }
+        };
+        let mut values = vec![
+            String::new(),
+            "é".into(),
+            "a\u{85}".into(),
+            "\u{3000}".into(),
+        ];
+        for c in (0u8..0x80).map(char::from).chain(['\u{85}', '\u{a0}', 'é']) {
+            values.extend([
+                c.to_string(),
+                format!("a{c}"),
+                format!("{c} "),
+                format!("{c}\u{b}"),
+            ]);
+            // At every position of names of up to 17 bytes.
+            for len in 1..=17 {
+                for at in 0..len {
+                    values.push(format!("{}{c}{}", "x".repeat(at), "y".repeat(len - at - 1)));
+                }
+            }
+        }
+        for v in &values {
+            for max_len in [1, 2, 512] {
+                assert_eq!(name_problem(v, max_len), reference(v, max_len), "{v:?}");
+            }
+        }
     }
 }

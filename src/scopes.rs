@@ -2,6 +2,7 @@
 //! requests.
 
 use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::fastmap::HashMap;
@@ -76,8 +77,63 @@ impl<I: Id> Interner<I> {
         SortedNames {
             names: &self.names,
             forward: OnceCell::new(),
+            prefixes: None,
+            prefixed: OnceCell::new(),
             backward: OnceCell::new(),
+            scanned: RefCell::default(),
             matched: RefCell::default(),
+        }
+    }
+}
+
+/// The literal prefixes of the globs to be resolved, known up front.
+pub(crate) struct Prefixes {
+    set: std::collections::HashSet<Box<str>, foldhash::fast::RandomState>,
+    /// Their distinct lengths, ascending.
+    lens: Vec<usize>,
+}
+
+impl<'p> FromIterator<&'p str> for Prefixes {
+    fn from_iter<T: IntoIterator<Item = &'p str>>(prefixes: T) -> Self {
+        let set: std::collections::HashSet<Box<str>, _> = prefixes
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(Box::from)
+            .collect();
+        let mut lens: Vec<usize> = set.iter().map(|p| p.len()).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        Prefixes { set, lens }
+    }
+}
+
+impl Prefixes {
+    /// Whether `name` starts with one of the prefixes: one lookup per
+    /// distinct length.
+    fn start(&self, name: &str) -> bool {
+        let lens = self.lens.iter().take_while(|len| **len <= name.len());
+        lens.filter_map(|len| name.get(..*len))
+            .any(|head| self.set.contains(head))
+    }
+}
+
+/// Names found by a pass over all of them, shared by the globs that ask.
+type Scanned<'a, I> = Rc<[(&'a str, I)]>;
+
+/// The names a glob could match: a range of a sorted order, or the names
+/// found by one pass over all of them.
+pub(crate) enum Candidates<'s, 'a, I> {
+    Sorted(&'s [(&'a str, I)]),
+    Scanned(Scanned<'a, I>),
+}
+
+impl<'a, I> std::ops::Deref for Candidates<'_, 'a, I> {
+    type Target = [(&'a str, I)];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Candidates::Sorted(names) => names,
+            Candidates::Scanned(names) => names,
         }
     }
 }
@@ -88,19 +144,52 @@ impl<I: Id> Interner<I> {
 pub(crate) struct SortedNames<'a, I> {
     names: &'a [Arc<str>],
     forward: OnceCell<Vec<(&'a str, I)>>,
+    /// The prefixes of the globs to be resolved, when known: then only the
+    /// names starting with one of them are sorted (`prefixed`), usually
+    /// few, and `forward` serves only other globs.
+    prefixes: Option<Prefixes>,
+    prefixed: OnceCell<Vec<(&'a str, I)>>,
     /// Sorted by their bytes read backwards.
     backward: OnceCell<Vec<(&'a str, I)>>,
+    /// The names with a suffix, by suffix, found by a pass over all names
+    /// while few suffixes are asked for: a purpose catalogue's `*:read`,
+    /// `*:write`… then cost a few passes, not a sort.
+    scanned: RefCell<HashMap<Box<str>, Scanned<'a, I>>>,
     /// The names matched by globs with many candidates, by glob: a purpose
     /// catalogue repeats its `*:read`s.
     matched: RefCell<HashMap<Box<str>, Vec<I>>>,
 }
 
 impl<'a, I: Id> SortedNames<'a, I> {
+    /// The same orders, told the literal prefixes of the globs that will
+    /// be resolved: a name with none of them is never a candidate of
+    /// theirs, and is left out of their order.
+    pub(crate) fn with_prefixes(self, prefixes: Prefixes) -> Self {
+        SortedNames {
+            prefixes: Some(prefixes),
+            ..self
+        }
+    }
+
     /// By text. Interned names are distinct: an unstable sort is
     /// deterministic.
     fn forward(&self) -> &[(&'a str, I)] {
-        self.forward
-            .get_or_init(|| self.sort_by(|n| head_key(n.bytes()), |a, b| a.cmp(b)))
+        self.forward.get_or_init(|| {
+            let all = |_: &str| true;
+            self.sort_by(all, |n| head_key(n.bytes()), |a, b| a.cmp(b))
+        })
+    }
+
+    /// The order for a glob with this literal prefix: the names with a
+    /// known prefix, when `prefix` is one of them, else all names.
+    fn forward_for(&self, prefix: &str) -> &[(&'a str, I)] {
+        let Some(prefixes) = self.prefixes.as_ref().filter(|p| p.set.contains(prefix)) else {
+            return self.forward();
+        };
+        self.prefixed.get_or_init(|| {
+            let known = |n: &str| prefixes.start(n);
+            self.sort_by(known, |n| head_key(n.bytes()), |a, b| a.cmp(b))
+        })
     }
 
     /// By reversed bytes, compared in place rather than copied: the names
@@ -108,28 +197,34 @@ impl<'a, I: Id> SortedNames<'a, I> {
     fn backward(&self) -> &[(&'a str, I)] {
         self.backward.get_or_init(|| {
             self.sort_by(
+                |_| true,
                 |n| head_key(n.bytes().rev()),
                 |a, b| a.bytes().rev().cmp(b.bytes().rev()),
             )
         })
     }
 
-    /// The names in the order `cmp`, sorting first by `key`, which must
-    /// agree with it (a prefix of the same order): most comparisons are
-    /// then one integer comparison.
+    /// The names `keep` keeps in the order `cmp`, sorting first by `key`,
+    /// which must agree with it (a prefix of the same order): most
+    /// comparisons are then one integer comparison.
     fn sort_by(
         &self,
+        keep: impl Fn(&str) -> bool,
         key: impl Fn(&str) -> u128,
         cmp: impl Fn(&str, &str) -> std::cmp::Ordering,
     ) -> Vec<(&'a str, I)> {
-        let mut keyed: Vec<(u128, &'a str, I)> = self
+        // Keys and ids only (32 bytes an entry, not 48): the sort moves
+        // less; the names are looked up for the rare ties.
+        let mut keyed: Vec<(u128, I)> = self
             .names
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| Some((key(n), &**n, I::from_index(i)?)))
+            .filter(|(_, n)| keep(n))
+            .filter_map(|(i, n)| Some((key(n), I::from_index(i)?)))
             .collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
-        keyed.into_iter().map(|(_, n, id)| (n, id)).collect()
+        let name = |id: I| self.names.get(id.index()).map_or("", |n| &**n);
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(name(a.1), name(b.1))));
+        keyed.into_iter().map(|(_, id)| (name(id), id)).collect()
     }
 
     /// Append the ids of the `candidates` (from [`SortedNames::candidates`])
@@ -157,26 +252,56 @@ impl<'a, I: Id> SortedNames<'a, I> {
 
     /// The names a glob could match, by its literal prefix or else its
     /// literal suffix; `None` when it has neither.
-    fn candidates(&self, glob: &Glob) -> Option<&[(&'a str, I)]> {
+    fn candidates(&self, glob: &Glob) -> Option<Candidates<'_, 'a, I>> {
         let prefix = glob.literal_prefix();
         if !prefix.is_empty() {
-            let forward = self.forward();
+            let forward = self.forward_for(prefix);
             let start = forward.partition_point(|(n, _)| *n < prefix);
             let len = forward
                 .get(start..)?
                 .partition_point(|(n, _)| n.starts_with(prefix));
-            return forward.get(start..start + len);
+            return forward.get(start..start + len).map(Candidates::Sorted);
         }
         let suffix = glob.literal_suffix();
         if suffix.is_empty() {
             return None;
+        }
+        if let Some(names) = self.scanned(suffix) {
+            return Some(Candidates::Scanned(names));
         }
         let backward = self.backward();
         let start = backward.partition_point(|(n, _)| n.bytes().rev().lt(suffix.bytes().rev()));
         let len = backward
             .get(start..)?
             .partition_point(|(n, _)| n.ends_with(suffix));
-        backward.get(start..start + len)
+        backward.get(start..start + len).map(Candidates::Sorted)
+    }
+
+    /// The names ending with `suffix`, in id order, by one pass over all
+    /// names; `None` once the backward order is cheaper: it is built, or
+    /// [`SCANS`] suffixes have been scanned for (a pass costs a few
+    /// instructions per name, the sort some comparisons per name).
+    fn scanned(&self, suffix: &str) -> Option<Scanned<'a, I>> {
+        /// Passes before sorting.
+        const SCANS: usize = 16;
+        let mut scanned = self.scanned.borrow_mut();
+        if let Some(names) = scanned.get(suffix) {
+            return Some(Rc::clone(names));
+        }
+        if self.backward.get().is_some() || scanned.len() >= SCANS {
+            return None;
+        }
+        let names: Scanned<'a, I> = self
+            .names
+            .iter()
+            .enumerate()
+            // The last byte first: most names differ there, and then no
+            // comparison is called.
+            .filter(|(_, n)| n.as_bytes().last() == suffix.as_bytes().last() && n.ends_with(suffix))
+            .filter_map(|(i, n)| Some((&**n, I::from_index(i)?)))
+            .collect();
+        scanned.insert(suffix.into(), Rc::clone(&names));
+        Some(names)
     }
 }
 
@@ -257,7 +382,7 @@ impl<I: Id> NameSet<I> {
         limits: &Limits,
     ) -> Result<NameSet<I>, (String, String)> {
         let mut set = NameSet::default();
-        let mut written = Vec::new();
+        let mut written = Vec::with_capacity(patterns.len());
         for p in patterns {
             // Most names are plain: interned straight, no glob built.
             let glob = if Glob::is_plain(p, limits) {
@@ -307,11 +432,9 @@ impl<I: Id> NameSet<I> {
             // Charged in full even when the matches are remembered: the
             // budget is spent as before, so the same sets are resolved.
             budget.left -= candidates.len();
-            sorted.matches(glob, candidates, &mut found);
+            sorted.matches(glob, &candidates, &mut found);
         }
-        self.ids.extend(found);
-        self.ids.sort_unstable();
-        self.ids.dedup();
+        self.ids = union(&self.ids, found);
         self.resolved = true;
     }
 
@@ -344,6 +467,41 @@ impl<I: Id> NameSet<I> {
     pub(crate) fn globs(&self) -> &[Glob] {
         &self.globs
     }
+}
+
+/// The ids of `sorted` (ascending, distinct) and `more` (any order,
+/// repeats), ascending and distinct. Many ids (a purpose's `*:read` over a
+/// whole policy) are marked in a bit set and read back in order; fewer, or
+/// a few among very many names, are sorted.
+fn union<I: Id>(sorted: &[I], mut more: Vec<I>) -> Vec<I> {
+    /// From here on, a bit set costs less than sorting.
+    const BITS_FROM: usize = 256;
+    let all = sorted.iter().chain(&more);
+    let Some(top) = all.clone().map(|id| id.index()).max() else {
+        return Vec::new();
+    };
+    // The set has a word per 64 interned names: no more words than ids.
+    if more.len() < BITS_FROM || top / 64 > more.len() {
+        more.extend_from_slice(sorted);
+        more.sort_unstable();
+        more.dedup();
+        return more;
+    }
+    let mut bits = vec![0u64; top / 64 + 1];
+    for id in all {
+        if let Some(word) = bits.get_mut(id.index() / 64) {
+            *word |= 1 << (id.index() % 64);
+        }
+    }
+    let mut out = Vec::with_capacity(sorted.len() + more.len());
+    for (w, mut word) in bits.into_iter().enumerate() {
+        while word != 0 {
+            let bit = word.trailing_zeros() as usize;
+            word &= word - 1;
+            out.extend(I::from_index(w * 64 + bit));
+        }
+    }
+    out
 }
 
 /// Whether a requested scope or audience is a wildcard: it contains `*` or `?`.
@@ -402,33 +560,58 @@ mod tests {
         for n in &names {
             interner.intern(n);
         }
+        // Suffixes are found by passes over the names at first, in the
+        // backward order once it is built: both give the same candidates.
+        let scanning = interner.sorted();
         let sorted = interner.sorted();
+        sorted.backward();
         // The candidates of a glob are exactly the names with its literal
         // prefix (or, without one, its literal suffix).
-        let check = |pattern: &str, has: &dyn Fn(&str, &Glob) -> bool| {
-            let glob = Glob::new(pattern).unwrap();
-            let mut got: Vec<&str> = sorted
-                .candidates(&glob)
-                .unwrap()
-                .iter()
-                .map(|(n, _)| *n)
-                .collect();
-            let mut want: Vec<&str> = interner
-                .names
-                .iter()
-                .map(|n| &**n)
-                .filter(|n| has(n, &glob))
-                .collect();
-            got.sort_unstable();
-            want.sort_unstable();
-            assert_eq!(got, want, "{pattern}");
-        };
+        let check =
+            |sorted: &SortedNames<'_, _>, pattern: &str, has: &dyn Fn(&str, &Glob) -> bool| {
+                let glob = Glob::new(pattern).unwrap();
+                let mut got: Vec<&str> = sorted
+                    .candidates(&glob)
+                    .unwrap()
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                let mut want: Vec<&str> = interner
+                    .names
+                    .iter()
+                    .map(|n| &**n)
+                    .filter(|n| has(n, &glob))
+                    .collect();
+                got.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(got, want, "{pattern}");
+            };
+        // Told some prefixes up front, the others are still answered (from
+        // the order of all names).
+        let prefixed = interner.sorted().with_prefixes(
+            ["svc1", "a", "verylongcommonhead-1", "zzz"]
+                .into_iter()
+                .collect(),
+        );
         for pattern in ["svc1*", "svc*", "verylongcommonhead-1*", "a*", "x*"] {
-            check(pattern, &|n, g| n.starts_with(g.literal_prefix()));
+            check(&sorted, pattern, &|n, g| n.starts_with(g.literal_prefix()));
+            check(&prefixed, pattern, &|n, g| {
+                n.starts_with(g.literal_prefix())
+            });
         }
-        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead"] {
-            check(pattern, &|n, g| n.ends_with(g.literal_suffix()));
+        assert!(prefixed.prefixed.get().is_some() && prefixed.forward.get().is_some());
+        for pattern in ["*:read", "*d", "*/x", "*1/x", "*b", "*ead", "*:read"] {
+            check(&scanning, pattern, &|n, g| n.ends_with(g.literal_suffix()));
+            check(&sorted, pattern, &|n, g| n.ends_with(g.literal_suffix()));
         }
+        assert!(scanning.backward.get().is_none());
+        // Past 16 suffixes, the backward order is built and used.
+        for i in 0..20 {
+            check(&scanning, &format!("*{i}/x"), &|n, g| {
+                n.ends_with(g.literal_suffix())
+            });
+        }
+        assert!(scanning.backward.get().is_some());
     }
 
     /// The sort key orders names as their first 16 bytes do (a shorter
@@ -457,6 +640,27 @@ mod tests {
         let head = "0123456789abcdef";
         assert_eq!(key(&format!("{head}x")), key(&format!("{head}y")));
         assert_eq!(key(head), key(&format!("{head}z")));
+    }
+
+    /// Both ways of merging give the sorted, distinct union.
+    #[test]
+    fn union_is_sorted_and_distinct() {
+        use crate::ids::ScopeId;
+        let ids = |v: &[usize]| -> Vec<ScopeId> {
+            v.iter().map(|&i| ScopeId::from_index(i).unwrap()).collect()
+        };
+        for n in [0, 3, 255, 256, 1000] {
+            let sorted: Vec<usize> = (0..n).map(|i| i * 3).collect();
+            let more: Vec<usize> = (0..n).rev().map(|i| i * 5 % 1999).collect();
+            let mut want: Vec<usize> = sorted.iter().chain(&more).copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(union(&ids(&sorted), ids(&more)), ids(&want), "{n}");
+        }
+        assert_eq!(
+            union(&ids(&[1, 64, 127]), ids(&[0; 300])),
+            ids(&[0, 1, 64, 127])
+        );
     }
 
     /// Resolving globs at compile time is bounded: a glob with more

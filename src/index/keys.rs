@@ -41,7 +41,47 @@ pub(crate) enum KeyAttr<S = Box<str>> {
 #[derive(Clone, Debug)]
 pub(crate) struct Key<'c> {
     pub(crate) attr: KeyAttr<&'c str>,
-    pub(crate) values: Vec<&'c str>,
+    pub(crate) values: Values<'c>,
+}
+
+/// A key's values, a slice: most keys have one, kept without allocating
+/// (10,000s of rules, a few keys each).
+#[derive(Clone, Debug)]
+pub(crate) enum Values<'c> {
+    One(&'c str),
+    Many(Vec<&'c str>),
+}
+
+impl<'c> Values<'c> {
+    fn from_iter(values: impl IntoIterator<Item = &'c str>) -> Values<'c> {
+        let mut values = values.into_iter().fuse();
+        match (values.next(), values.next()) {
+            (Some(one), None) => Values::One(one),
+            (first, second) => {
+                Values::Many(first.into_iter().chain(second).chain(values).collect())
+            }
+        }
+    }
+}
+
+impl<'c> std::ops::Deref for Values<'c> {
+    type Target = [&'c str];
+
+    fn deref(&self) -> &[&'c str] {
+        match self {
+            Values::One(one) => std::slice::from_ref(one),
+            Values::Many(many) => many,
+        }
+    }
+}
+
+impl<'a, 'c> IntoIterator for &'a Values<'c> {
+    type Item = &'a &'c str;
+    type IntoIter = std::slice::Iter<'a, &'c str>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 impl<S> KeyAttr<S> {
@@ -88,32 +128,29 @@ impl KeyAttr {
     }
 }
 
-fn literals(test: &Test) -> Option<Vec<&str>> {
+fn literals(test: &Test) -> Option<Values<'_>> {
     match test {
-        Test::Str(StrTest::Eq(s, None)) => Some(vec![&**s]),
+        Test::Str(StrTest::Eq(s, None)) => Some(Values::One(s)),
         Test::Str(StrTest::OneOf(items)) if items.iter().all(|(_, ip)| ip.is_none()) => {
-            Some(items.iter().map(|(s, _)| &**s).collect())
+            Some(Values::from_iter(items.iter().map(|(s, _)| &**s)))
         }
         _ => None,
     }
 }
 
-fn prefixes(test: &Test) -> Option<Vec<&str>> {
+fn prefixes(test: &Test) -> Option<Values<'_>> {
     let Test::Str(StrTest::Glob(globs)) = test else {
         return None;
     };
-    let out: Vec<&str> = globs.iter().map(|g| g.literal_prefix()).collect();
     // An empty prefix would file the rule under every subject: no gain.
-    out.iter().all(|p| !p.is_empty()).then_some(out)
+    let empty = globs.iter().any(|g| g.literal_prefix().is_empty());
+    (!empty).then(|| Values::from_iter(globs.iter().map(|g| g.literal_prefix())))
 }
 
-fn kinds(mask: u8) -> Vec<&'static str> {
-    IdentityKind::ALL
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| mask & (1 << i) != 0)
-        .map(|(_, k)| k.as_str())
-        .collect()
+fn kinds(mask: u8) -> Values<'static> {
+    let all = IdentityKind::ALL.iter().enumerate();
+    let named = all.filter(|(i, _)| mask & (1 << i) != 0);
+    Values::from_iter(named.map(|(_, k)| k.as_str()))
 }
 
 /// Every key a rule's top-level conditions give, one per attribute, in
