@@ -161,6 +161,7 @@ mod request;
 mod schema;
 mod scopes;
 mod source;
+mod swar;
 #[cfg(feature = "tracing")]
 mod trace;
 mod value;

@@ -339,6 +339,12 @@ fn name_problem(value: &str, max_len: usize) -> Option<&'static str> {
     if is_plain_ascii(value) {
         return (value.len() > max_len).then_some("too long");
     }
+    name_problem_by_chars(value, max_len)
+}
+
+/// [`name_problem`] character by character: for names that are not plain
+/// ASCII, and the reference its fast path is tested against.
+fn name_problem_by_chars(value: &str, max_len: usize) -> Option<&'static str> {
     if value.trim().is_empty() {
         Some("must not be empty")
     } else if value.len() > max_len {
@@ -354,34 +360,13 @@ fn name_problem(value: &str, max_len: usize) -> Option<&'static str> {
 /// decoding characters: ASCII, without control characters, and starting
 /// with a character that is not whitespace (so not blank once trimmed).
 fn is_plain_ascii(value: &str) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    // Whether a byte of `x` is below `n` (at most 0x80), or equal to `b`.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
-    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    use crate::swar::{has_below, has_byte, has_high, words};
     let bytes = value.as_bytes();
     // A space (0x20) or below is whitespace or a control character.
     let starts_plain = bytes.first().is_some_and(|b| *b > b' ' && *b < 0x7f);
-    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-    // The last eight bytes overlap the last whole word; a short name is
-    // padded with a letter.
-    let last = match bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
-        Some(tail) => word(tail),
-        None => {
-            let mut padded = [b'a'; 8];
-            for (d, b) in padded.iter_mut().zip(bytes) {
-                *d = *b;
-            }
-            u64::from_le_bytes(padded)
-        }
-    };
-    let odd = bytes
-        .chunks_exact(8)
-        .map(word)
-        .chain([last])
-        .fold(false, |any, w| {
-            any | below(w, 0x20) | has(w, 0x7f) | (w & HIGH != 0)
-        });
+    let odd = words(bytes).fold(false, |any, w| {
+        any | has_below(w, 0x20) | has_byte(w, 0x7f) | has_high(w)
+    });
     starts_plain && !odd
 }
 
@@ -776,17 +761,7 @@ mod tests {
     /// whatever the characters and wherever they are.
     #[test]
     fn name_problems_agree_with_the_character_checks() {
-        let reference = |value: &str, max_len: usize| {
-            if value.trim().is_empty() {
-                Some("must not be empty")
-            } else if value.len() > max_len {
-                Some("too long")
-            } else if value.chars().any(char::is_control) {
-                Some("must not contain control characters")
-            } else {
-                None
-            }
-        };
+        let reference = super::name_problem_by_chars;
         let mut values = vec![
             String::new(),
             "é".into(),

@@ -64,37 +64,10 @@ pub(super) fn write<W: Sink, T: Serialize + ?Sized>(out: &mut W, value: &T) -> R
 /// and `\\`. Eight bytes at a time (most strings are one to four words),
 /// without branches on the bytes.
 fn needs_escape(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-    // The last eight bytes (overlapping the last whole word: the question
-    // is only whether there is one), or a short string padded with a
-    // letter, which needs no escape.
-    let last = match bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
-        Some(tail) => word(tail),
-        None => {
-            let mut padded = [b'a'; 8];
-            for (d, b) in padded.iter_mut().zip(bytes) {
-                *d = *b;
-            }
-            u64::from_le_bytes(padded)
-        }
-    };
-    bytes
-        .chunks_exact(8)
-        .map(word)
-        .chain([last])
-        .fold(false, |any, w| any | word_needs_escape(w))
-}
-
-/// Whether one of the eight bytes of `x` is below 0x20, `"` or `\\`: the
-/// classic tests for a byte below `n` and for a zero byte (exact for
-/// whether there is one, `n` at most 0x80).
-fn word_needs_escape(x: u64) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES * 0x80;
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
-    let has = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
-    below(x, 0x20) | has(x, b'"') | has(x, b'\\')
+    use crate::swar::{has_below, has_byte, words};
+    words(s.as_bytes()).fold(false, |any, w| {
+        any | has_below(w, 0x20) | has_byte(w, b'"') | has_byte(w, b'\\')
+    })
 }
 
 struct Json<'w, W> {
