@@ -191,7 +191,7 @@ impl<'p> Conds<'p> {
     /// first member that is not as wanted. `None` when the list is.
     pub(crate) fn explain(self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
         let value = self.eval(ctx);
-        if value == if want_false { Tri::False } else { Tri::True } {
+        if is_as_wanted(value, want_false) {
             return None;
         }
         self.iter().find_map(|c| c.explain(ctx, want_false))
@@ -252,7 +252,7 @@ impl<'p> Cond<'p> {
     /// is not false). `None` when it is as wanted.
     pub(crate) fn explain(self, ctx: &Ctx<'_>, want_false: bool) -> Option<Failure> {
         let value = self.eval(ctx);
-        if value == if want_false { Tri::False } else { Tri::True } {
+        if is_as_wanted(value, want_false) {
             return None;
         }
         match self.kind() {
@@ -275,6 +275,12 @@ impl<'p> Cond<'p> {
             CondKind::Leaf(leaf) => Some(leaf_failure(leaf, value, ctx, want_false)),
         }
     }
+}
+
+/// Whether `value` is what an explanation looks for the reason against:
+/// true, or false with `want_false`.
+fn is_as_wanted(value: Tri, want_false: bool) -> bool {
+    value == if want_false { Tri::False } else { Tri::True }
 }
 
 fn leaf_failure(leaf: &Leaf, value: Tri, ctx: &Ctx<'_>, want_false: bool) -> Failure {
