@@ -9,7 +9,7 @@ use crate::duration::Duration;
 use crate::error::SourceFormat;
 use crate::error::{CompileError, Location, Section, excerpt};
 use crate::grant::PolicyRef;
-use crate::ids::{AudienceId, Id, RuleId, ScopeId};
+use crate::ids::{AudienceId, Id, IdGroups, RuleId, ScopeId};
 use crate::index::PrefixMap;
 use crate::index::RuleIndex;
 use crate::limits::Limits;
@@ -67,7 +67,7 @@ pub struct IssuancePolicy {
     /// Every concrete audience the policy mentions, interned.
     pub(crate) audience_ids: Interner<AudienceId>,
     /// Permits by an exact scope they grant, for explaining removals.
-    pub(crate) scope_rules: HashMap<ScopeId, Vec<RuleId>>,
+    pub(crate) scope_rules: IdGroups<ScopeId, RuleId>,
     /// Permits granting scopes by glob, by the glob's literal prefix.
     pub(crate) glob_scope_rules: PrefixMap,
     pub(crate) limits: Limits,
@@ -522,15 +522,13 @@ impl IssuancePolicy {
             rules.push(rule);
         }
         // Filed once the rules are compiled, when the names are counted.
-        let mut scope_rules: HashMap<ScopeId, Vec<RuleId>> =
-            HashMap::with_capacity_and_hasher(c.scopes.len(), Default::default());
-        for (rule, n) in rules.iter().zip((0..).map_while(RuleId::from_index)) {
-            if let (Effect::Permit, Some(scopes)) = (rule.effect, &rule.scopes) {
-                for &id in scopes.exact_ids() {
-                    scope_rules.entry(id).or_default().push(n);
-                }
-            }
-        }
+        let exact_grants = rules
+            .iter()
+            .zip((0..).map_while(RuleId::from_index))
+            .filter(|(rule, _)| rule.effect == Effect::Permit)
+            .filter_map(|(rule, n)| Some((rule.scopes.as_ref()?, n)))
+            .flat_map(|(scopes, n)| scopes.exact_ids().iter().map(move |&id| (id, n)));
+        let scope_rules = IdGroups::build(c.scopes.len(), exact_grants);
 
         let mut purposes =
             HashMap::with_capacity_and_hasher(doc.purposes.len(), Default::default());

@@ -1,6 +1,7 @@
 //! Byte tests eight at a time ("SIMD within a register"), for scans that
 //! run over every name and string of a policy at compile time: the digest's
-//! escape test and the identifier checks.
+//! escape test and the identifier checks; and for the request strings an
+//! explanation quotes.
 
 const ONES: u64 = u64::from_le_bytes([1; 8]);
 const HIGH: u64 = ONES * 0x80;
@@ -41,6 +42,18 @@ pub(crate) fn has_high(x: u64) -> bool {
     x & HIGH != 0
 }
 
+/// Whether every byte is printable ASCII (0x20–0x7e) other than `"` and
+/// `\\`: a string `{:?}` writes between quotes unchanged.
+pub(crate) fn is_plain_printable(bytes: &[u8]) -> bool {
+    !words(bytes).fold(false, |any, w| {
+        any | has_below(w, 0x20)
+            | has_byte(w, 0x7f)
+            | has_high(w)
+            | has_byte(w, b'"')
+            | has_byte(w, b'\\')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +72,9 @@ mod tests {
                     assert_eq!(any(&|w| has_byte(w, b'"')), special == b'"');
                     assert_eq!(any(&|w| has_byte(w, 0x7f)), special == 0x7f);
                     assert_eq!(any(&|w| has_high(w)), special >= 0x80);
+                    let printable =
+                        (0x20..0x7f).contains(&special) && special != b'"' && special != b'\\';
+                    assert_eq!(is_plain_printable(&bytes), printable);
                 }
             }
         }

@@ -303,10 +303,7 @@ fn state_bit(s: crate::LifecycleState) -> u8 {
 /// printable ASCII without quotes or backslashes (nothing to escape); the
 /// common case of an explained subject, issuer or claim.
 fn quoted(s: &str) -> Option<String> {
-    let plain = s
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-    plain.then(|| {
+    crate::swar::is_plain_printable(s.as_bytes()).then(|| {
         let mut out = String::with_capacity(s.len() + 2);
         out.push('"');
         out.push_str(s);

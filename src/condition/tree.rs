@@ -285,11 +285,13 @@ fn is_as_wanted(value: Tri, want_false: bool) -> bool {
 
 fn leaf_failure(leaf: &Leaf, value: Tri, ctx: &Ctx<'_>, want_false: bool) -> Failure {
     Failure {
-        path: leaf.path.to_string(),
+        // `str::to_owned`, not `to_string`: on `Arc<str>` and `Box<str>` the
+        // latter goes through the formatting machinery.
+        path: str::to_owned(&leaf.path),
         expected: if want_false {
             format!("not {}", leaf.expected)
         } else {
-            leaf.expected.to_string()
+            str::to_owned(&leaf.expected)
         },
         actual: match ctx.get(&leaf.attr) {
             Some(v) if value == Tri::Unknown => format!("{v} (cannot be compared)"),

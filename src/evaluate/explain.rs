@@ -48,6 +48,13 @@ impl<'a> Evaluation<'a> {
     /// the rules granting `scope` (or any requested scope), at most
     /// `Limits::max_explained_rules` of the latter, so explaining stays
     /// bounded.
+    ///
+    /// For a removed `scope` only permits granting it can come nearest, and
+    /// every such permit is filed under the scope's name or a glob's prefix
+    /// (`scope_rules`, `glob_scope_rules`): when those lists were looked at
+    /// whole, walking the index's buckets would find no rule they lack, so
+    /// it is skipped. The result does not depend on the order rules are
+    /// looked at (ties go to policy order), only on the set.
     #[cold]
     #[inline(never)]
     pub(super) fn nearest(
@@ -65,9 +72,6 @@ impl<'a> Evaluation<'a> {
                 best = Some((score, i));
             }
         };
-        // The whole first-level buckets, not only the rules left after
-        // the deeper keys: a rule skipped there can still come nearest.
-        self.policy.index.explained(&self.s.reached, &mut consider);
         let requested = self
             .req
             .scopes
@@ -75,21 +79,27 @@ impl<'a> Evaluation<'a> {
             .map(String::as_str)
             .filter(|_| scope.is_none());
         let mut budget = self.policy.limits.max_explained_rules;
+        let mut whole = true;
         'outer: for s in scope.into_iter().chain(requested) {
             let exact = self
                 .policy
                 .scope_ids
                 .get(s)
-                .and_then(|id| self.policy.scope_rules.get(&id))
-                .map_or(&[][..], Vec::as_slice);
+                .map_or(&[][..], |id| self.policy.scope_rules.get(id));
             let globbed = self.policy.glob_scope_rules.buckets(s).flatten();
             for &i in exact.iter().chain(globbed) {
                 if budget == 0 {
+                    whole = false;
                     break 'outer;
                 }
                 budget -= 1;
                 consider(i);
             }
+        }
+        if scope.is_none() || !whole {
+            // The whole first-level buckets, not only the rules left after
+            // the deeper keys: a rule skipped there can still come nearest.
+            self.policy.index.explained(&self.s.reached, &mut consider);
         }
         let (_, i) = best?;
         let rule = self.rule(i);

@@ -202,3 +202,18 @@ fn the_nearest_rule_is_looked_for_among_at_most_max_explained_rules_beyond_the_c
         assert_write_removed_naming(&g, rule, condition);
     }
 }
+
+/// When `max_explained_rules` runs out before the rules granting the scope
+/// are all looked at, the request's own buckets are still walked:
+/// `reader-ops`, second among the rules granting `docs:write` and beyond a
+/// budget of one (or none), is found there and named.
+#[test]
+fn a_candidate_beyond_max_explained_rules_is_still_looked_at() {
+    for max in [0, 1] {
+        let mut limits = Limits::default();
+        limits.max_explained_rules = max;
+        let p = writers(&[ELSEWHERE, READER_OPS], &limits);
+        let g = p.evaluate(&reader_of_team_docs_asking_for_write(), now());
+        assert_write_removed_naming(&g, "reader-ops", team_failure("ops"));
+    }
+}
