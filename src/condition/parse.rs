@@ -510,33 +510,43 @@ impl<'a> CondParser<'a> {
         value: &Value,
         field: Field<'_>,
     ) -> Result<StrTest, CompileError> {
-        let items = self.list_of(value);
+        let Value::Array(items) = value else {
+            // One string, the common case: no list to allocate (a list of
+            // one, as far as the list limit goes).
+            self.check_len(field, 1)?;
+            let (lit, ip) = self.string_literal(path, value, field)?;
+            return Ok(StrTest::Eq(lit, ip));
+        };
         self.check_len(field, items.len())?;
-        let mut out = Vec::new();
-        for item in items {
-            let Value::String(s) = item else {
-                return Err(self.mismatch(field, path, "a string (or a list of strings)", item));
-            };
-            let max = self.limits.max_pattern_len;
-            if s.len() > max {
-                return Err(self.invalid(field, item, format!("longer than {max} bytes")));
-            }
-            // Canonical once, here: an IPv4-mapped literal is its IPv4 address
-            // (docs/policy-reference.md §3.5), so the mint path only
-            // canonicalizes the request's side.
-            let ip = s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
-            out.push((Literal::from(s.as_str()), ip));
+        let out = items
+            .iter()
+            .map(|item| self.string_literal(path, item, field))
+            .collect::<Result<Vec<_>, _>>()?;
+        if out.is_empty() {
+            return Err(self.invalid(field, value, "an empty list matches nothing"));
         }
-        match (value, out.len()) {
-            (Value::Array(_), 0) => {
-                Err(self.invalid(field, value, "an empty list matches nothing"))
-            }
-            (Value::Array(_), _) => Ok(StrTest::OneOf(out)),
-            _ => {
-                let (lit, ip) = out.pop().unwrap_or_default();
-                Ok(StrTest::Eq(lit, ip))
-            }
+        Ok(StrTest::OneOf(out))
+    }
+
+    /// One string of a string condition, with its address when it is one.
+    fn string_literal(
+        &self,
+        path: &str,
+        item: &Value,
+        field: Field<'_>,
+    ) -> Result<(Literal, Option<IpAddr>), CompileError> {
+        let Value::String(s) = item else {
+            return Err(self.mismatch(field, path, "a string (or a list of strings)", item));
+        };
+        let max = self.limits.max_pattern_len;
+        if s.len() > max {
+            return Err(self.invalid(field, item, format!("longer than {max} bytes")));
         }
+        // Canonical once, here: an IPv4-mapped literal is its IPv4 address
+        // (docs/policy-reference.md §3.5), so the mint path only
+        // canonicalizes the request's side.
+        let ip = s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical());
+        Ok((Literal::from(s.as_str()), ip))
     }
 
     fn numbers(

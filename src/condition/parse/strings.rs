@@ -11,38 +11,43 @@ use crate::error::{CompileError, excerpt};
 use crate::pattern::Glob;
 
 impl CondParser<'_> {
-    pub(super) fn string_pattern(
+    pub(super) fn string_pattern<'v>(
         &self,
         op: &str,
-        arg: &Value,
+        arg: &'v Value,
         field: Field<'_>,
     ) -> Result<StrTest, CompileError> {
         let items = self.list_of(arg);
         self.check_len(field, items.len())?;
-        let mut texts = Vec::new();
+        let text = |item: &'v Value| match item {
+            Value::String(s) => Ok(s.as_str()),
+            _ => Err(self.invalid(
+                field,
+                item,
+                format!("`{op}` takes a string (or a list of strings)"),
+            )),
+        };
+        // Every item a string, then a list that is not empty, then each
+        // pattern compiled: the first problem in that order is reported.
         for item in items {
-            let Value::String(s) = item else {
-                return Err(self.invalid(
-                    field,
-                    item,
-                    format!("`{op}` takes a string (or a list of strings)"),
-                ));
-            };
-            texts.push(s.as_str());
+            text(item)?;
         }
-        if texts.is_empty() {
+        if items.is_empty() {
             return Err(self.invalid(field, arg, "an empty list matches nothing"));
         }
         if op == "glob" {
-            let mut globs = Vec::new();
-            for s in texts {
-                let glob = Glob::with_limits(s, self.limits).map_err(|e| {
-                    CompileError::invalid_pattern(self.loc(field), "glob", s, e.reason())
-                })?;
-                globs.push(glob);
-            }
+            let globs = items
+                .iter()
+                .map(|item| {
+                    let s = text(item)?;
+                    Glob::with_limits(s, self.limits).map_err(|e| {
+                        CompileError::invalid_pattern(self.loc(field), "glob", s, e.reason())
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             return Ok(StrTest::Glob(globs));
         }
+        let texts = items.iter().map(text).collect::<Result<Vec<_>, _>>()?;
         // Anchored: a regex must match the whole value, as a glob does. Each
         // source is within the pattern limit; the compiled size limit bounds
         // the alternation of a list as a whole.
