@@ -338,6 +338,20 @@ pub(crate) struct Name<'a, I> {
     pub(crate) id: Option<I>,
 }
 
+impl<I: Eq> Name<'_, I> {
+    /// Whether this is the name `text` with id `id` (looked up in the same
+    /// interner): the ids decide when both have one, since interning gives
+    /// each text one id; a name with an id is never one without; two
+    /// unknown names compare as text.
+    pub(crate) fn is(&self, id: Option<I>, text: &str) -> bool {
+        match (&self.id, id) {
+            (Some(a), Some(b)) => *a == b,
+            (None, None) => self.text == text,
+            _ => false,
+        }
+    }
+}
+
 /// Exact names (interned, sorted for binary search) plus globs.
 ///
 /// After [`NameSet::resolve`], `ids` also holds every interned name a glob

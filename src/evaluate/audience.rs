@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::echo::echo_owned;
 use crate::grant::{AudienceCause, Reason, ScopeCause};
-use crate::ids::AudienceId;
+use crate::ids::{AudienceId, ScopeId};
 use crate::policy::{Purpose, Rule};
 use crate::scopes::{Name, is_wildcard_request, wildcard_match};
 
@@ -96,15 +96,17 @@ impl<'a> Evaluation<'a> {
 
     /// Add a concrete audience to the grant (deduplicated), with its permits.
     fn push_audience(&mut self, audience: &str) {
-        if self.s.audiences.iter().any(|a| a.name == audience) {
-            return;
-        }
-        let permits = self.matching(Name {
+        let name = Name {
             text: audience,
             id: self.policy.audience_ids.get(audience),
-        });
+        };
+        if self.s.audiences.iter().any(|a| name.is(a.id, &a.name)) {
+            return;
+        }
+        let permits = self.matching(name);
         self.s.audiences.push(Granted {
             name: audience.to_owned(),
+            id: name.id,
             permits,
         });
     }
@@ -260,6 +262,7 @@ impl<'a> Evaluation<'a> {
                 Some((to, permits)) => {
                     let replaced = Granted {
                         name: to.to_owned(),
+                        id: self.scope_name(to).id,
                         permits,
                     };
                     let from = self.replace_scope(i, replaced).name;
@@ -292,7 +295,7 @@ impl<'a> Evaluation<'a> {
         clippy::indexing_slicing,
         reason = "called only with the index of a granted scope just read"
     )]
-    fn replace_scope(&mut self, i: usize, with: Granted) -> Granted {
+    fn replace_scope(&mut self, i: usize, with: Granted<ScopeId>) -> Granted<ScopeId> {
         std::mem::replace(&mut self.s.scopes[i], with)
     }
 
@@ -310,10 +313,11 @@ impl<'a> Evaluation<'a> {
         let mut cur = table.get(from);
         for _ in 0..=table.len() {
             let d: &'a str = cur?;
-            if self.is_granted(d) {
+            let name = self.scope_name(d);
+            if self.is_granted(name) {
                 return None;
             }
-            match self.check(self.scope_name(d), purpose, parent) {
+            match self.check(name, purpose, parent) {
                 Ok(permits) if permits.intersects(primary) => return Some((d, permits)),
                 _ => cur = table.get(d),
             }

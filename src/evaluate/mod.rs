@@ -27,7 +27,7 @@ use crate::condition::Tri;
 use crate::document::{Effect, OnExcess};
 use crate::echo::echo;
 use crate::grant::{ConditionFailure, Decision, Denial, Grant, Reason};
-use crate::ids::{Id, RuleId};
+use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::path::Ctx;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
 use crate::request::{LifecycleState, MintRequest};
@@ -37,8 +37,10 @@ use permits::PermitSet;
 /// A granted scope or audience, with the matching permits that grant the
 /// scope (or match the audience).
 #[derive(Debug)]
-struct Granted {
+struct Granted<I> {
     name: String,
+    /// The name's interned id, when the policy knows it.
+    id: Option<I>,
     permits: PermitSet,
 }
 
@@ -59,15 +61,18 @@ struct Scratch {
     /// The rules that decided, for the controls.
     acted: Vec<RuleId>,
     /// The granted scopes, in grant order; moved into the grant at the end.
-    scopes: Vec<Granted>,
+    scopes: Vec<Granted<ScopeId>>,
     /// The granted audiences, in grant order; moved into the grant at the end.
-    audiences: Vec<Granted>,
+    audiences: Vec<Granted<AudienceId>>,
     /// For each scope the request *asks* for, before any forbid, purpose
     /// or parent filter (each requested concrete scope and its downgrade
     /// chain, and the exact names a requested wildcard covers): the permits
     /// granting it. Audiences are chosen from these, so filters that remove
     /// scopes can never move the token to another audience.
     asked: Vec<PermitSet>,
+    /// The interned ids of the requested scopes seen so far, in request
+    /// order, to skip repeats without comparing texts.
+    requested: Vec<Option<ScopeId>>,
 }
 
 impl Scratch {
@@ -80,6 +85,7 @@ impl Scratch {
         self.scopes.clear();
         self.audiences.clear();
         self.asked.clear();
+        self.requested.clear();
     }
 }
 
@@ -128,13 +134,18 @@ impl IssuancePolicy {
         let now = crate::grant::issuance_time(now);
         #[cfg(feature = "tracing")]
         let started = crate::trace::start();
-        let run = |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch).run();
-        let mut grant = SCRATCH
-            .try_with(|cell| match cell.try_borrow_mut() {
-                Ok(mut scratch) => run(&mut scratch),
-                Err(_) => run(&mut Scratch::default()),
-            })
-            .unwrap_or_else(|_| run(&mut Scratch::default()));
+        // Built once, in place: the evaluation fills it through a borrow, so
+        // the grant (a few hundred bytes) is never copied on the way out.
+        let mut grant = Evaluation::blank(self, request, now);
+        let mut run =
+            |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch, &mut grant).run();
+        let ran = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => run(&mut scratch),
+            Err(_) => run(&mut Scratch::default()),
+        });
+        if ran.is_err() {
+            run(&mut Scratch::default());
+        }
         crate::grant::complete(&mut grant, self.document.policy.caller_detail, request);
         #[cfg(feature = "tracing")]
         crate::trace::decision(&grant, started);
@@ -156,7 +167,7 @@ struct Evaluation<'a> {
     req: &'a MintRequest,
     ctx: Ctx<'a>,
     s: &'a mut Scratch,
-    grant: Grant,
+    grant: &'a mut Grant,
     /// Something asked for was cut: what `on_excess` acts on. Set only by
     /// [`Evaluation::cut`].
     excess: bool,
@@ -166,13 +177,9 @@ struct Evaluation<'a> {
 }
 
 impl<'a> Evaluation<'a> {
-    fn new(
-        policy: &'a IssuancePolicy,
-        req: &'a MintRequest,
-        now: DateTime<Utc>,
-        s: &'a mut Scratch,
-    ) -> Self {
-        let grant = Grant {
+    /// The grant before any step: a denial with nothing granted.
+    fn blank(policy: &IssuancePolicy, req: &MintRequest, now: DateTime<Utc>) -> Grant {
+        Grant {
             decision: Decision::Deny,
             denial: None,
             subject: echo(&req.identity.subject, policy.limits.max_echo_len),
@@ -189,7 +196,16 @@ impl<'a> Evaluation<'a> {
             controls: Vec::new(),
             policy: policy.meta.clone(),
             caller_detail: crate::grant::CallerDetail::Summary,
-        };
+        }
+    }
+
+    fn new(
+        policy: &'a IssuancePolicy,
+        req: &'a MintRequest,
+        now: DateTime<Utc>,
+        s: &'a mut Scratch,
+        grant: &'a mut Grant,
+    ) -> Self {
         Evaluation {
             policy,
             req,
@@ -232,15 +248,15 @@ impl<'a> Evaluation<'a> {
 
     #[cold]
     #[inline(never)]
-    fn deny(mut self, denial: Denial, reason: Reason) -> Grant {
+    fn deny(self, denial: Denial, reason: Reason) {
         self.grant.reasons.push(reason);
         self.finish_deny(denial)
     }
 
     #[cold]
     #[inline(never)]
-    fn finish_deny(mut self, denial: Denial) -> Grant {
-        let g = &mut self.grant;
+    fn finish_deny(mut self, denial: Denial) {
+        let g = &mut *self.grant;
         g.decision = Decision::Deny;
         g.denial = Some(denial);
         g.scopes.clear();
@@ -251,23 +267,21 @@ impl<'a> Evaluation<'a> {
         self.s.scopes.clear();
         self.s.audiences.clear();
         self.set_controls();
-        self.grant
     }
 
     /// Step 13: allow when nothing was cut or filled in, else narrow. The
     /// granted scopes and audiences move into the grant.
-    fn finish_grant(mut self) -> Grant {
+    fn finish_grant(mut self) {
         self.grant.decision = if self.excess || self.filled {
             Decision::Narrow
         } else {
             Decision::Allow
         };
-        let g = &mut self.grant;
+        let g = &mut *self.grant;
         g.scopes.extend(self.s.scopes.drain(..).map(|s| s.name));
         g.audience
             .extend(self.s.audiences.drain(..).map(|a| a.name));
         self.set_controls();
-        self.grant
     }
 
     /// Controls of the rules that decided, deduplicated, in policy order.
@@ -285,7 +299,7 @@ impl<'a> Evaluation<'a> {
 
     /// The algorithm of `docs/semantics.md` §2; the first step that denies
     /// ends it.
-    fn run(mut self) -> Grant {
+    fn run(mut self) {
         self.s.clear();
         // 1. Validate the request.
         if let Err(problem) = self.validate() {

@@ -64,8 +64,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Whether the grant already holds `scope`.
-    pub(super) fn is_granted(&self, scope: &str) -> bool {
-        self.s.scopes.iter().any(|g| g.name == scope)
+    pub(super) fn is_granted(&self, scope: Name<'_, ScopeId>) -> bool {
+        self.s.scopes.iter().any(|g| scope.is(g.id, &g.name))
     }
 
     /// The purpose a reason with `cause` names: the stated one, for
@@ -78,7 +78,7 @@ impl<'a> Evaluation<'a> {
 
     /// Grant a scope that passed [`Self::check`], with its permits; beyond
     /// `Limits::max_granted_scopes` it is removed instead.
-    fn push_scope(&mut self, name: String, permits: PermitSet) {
+    fn push_scope(&mut self, name: String, id: Option<ScopeId>, permits: PermitSet) {
         let limits = &self.policy.limits;
         if self.s.scopes.len() >= limits.max_granted_scopes {
             let scope = echo_owned(name, limits.max_echo_len);
@@ -91,7 +91,7 @@ impl<'a> Evaluation<'a> {
             });
             return;
         }
-        self.s.scopes.push(Granted { name, permits });
+        self.s.scopes.push(Granted { name, id, permits });
     }
 
     /// Step 7: narrow the requested scopes. Returns whether every removal
@@ -104,8 +104,12 @@ impl<'a> Evaluation<'a> {
         let mut removed = 0usize;
         let mut forbidden = 0usize;
         let req = self.req;
-        for (n, scope) in req.scopes.iter().enumerate() {
-            if req.scopes.iter().take(n).any(|earlier| earlier == scope) || self.is_granted(scope) {
+        for scope in &req.scopes {
+            let name = self.scope_name(scope);
+            let repeated = (self.s.requested.iter().zip(&req.scopes))
+                .any(|(&id, earlier)| name.is(id, earlier));
+            self.s.requested.push(name.id);
+            if repeated || self.is_granted(name) {
                 continue;
             }
             if is_wildcard_request(scope) {
@@ -114,9 +118,9 @@ impl<'a> Evaluation<'a> {
                 }
                 continue;
             }
-            let failed = match self.check(self.scope_name(scope), purpose, parent) {
+            let failed = match self.check(name, purpose, parent) {
                 Ok(permits) => {
-                    self.push_scope(scope.clone(), permits);
+                    self.push_scope(scope.clone(), name.id, permits);
                     continue;
                 }
                 Err(failed) => failed,
@@ -155,13 +159,13 @@ impl<'a> Evaluation<'a> {
             };
             self.cut(Reason::ScopeDowngraded {
                 from: self.echo(scope),
-                to: to.to_owned(),
+                to: to.text.to_owned(),
                 cause,
                 rule: by_id,
                 condition,
                 purpose: Self::purpose_named(cause, purpose),
             });
-            self.push_scope(to.to_owned(), permits);
+            self.push_scope(to.text.to_owned(), to.id, permits);
             return Outcome::Downgraded;
         }
         let (rule, condition) = match (cause, by) {
@@ -195,15 +199,16 @@ impl<'a> Evaluation<'a> {
         scope: &str,
         purpose: Option<&Purpose>,
         parent: Option<&ParentGrant>,
-    ) -> Option<(&'a str, PermitSet)> {
+    ) -> Option<(Name<'a, ScopeId>, PermitSet)> {
         let table = &self.policy.downgrade;
         let mut cur: &'a str = table.get(scope)?;
         for _ in 0..=table.len() {
-            if self.is_granted(cur) {
+            let name = self.scope_name(cur);
+            if self.is_granted(name) {
                 return None;
             }
-            if let Ok(permits) = self.check(self.scope_name(cur), purpose, parent) {
-                return Some((cur, permits));
+            if let Ok(permits) = self.check(name, purpose, parent) {
+                return Some((name, permits));
             }
             cur = table.get(cur)?;
         }
@@ -263,12 +268,15 @@ impl<'a> Evaluation<'a> {
     ) {
         if !wildcard_match(pattern, candidate)
             || self.s.scopes.len() >= self.policy.limits.max_granted_scopes
-            || self.is_granted(candidate)
         {
             return;
         }
-        if let Ok(permits) = self.check(self.scope_name(candidate), purpose, parent) {
-            self.push_scope(candidate.to_owned(), permits);
+        let name = self.scope_name(candidate);
+        if self.is_granted(name) {
+            return;
+        }
+        if let Ok(permits) = self.check(name, purpose, parent) {
+            self.push_scope(candidate.to_owned(), name.id, permits);
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::duration::Duration;
 use crate::grant::{Denial, Reason, TtlCap};
-use crate::ids::RuleId;
+use crate::ids::{AudienceId, RuleId, ScopeId};
 use crate::policy::Purpose;
 use crate::request::ParentGrant;
 
@@ -14,7 +14,11 @@ use super::{Evaluation, Granted};
 impl Evaluation<'_> {
     /// The most generous rule cap for a granted (scope, audience) pair;
     /// `None` when some permit allowing the pair has no cap.
-    fn pair_cap(&self, scope: &Granted, audience: &Granted) -> Option<(Duration, RuleId)> {
+    fn pair_cap(
+        &self,
+        scope: &Granted<ScopeId>,
+        audience: &Granted<AudienceId>,
+    ) -> Option<(Duration, RuleId)> {
         let mut best: Option<(Duration, RuleId)> = None;
         for k in scope.permits.both(&audience.permits) {
             let p = self.permit(k);
