@@ -2,8 +2,10 @@
 //! requests.
 
 use std::cell::{OnceCell, RefCell};
+use std::hash::BuildHasher;
 use std::rc::Rc;
-use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::fastmap::HashMap;
 
@@ -13,69 +15,113 @@ use crate::pattern::Glob;
 
 /// Interned names: every concrete scope (or audience) a policy mentions gets
 /// a small typed id, so evaluation compares integers instead of strings.
-#[derive(Debug)]
+///
+/// The names' bytes are kept one after another in one buffer (one
+/// allocation, not one per name, and neighbours in memory), found by their
+/// hash through a table of ids.
 pub(crate) struct Interner<I> {
-    ids: HashMap<Arc<str>, I>,
-    /// The names, by id.
-    names: Vec<Arc<str>>,
+    /// Every name, one after another.
+    text: String,
+    /// Where each name ends in `text`, by id; it starts where the one
+    /// before ends.
+    ends: Vec<u32>,
+    /// The ids, by the hash of their name.
+    table: HashTable<I>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl<I> Default for Interner<I> {
     fn default() -> Self {
         Interner {
-            ids: HashMap::default(),
-            names: Vec::new(),
+            text: String::new(),
+            ends: Vec::new(),
+            table: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
+}
+
+impl<I: Id> std::fmt::Debug for Interner<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|(_, n)| n)).finish()
+    }
+}
+
+/// Name `index` of the buffer `text` with ends `ends`.
+fn nth_name<'t>(text: &'t str, ends: &[u32], index: usize) -> &'t str {
+    let end = ends.get(index).map_or(0, |e| *e as usize);
+    let start = match index.checked_sub(1) {
+        Some(before) => ends.get(before).map_or(0, |e| *e as usize),
+        None => 0,
+    };
+    text.get(start..end).unwrap_or_default()
 }
 
 impl<I: Id> Interner<I> {
     /// An interner with room for `n` names.
     pub(crate) fn with_capacity(n: usize) -> Self {
         Interner {
-            ids: HashMap::with_capacity_and_hasher(n, Default::default()),
-            names: Vec::with_capacity(n),
+            ends: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+            ..Interner::default()
         }
     }
 
     /// How many names are interned.
     pub(crate) fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     /// The id of `name`, interning it; `None` once ids run out (past
-    /// `u32::MAX` names, far beyond any `Limits`).
+    /// `u32::MAX` names or bytes of names, far beyond any `Limits`).
     pub(crate) fn intern(&mut self, name: &str) -> Option<I> {
-        if let Some(id) = self.ids.get(name) {
-            return Some(*id);
+        let hash = self.hasher.hash_one(name);
+        if let Some(id) = self.find(hash, name) {
+            return Some(id);
         }
-        let next = I::from_index(self.names.len())?;
-        let shared: Arc<str> = Arc::from(name);
-        self.names.push(Arc::clone(&shared));
-        self.ids.insert(shared, next);
+        let next = I::from_index(self.ends.len())?;
+        let end = u32::try_from(self.text.len() + name.len()).ok()?;
+        self.text.push_str(name);
+        self.ends.push(end);
+        let Interner {
+            text,
+            ends,
+            table,
+            hasher,
+        } = self;
+        table.insert_unique(hash, next, |id| {
+            hasher.hash_one(nth_name(text, ends, id.index()))
+        });
         Some(next)
     }
 
-    /// The name of an id.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids are only made by `intern`, as positions in `names`, which only grows"
-    )]
+    fn find(&self, hash: u64, name: &str) -> Option<I> {
+        self.table.find(hash, |id| self.name(*id) == name).copied()
+    }
+
+    /// The name of an id (empty for an id this interner did not make).
     pub(crate) fn name(&self, id: I) -> &str {
-        &self.names[id.index()]
+        nth_name(&self.text, &self.ends, id.index())
     }
 
     /// The id of a name the policy mentions; `None` for any other name,
     /// which can then only match a glob.
     pub(crate) fn get(&self, name: &str) -> Option<I> {
-        self.ids.get(name).copied()
+        self.find(self.hasher.hash_one(name), name)
+    }
+
+    /// Every name with its id, in id order.
+    fn iter(&self) -> impl Iterator<Item = (I, &str)> + '_ {
+        (0..self.ends.len())
+            .map_while(I::from_index)
+            .map(|id| (id, self.name(id)))
     }
 
     /// The names, to be sorted forwards and backwards (each order only
     /// when a glob first needs it), for resolving globs.
     pub(crate) fn sorted(&self) -> SortedNames<'_, I> {
         SortedNames {
-            names: &self.names,
+            names: self,
             forward: OnceCell::new(),
             prefixes: None,
             prefixed: OnceCell::new(),
@@ -142,7 +188,7 @@ impl<'a, I> std::ops::Deref for Candidates<'_, 'a, I> {
 /// given prefix (or suffix) form one contiguous range. Each order is built
 /// on first use: a policy whose audiences are all exact sorts none.
 pub(crate) struct SortedNames<'a, I> {
-    names: &'a [Arc<str>],
+    names: &'a Interner<I>,
     forward: OnceCell<Vec<(&'a str, I)>>,
     /// The prefixes of the globs to be resolved, when known: then only the
     /// names starting with one of them are sorted (`prefixed`), usually
@@ -218,11 +264,10 @@ impl<'a, I: Id> SortedNames<'a, I> {
         let mut keyed: Vec<(u128, I)> = self
             .names
             .iter()
-            .enumerate()
             .filter(|(_, n)| keep(n))
-            .filter_map(|(i, n)| Some((key(n), I::from_index(i)?)))
+            .map(|(id, n)| (key(n), id))
             .collect();
-        let name = |id: I| self.names.get(id.index()).map_or("", |n| &**n);
+        let name = |id: I| self.names.name(id);
         keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(name(a.1), name(b.1))));
         keyed.into_iter().map(|(_, id)| (name(id), id)).collect()
     }
@@ -294,11 +339,10 @@ impl<'a, I: Id> SortedNames<'a, I> {
         let names: Scanned<'a, I> = self
             .names
             .iter()
-            .enumerate()
             // The last byte first: most names differ there, and then no
             // comparison is called.
             .filter(|(_, n)| n.as_bytes().last() == suffix.as_bytes().last() && n.ends_with(suffix))
-            .filter_map(|(i, n)| Some((&**n, I::from_index(i)?)))
+            .map(|(id, n)| (n, id))
             .collect();
         scanned.insert(suffix.into(), Rc::clone(&names));
         Some(names)
@@ -533,6 +577,29 @@ pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Names are found again by text and by id after the buffer and the
+    /// table have grown many times; repeats get their first id; the empty
+    /// name is a name like any other.
+    #[test]
+    fn interned_names_round_trip_through_one_buffer() {
+        let mut interner = Interner::<crate::ids::ScopeId>::default();
+        let names: Vec<String> = (0..5000).map(|i| format!("svc{i}:read")).collect();
+        let ids: Vec<_> = names.iter().map(|n| interner.intern(n).unwrap()).collect();
+        let empty = interner.intern("").unwrap();
+        assert_eq!(interner.len(), 5001);
+        for (name, id) in names.iter().zip(&ids) {
+            assert_eq!(interner.get(name), Some(*id));
+            assert_eq!(interner.name(*id), name);
+            assert_eq!(interner.intern(name), Some(*id));
+        }
+        assert_eq!((interner.get(""), interner.name(empty)), (Some(empty), ""));
+        assert_eq!(interner.get("svc5000:read"), None);
+        assert_eq!(interner.get("svc1:rea"), None);
+        assert_eq!(interner.len(), 5001);
+        let listed: Vec<_> = interner.iter().map(|(id, _)| id).collect();
+        assert_eq!(listed.get(..5000), Some(&ids[..]));
+    }
+
     #[test]
     fn name_sets() {
         let mut interner = Interner::<crate::ids::ScopeId>::default();
@@ -591,9 +658,8 @@ mod tests {
                     .map(|(n, _)| *n)
                     .collect();
                 let mut want: Vec<&str> = interner
-                    .names
                     .iter()
-                    .map(|n| &**n)
+                    .map(|(_, n)| n)
                     .filter(|n| has(n, &glob))
                     .collect();
                 got.sort_unstable();
