@@ -25,8 +25,9 @@ pub(crate) struct Interner<I> {
     /// Where each name ends in `text`, by id; it starts where the one
     /// before ends.
     ends: Vec<u32>,
-    /// The ids, by the hash of their name.
-    table: HashTable<I>,
+    /// The ids by the hash of their name, each with where its name is in
+    /// `text`, so a probe compares without looking the id up.
+    table: HashTable<Entry<I>>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -44,6 +45,27 @@ impl<I> Default for Interner<I> {
 impl<I: Id> std::fmt::Debug for Interner<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter().map(|(_, n)| n)).finish()
+    }
+}
+
+/// An interned name: its id and its bytes' range in the buffer.
+#[derive(Clone, Copy)]
+struct Entry<I> {
+    id: I,
+    start: u32,
+    end: u32,
+}
+
+impl<I> Entry<I> {
+    fn name<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Whether this is `name`, compared as bytes (no character-boundary
+    /// checks on the mint path's lookups).
+    fn is(&self, text: &str, name: &str) -> bool {
+        text.as_bytes().get(self.start as usize..self.end as usize) == Some(name.as_bytes())
     }
 }
 
@@ -80,23 +102,30 @@ impl<I: Id> Interner<I> {
             return Some(id);
         }
         let next = I::from_index(self.ends.len())?;
+        let start = u32::try_from(self.text.len()).ok()?;
         let end = u32::try_from(self.text.len() + name.len()).ok()?;
         self.text.push_str(name);
         self.ends.push(end);
         let Interner {
             text,
-            ends,
             table,
             hasher,
+            ..
         } = self;
-        table.insert_unique(hash, next, |id| {
-            hasher.hash_one(nth_name(text, ends, id.index()))
-        });
+        let entry = Entry {
+            id: next,
+            start,
+            end,
+        };
+        table.insert_unique(hash, entry, |e| hasher.hash_one(e.name(text)));
         Some(next)
     }
 
+    #[inline]
     fn find(&self, hash: u64, name: &str) -> Option<I> {
-        self.table.find(hash, |id| self.name(*id) == name).copied()
+        self.table
+            .find(hash, |e| e.is(&self.text, name))
+            .map(|e| e.id)
     }
 
     /// The name of an id (empty for an id this interner did not make).
@@ -106,6 +135,7 @@ impl<I: Id> Interner<I> {
 
     /// The id of a name the policy mentions; `None` for any other name,
     /// which can then only match a glob.
+    #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<I> {
         self.find(self.hasher.hash_one(name), name)
     }
