@@ -9,7 +9,6 @@ use crate::ids::{AudienceId, RuleId, ScopeId};
 use crate::policy::Purpose;
 use crate::request::ParentGrant;
 
-use super::permits::PermitSet;
 use super::{Evaluation, Granted};
 
 impl Evaluation<'_> {
@@ -34,18 +33,8 @@ impl Evaluation<'_> {
     /// The smallest rule cap over every granted pair, with its rule.
     fn rule_cap(&self) -> Option<(Duration, RuleId)> {
         let mut smallest: Option<(Duration, RuleId)> = None;
-        // Most pairs are granted by the same permits as the pair before
-        // (often one permit grants them all): same permits, same cap, and a
-        // cap equal to `smallest` never replaces it, so such a pair is
-        // skipped.
-        let mut last: Option<(&PermitSet, &PermitSet)> = None;
         for scope in &self.s.scopes {
             for audience in &self.s.audiences {
-                let pair = (&scope.permits, &audience.permits);
-                if last == Some(pair) {
-                    continue;
-                }
-                last = Some(pair);
                 if let Some((cap, rule)) = self.pair_cap(scope, audience) {
                     if smallest.is_none_or(|(s, _)| cap < s) {
                         smallest = Some((cap, rule));
