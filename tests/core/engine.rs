@@ -1556,3 +1556,45 @@ grant = { scopes = ["reports:*"], audience = ["https://reports.example.org"] }
     let back: Grant = serde_json::from_str(&g.to_json()).unwrap();
     assert_eq!(back, g);
 }
+
+/// A scope asked for twice is answered once: a repeat of a name the policy
+/// knows (found by interned id) is not granted again, and a repeat of a
+/// name it never mentions (found by text) is not removed again.
+#[test]
+fn a_scope_asked_for_twice_is_answered_once() {
+    let p = policy(
+        r#"
+        [policy]
+        id = "repeats"
+        revision = "1"
+        max_ttl = "10m"
+
+        [[rule]]
+        id = "reader"
+        when = { "identity.subject" = "svc:reader" }
+        grant = { scopes = ["docs:read", "docs:list"], audience = ["https://docs.example.org"] }
+        "#,
+    );
+    let g = p.evaluate(
+        &request(json!({
+            "identity": { "subject": "svc:reader", "kind": "workload" },
+            "scopes": ["docs:read", "other:write", "docs:read", "docs:list", "other:write"],
+            "audience": ["https://docs.example.org", "https://docs.example.org"],
+        })),
+        now(),
+    );
+    assert_eq!(g.decision, Decision::Narrow, "{g}");
+    assert_eq!(g.scopes, ["docs:read", "docs:list"], "{g}");
+    assert_eq!(g.audience, ["https://docs.example.org"], "{g}");
+    assert_eq!(
+        g.reasons,
+        [Reason::ScopeRemoved {
+            scope: "other:write".into(),
+            cause: ScopeCause::NotPermitted,
+            rule: None,
+            condition: None,
+            purpose: None,
+        }],
+        "{g}"
+    );
+}
