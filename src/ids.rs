@@ -50,60 +50,24 @@ id_type!(
 #[derive(Debug)]
 pub(crate) struct IdGroups<K, V> {
     /// `groups + 1` offsets into `values`, ascending.
-    starts: Vec<u32>,
+    starts: Vec<usize>,
     values: Vec<V>,
     key: std::marker::PhantomData<K>,
 }
 
 impl<K: Id, V: Copy> IdGroups<K, V> {
-    /// The groups of `pairs` for ids below `groups` (a counting sort, stable:
-    /// each group keeps the pairs' order). Pairs with larger ids, or past
-    /// `u32::MAX` values in all, are left out.
-    pub(crate) fn build<P>(groups: usize, pairs: P) -> IdGroups<K, V>
-    where
-        P: Iterator<Item = (K, V)> + Clone,
-    {
-        let mut starts = vec![0u32; groups + 1];
-        let mut total = 0u32;
-        for (k, _) in pairs.clone() {
-            let Some(next) = total.checked_add(1) else {
-                break;
-            };
-            if let Some(count) = starts.get_mut(k.index() + 1) {
-                *count += 1;
-                total = next;
-            }
-        }
-        for k in 1..starts.len() {
-            let before = starts.get(k - 1).copied().unwrap_or(0);
-            if let Some(s) = starts.get_mut(k) {
-                *s += before;
-            }
-        }
-        // `next[k]`: where the next value of group `k` goes, up to the
-        // start of group `k + 1`.
-        let mut next = starts.clone();
-        let Some((_, first)) = pairs.clone().next() else {
-            return IdGroups {
-                starts,
-                values: Vec::new(),
-                key: std::marker::PhantomData,
-            };
-        };
-        let mut values = vec![first; total as usize];
-        for (k, v) in pairs {
-            let end = starts.get(k.index() + 1).copied().unwrap_or(0);
-            let Some(at) = next.get_mut(k.index()).filter(|at| **at < end) else {
-                continue;
-            };
-            if let Some(slot) = values.get_mut(*at as usize) {
-                *slot = v;
-                *at += 1;
-            }
-        }
+    /// The groups of `pairs` for ids below `groups`, each in the order the
+    /// pairs come in (a stable sort by id); pairs with larger ids are left
+    /// out.
+    pub(crate) fn build(groups: usize, pairs: impl Iterator<Item = (K, V)>) -> IdGroups<K, V> {
+        let mut pairs: Vec<(K, V)> = pairs.filter(|(k, _)| k.index() < groups).collect();
+        pairs.sort_by_key(|(k, _)| *k);
+        let starts = (0..=groups)
+            .map(|g| pairs.partition_point(|(k, _)| k.index() < g))
+            .collect();
         IdGroups {
             starts,
-            values,
+            values: pairs.into_iter().map(|(_, v)| v).collect(),
             key: std::marker::PhantomData,
         }
     }
@@ -112,9 +76,7 @@ impl<K: Id, V: Copy> IdGroups<K, V> {
     pub(crate) fn get(&self, k: K) -> &[V] {
         let start = self.starts.get(k.index()).copied().unwrap_or(0);
         let end = self.starts.get(k.index() + 1).copied().unwrap_or(0);
-        self.values
-            .get(start as usize..end as usize)
-            .unwrap_or_default()
+        self.values.get(start..end).unwrap_or_default()
     }
 }
 

@@ -261,14 +261,14 @@ impl<'a> Evaluation<'a> {
             match self.downgrade_for_primary(&scope.name, &primary.permits, purpose, parent) {
                 Some((to, permits)) => {
                     let replaced = Granted {
-                        name: to.to_owned(),
-                        id: self.scope_name(to).id,
+                        name: to.text.to_owned(),
+                        id: to.id,
                         permits,
                     };
                     let from = self.replace_scope(i, replaced).name;
                     self.cut(Reason::ScopeDowngraded {
                         from: echo_owned(from, max),
-                        to: to.to_owned(),
+                        to: to.text.to_owned(),
                         cause: ScopeCause::NotForAudience,
                         rule: None,
                         condition: None,
@@ -308,7 +308,7 @@ impl<'a> Evaluation<'a> {
         primary: &PermitSet,
         purpose: Option<&Purpose>,
         parent: Option<&crate::request::ParentGrant>,
-    ) -> Option<(&'a str, PermitSet)> {
+    ) -> Option<(Name<'a, ScopeId>, PermitSet)> {
         let table = &self.policy.downgrade;
         let mut cur = table.get(from);
         for _ in 0..=table.len() {
@@ -318,7 +318,7 @@ impl<'a> Evaluation<'a> {
                 return None;
             }
             match self.check(name, purpose, parent) {
-                Ok(permits) if permits.intersects(primary) => return Some((d, permits)),
+                Ok(permits) if permits.intersects(primary) => return Some((name, permits)),
                 _ => cur = table.get(d),
             }
         }
