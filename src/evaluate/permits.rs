@@ -5,15 +5,24 @@
 //! matching permits (policy order). The first 64 positions live inline, so
 //! for the common case of at most 64 matching permits a set is one word and
 //! never allocates; more permits grow a tail of further words.
+//!
+//! A set is two words (the head and a thin pointer to the tail), so it is
+//! passed and returned in registers: a set returned through the stack was
+//! copied with loads wider than the stores that wrote it, which the CPU
+//! cannot forward (a stall on every scope checked).
 
 /// A set of positions in the list of matching permits.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct PermitSet {
     /// Positions 0..64.
     head: u64,
-    /// Positions 64.., 64 per word; empty (unallocated) for small sets.
-    tail: Vec<u64>,
+    /// Positions 64.., 64 per word; `None` for small sets.
+    tail: Option<Box<Tail>>,
 }
+
+/// The words of a [`PermitSet`] past the first, behind one thin pointer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Tail(Vec<u64>);
 
 impl PermitSet {
     /// Add position `k`.
@@ -23,10 +32,11 @@ impl PermitSet {
             self.head |= bit;
             return;
         }
-        if self.tail.len() < word {
-            self.tail.resize(word, 0);
+        let tail = &mut self.tail.get_or_insert_with(Box::default).0;
+        if tail.len() < word {
+            tail.resize(word, 0);
         }
-        if let Some(w) = self.tail.get_mut(word - 1) {
+        if let Some(w) = tail.get_mut(word - 1) {
             *w |= bit;
         }
     }
@@ -36,24 +46,34 @@ impl PermitSet {
         let (word, bit) = (k / 64, 1u64 << (k % 64));
         let w = match word {
             0 => self.head,
-            _ => self.tail.get(word - 1).copied().unwrap_or(0),
+            _ => self.tail().get(word - 1).copied().unwrap_or(0),
         };
         w & bit != 0
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.head == 0 && self.tail.iter().all(|w| *w == 0)
+        self.head == 0 && self.tail().iter().all(|w| *w == 0)
+    }
+
+    /// The words past the first (empty for a small set).
+    fn tail(&self) -> &[u64] {
+        self.tail.as_deref().map_or(&[], |t| &t.0)
     }
 
     /// Whether some position is in both sets.
     pub(super) fn intersects(&self, other: &PermitSet) -> bool {
-        self.head & other.head != 0 || self.tail.iter().zip(&other.tail).any(|(a, b)| a & b != 0)
+        self.head & other.head != 0
+            || self
+                .tail()
+                .iter()
+                .zip(other.tail())
+                .any(|(a, b)| a & b != 0)
     }
 
     /// The positions in both sets, ascending.
     pub(super) fn both<'s>(&'s self, other: &'s PermitSet) -> impl Iterator<Item = usize> + 's {
         let words = std::iter::once(self.head & other.head)
-            .chain(self.tail.iter().zip(&other.tail).map(|(a, b)| a & b));
+            .chain(self.tail().iter().zip(other.tail()).map(|(a, b)| a & b));
         words.enumerate().flat_map(|(w, mut bits)| {
             std::iter::from_fn(move || {
                 if bits == 0 {
@@ -82,8 +102,13 @@ mod tests {
     #[test]
     fn small_sets_stay_inline() {
         let s = set(&[0, 5, 63]);
-        assert!(s.tail.is_empty());
+        assert!(s.tail.is_none());
         assert!(s.contains(5) && s.contains(63) && !s.contains(6) && !s.contains(200));
+    }
+
+    #[test]
+    fn a_set_is_two_words() {
+        assert_eq!(std::mem::size_of::<PermitSet>(), 16);
     }
 
     #[test]

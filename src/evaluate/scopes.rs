@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::echo::echo_owned;
 use crate::grant::{Reason, ScopeCause};
 use crate::ids::{RuleId, ScopeId};
 use crate::policy::Purpose;
@@ -78,10 +77,10 @@ impl<'a> Evaluation<'a> {
 
     /// Grant a scope that passed [`Self::check`], with its permits; beyond
     /// `Limits::max_granted_scopes` it is removed instead.
-    fn push_scope(&mut self, name: String, id: Option<ScopeId>, permits: PermitSet) {
+    fn push_scope(&mut self, name: Name<'_, ScopeId>, permits: PermitSet) {
         let limits = &self.policy.limits;
         if self.s.scopes.len() >= limits.max_granted_scopes {
-            let scope = echo_owned(name, limits.max_echo_len);
+            let scope = self.echo(name.text);
             self.cut(Reason::ScopeRemoved {
                 scope,
                 cause: ScopeCause::TooMany,
@@ -91,7 +90,15 @@ impl<'a> Evaluation<'a> {
             });
             return;
         }
-        self.s.scopes.push(Granted { name, id, permits });
+        // Room first, so that the entry is written in place: built before a
+        // possible reallocation, it was staged on the stack and copied with
+        // loads wider than its stores (a store-forwarding stall per scope).
+        self.s.scopes.reserve(1);
+        self.s.scopes.push(Granted {
+            name: name.text.to_owned(),
+            id: name.id,
+            permits,
+        });
     }
 
     /// Step 7: narrow the requested scopes. Returns whether every removal
@@ -120,7 +127,7 @@ impl<'a> Evaluation<'a> {
             }
             let failed = match self.check(name, purpose, parent) {
                 Ok(permits) => {
-                    self.push_scope(scope.clone(), name.id, permits);
+                    self.push_scope(name, permits);
                     continue;
                 }
                 Err(failed) => failed,
@@ -165,7 +172,7 @@ impl<'a> Evaluation<'a> {
                 condition,
                 purpose: Self::purpose_named(cause, purpose),
             });
-            self.push_scope(to.text.to_owned(), to.id, permits);
+            self.push_scope(to, permits);
             return Outcome::Downgraded;
         }
         let (rule, condition) = match (cause, by) {
@@ -276,7 +283,7 @@ impl<'a> Evaluation<'a> {
             return;
         }
         if let Ok(permits) = self.check(name, purpose, parent) {
-            self.push_scope(candidate.to_owned(), name.id, permits);
+            self.push_scope(name, permits);
         }
     }
 }
