@@ -100,15 +100,25 @@ impl<'a> Evaluation<'a> {
             text: audience,
             id: self.policy.audience_ids.get(audience),
         };
-        if self.s.audiences.iter().any(|a| name.is(a.id, &a.name)) {
+        let held = self.s.audiences.iter().zip(&self.grant.audience);
+        if held.into_iter().any(|(a, text)| name.is(a.id, text)) {
             return;
         }
         let permits = self.matching(name);
+        self.grant.audience.push(audience.to_owned());
         self.s.audiences.push(Granted {
-            name: audience.to_owned(),
             id: name.id,
             permits,
         });
+    }
+
+    /// Take granted audience `i` out of the grant; its text.
+    fn remove_audience(&mut self, i: usize) -> String {
+        if i >= self.s.audiences.len().min(self.grant.audience.len()) {
+            return String::new();
+        }
+        self.s.audiences.remove(i);
+        self.grant.audience.remove(i)
     }
 
     /// Add `rule`'s concrete audiences (those `pattern` covers, if any), up
@@ -122,10 +132,10 @@ impl<'a> Evaluation<'a> {
                 self.push_audience(c);
             }
         }
-        match self.s.audiences.get(first..) {
-            Some(new) => new.iter().map(|a| a.name.clone()).collect(),
-            None => Vec::new(),
-        }
+        self.grant
+            .audience
+            .get(first..)
+            .map_or_else(Vec::new, <[String]>::to_vec)
     }
 
     /// A missing audience (`requested` is `None`) or an any-audience
@@ -206,8 +216,8 @@ impl<'a> Evaluation<'a> {
         self.fit_scopes_to_primary(purpose);
         if self.s.scopes.is_empty() {
             // The primary audience can carry none of the granted scopes.
-            let primary = self.s.audiences.remove(0);
-            let audience = echo_owned(primary.name, self.policy.limits.max_echo_len);
+            let primary = self.remove_audience(0);
+            let audience = echo_owned(primary, self.policy.limits.max_echo_len);
             self.cut(Reason::AudienceRemoved {
                 audience,
                 cause: AudienceCause::NotPermitted,
@@ -240,8 +250,8 @@ impl<'a> Evaluation<'a> {
             } else {
                 AudienceCause::NotPermitted
             };
-            let removed = self.s.audiences.remove(j);
-            let audience = echo_owned(removed.name, self.policy.limits.max_echo_len);
+            let removed = self.remove_audience(j);
+            let audience = echo_owned(removed, self.policy.limits.max_echo_len);
             self.cut(Reason::AudienceRemoved { audience, cause });
         }
     }
@@ -258,14 +268,10 @@ impl<'a> Evaluation<'a> {
                 i += 1;
                 continue;
             }
-            match self.downgrade_for_primary(&scope.name, &primary.permits, purpose, parent) {
+            let name = self.grant.scopes.get(i).map_or("", String::as_str);
+            match self.downgrade_for_primary(name, &primary.permits, purpose, parent) {
                 Some((to, permits)) => {
-                    let replaced = Granted {
-                        name: to.text.to_owned(),
-                        id: to.id,
-                        permits,
-                    };
-                    let from = self.replace_scope(i, replaced).name;
+                    let from = self.replace_scope(i, to, permits);
                     self.cut(Reason::ScopeDowngraded {
                         from: echo_owned(from, max),
                         to: to.text.to_owned(),
@@ -277,9 +283,9 @@ impl<'a> Evaluation<'a> {
                     i += 1;
                 }
                 None => {
-                    let removed = self.s.scopes.remove(i);
+                    let removed = self.remove_scope(i);
                     self.cut(Reason::ScopeRemoved {
-                        scope: echo_owned(removed.name, max),
+                        scope: echo_owned(removed, max),
                         cause: ScopeCause::NotForAudience,
                         rule: None,
                         condition: None,
@@ -290,13 +296,27 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    /// Replace granted scope `i` by `with`; the scope replaced.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "called only with the index of a granted scope just read"
-    )]
-    fn replace_scope(&mut self, i: usize, with: Granted<ScopeId>) -> Granted<ScopeId> {
-        std::mem::replace(&mut self.s.scopes[i], with)
+    /// Replace granted scope `i` by `with` and its permits; the text of the
+    /// scope replaced (empty, and nothing replaced, past the last).
+    fn replace_scope(&mut self, i: usize, with: Name<'_, ScopeId>, permits: PermitSet) -> String {
+        let (Some(held), Some(text)) = (self.s.scopes.get_mut(i), self.grant.scopes.get_mut(i))
+        else {
+            return String::new();
+        };
+        *held = Granted {
+            id: with.id,
+            permits,
+        };
+        std::mem::replace(text, with.text.to_owned())
+    }
+
+    /// Take granted scope `i` out of the grant; its text.
+    fn remove_scope(&mut self, i: usize) -> String {
+        if i >= self.s.scopes.len().min(self.grant.scopes.len()) {
+            return String::new();
+        }
+        self.s.scopes.remove(i);
+        self.grant.scopes.remove(i)
     }
 
     /// The first downgrade in the chain from `from` that is not granted,

@@ -34,11 +34,14 @@ use crate::request::{LifecycleState, MintRequest};
 
 use permits::PermitSet;
 
-/// A granted scope or audience, with the matching permits that grant the
-/// scope (or match the audience).
+/// What evaluation keeps about the grant's scope (or audience) at the same
+/// position: its interned id and the matching permits that grant the scope
+/// (or match the audience). The text is the grant's own `String`, made once
+/// when the name is granted: [`Scratch::scopes`] and `Grant::scopes` (and
+/// the audiences) change only together, in `push_scope`, `remove_scope`,
+/// `replace_scope`, `push_audience`, `remove_audience` and `finish_deny`.
 #[derive(Debug)]
 struct Granted<I> {
-    name: String,
     /// The name's interned id, when the policy knows it.
     id: Option<I>,
     permits: PermitSet,
@@ -60,9 +63,9 @@ struct Scratch {
     forbids: Vec<(RuleId, bool)>,
     /// The rules that decided, for the controls.
     acted: Vec<RuleId>,
-    /// The granted scopes, in grant order; moved into the grant at the end.
+    /// The granted scopes, in grant order, one for each of the grant's.
     scopes: Vec<Granted<ScopeId>>,
-    /// The granted audiences, in grant order; moved into the grant at the end.
+    /// The granted audiences, in grant order, one for each of the grant's.
     audiences: Vec<Granted<AudienceId>>,
     /// For each scope the request *asks* for, before any forbid, purpose
     /// or parent filter (each requested concrete scope and its downgrade
@@ -270,17 +273,13 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Step 13: allow when nothing was cut or filled in, else narrow. The
-    /// granted scopes and audiences move into the grant.
+    /// granted scopes and audiences are already in the grant.
     fn finish_grant(mut self) {
         self.grant.decision = if self.excess || self.filled {
             Decision::Narrow
         } else {
             Decision::Allow
         };
-        let g = &mut *self.grant;
-        g.scopes.extend(self.s.scopes.drain(..).map(|s| s.name));
-        g.audience
-            .extend(self.s.audiences.drain(..).map(|a| a.name));
         self.set_controls();
     }
 

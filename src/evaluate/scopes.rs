@@ -64,7 +64,7 @@ impl<'a> Evaluation<'a> {
 
     /// Whether the grant already holds `scope`.
     pub(super) fn is_granted(&self, scope: Name<'_, ScopeId>) -> bool {
-        self.s.scopes.iter().any(|g| scope.is(g.id, &g.name))
+        (self.s.scopes.iter().zip(&self.grant.scopes)).any(|(g, text)| scope.is(g.id, text))
     }
 
     /// The purpose a reason with `cause` names: the stated one, for
@@ -90,12 +90,8 @@ impl<'a> Evaluation<'a> {
             });
             return;
         }
-        // Room first, so that the entry is written in place: built before a
-        // possible reallocation, it was staged on the stack and copied with
-        // loads wider than its stores (a store-forwarding stall per scope).
-        self.s.scopes.reserve(1);
+        self.grant.scopes.push(name.text.to_owned());
         self.s.scopes.push(Granted {
-            name: name.text.to_owned(),
             id: name.id,
             permits,
         });
@@ -247,10 +243,11 @@ impl<'a> Evaluation<'a> {
                 self.try_expansion(pattern, c, purpose, parent);
             }
         }
-        let granted: Vec<String> = match self.s.scopes.get(first..) {
-            Some(new) => new.iter().map(|g| g.name.clone()).collect(),
-            None => Vec::new(),
-        };
+        let granted: Vec<String> = self
+            .grant
+            .scopes
+            .get(first..)
+            .map_or_else(Vec::new, <[String]>::to_vec);
         let requested = self.echo(pattern);
         if granted.is_empty() {
             self.cut(Reason::ScopeRemoved {
