@@ -45,11 +45,11 @@ impl<'a> Evaluation<'a> {
 
     /// The permit that came closest: most top-level conditions true, ties
     /// to the first in policy order. Looked for among the candidate rules and
-    /// the rules granting `scope` (or any requested scope), at most
+    /// the rules granting the scope `only` (or any requested scope), at most
     /// `Limits::max_explained_rules` of the latter, so explaining stays
     /// bounded.
     ///
-    /// For a removed `scope` only permits granting it can come nearest, and
+    /// For a removed scope only permits granting it can come nearest, and
     /// every such permit is filed under the scope's name or a glob's prefix
     /// (`scope_rules`, `glob_scope_rules`): when those lists were looked at
     /// whole, walking the index's buckets would find no rule they lack, so
@@ -59,10 +59,9 @@ impl<'a> Evaluation<'a> {
     #[inline(never)]
     pub(super) fn nearest(
         &self,
-        scope: Option<&str>,
+        only: Option<Name<'_, ScopeId>>,
     ) -> Option<(Arc<str>, Option<ConditionFailure>)> {
         let mut best: Option<(usize, RuleId)> = None;
-        let only = scope.map(|s| self.scope_name(s));
         let mut consider = |i: RuleId| {
             let rule = self.rule(i);
             if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
@@ -72,21 +71,14 @@ impl<'a> Evaluation<'a> {
                 best = Some((score, i));
             }
         };
-        let requested = self
-            .req
-            .scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|_| scope.is_none());
+        let requested = (self.req.scopes.iter())
+            .filter(|_| only.is_none())
+            .map(|s| self.scope_name(s));
         let mut budget = self.policy.limits.max_explained_rules;
         let mut whole = true;
-        'outer: for s in scope.into_iter().chain(requested) {
-            let exact = self
-                .policy
-                .scope_ids
-                .get(s)
-                .map_or(&[][..], |id| self.policy.scope_rules.get(id));
-            let globbed = self.policy.glob_scope_rules.buckets(s).flatten();
+        'outer: for s in only.into_iter().chain(requested) {
+            let exact = s.id.map_or(&[][..], |id| self.policy.scope_rules.get(id));
+            let globbed = self.policy.glob_scope_rules.buckets(s.text).flatten();
             for &i in exact.iter().chain(globbed) {
                 if budget == 0 {
                     whole = false;
@@ -96,7 +88,7 @@ impl<'a> Evaluation<'a> {
                 consider(i);
             }
         }
-        if scope.is_none() || !whole {
+        if only.is_none() || !whole {
             // The whole first-level buckets, not only the rules left after
             // the deeper keys: a rule skipped there can still come nearest.
             self.policy.index.explained(&self.s.reached, &mut consider);

@@ -128,7 +128,7 @@ impl<'a> Evaluation<'a> {
                 }
                 Err(failed) => failed,
             };
-            match self.not_granted(scope, failed, purpose, parent) {
+            match self.not_granted(name, failed, purpose, parent) {
                 Outcome::Downgraded => {}
                 Outcome::Removed => removed += 1,
                 Outcome::Forbidden => {
@@ -146,11 +146,12 @@ impl<'a> Evaluation<'a> {
     #[inline(never)]
     fn not_granted(
         &mut self,
-        scope: &str,
+        name: Name<'_, ScopeId>,
         (cause, by): Failed,
         purpose: Option<&'a Purpose>,
         parent: Option<&'a ParentGrant>,
     ) -> Outcome {
+        let scope = name.text;
         if let Some(i) = by {
             self.s.acted.push(i);
         }
@@ -172,7 +173,7 @@ impl<'a> Evaluation<'a> {
             return Outcome::Downgraded;
         }
         let (rule, condition) = match (cause, by) {
-            (ScopeCause::NotPermitted, _) => match self.nearest(Some(scope)) {
+            (ScopeCause::NotPermitted, _) => match self.nearest(Some(name)) {
                 Some((r, c)) => (Some(r), c),
                 None => (None, None),
             },

@@ -9,7 +9,7 @@ use crate::ids::{AudienceId, RuleId, ScopeId};
 use crate::policy::Purpose;
 use crate::request::ParentGrant;
 
-use super::{Evaluation, Granted};
+use super::{Evaluation, Granted, PermitSet};
 
 impl Evaluation<'_> {
     /// The most generous rule cap for a granted (scope, audience) pair;
@@ -33,7 +33,17 @@ impl Evaluation<'_> {
     /// The smallest rule cap over every granted pair, with its rule.
     fn rule_cap(&self) -> Option<(Duration, RuleId)> {
         let mut smallest: Option<(Duration, RuleId)> = None;
+        let mut previous: Option<&PermitSet> = None;
         for scope in &self.s.scopes {
+            // A pair's cap depends only on the two permit sets, and scopes
+            // granted by the same permits (all of one rule's, typically)
+            // come one after another: the same caps again change nothing.
+            // (A set of up to 64 permits compares as one word; this was
+            // reverted once when sets were compared as slices by `memcmp`.)
+            if previous == Some(&scope.permits) {
+                continue;
+            }
+            previous = Some(&scope.permits);
             for audience in &self.s.audiences {
                 if let Some((cap, rule)) = self.pair_cap(scope, audience) {
                     if smallest.is_none_or(|(s, _)| cap < s) {
