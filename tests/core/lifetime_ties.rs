@@ -140,3 +140,39 @@ fn a_lifetime_equal_to_min_ttl_is_granted() {
     );
     assert_eq!(g.reasons, [], "{g}");
 }
+
+/// Scopes granted by the same permits come one after another and share
+/// their caps; a scope of another permit between or after them still
+/// brings its own, smaller cap, which clamps and is named.
+#[test]
+fn a_smaller_rule_cap_after_a_run_of_scopes_of_one_permit_clamps() {
+    let p = policy(
+        r#"
+        [policy]
+        id = "ties"
+        revision = "1"
+        max_ttl = "2h"
+
+        [[rule]]
+        id = "wide"
+        when = { "identity.kind" = "agent" }
+        grant = { scopes = ["a:read", "a:list", "a:write"], audience = ["https://docs.example.org"], max_ttl = "45m" }
+
+        [[rule]]
+        id = "narrow"
+        when = { "identity.kind" = "agent" }
+        grant = { scopes = ["b:read"], audience = ["https://docs.example.org"], max_ttl = "20m" }
+        "#,
+    );
+    for scopes in [
+        &["a:read", "a:list", "b:read", "a:write"][..],
+        &["a:read", "a:list", "a:write", "b:read"],
+        &["b:read", "a:read", "a:list"],
+    ] {
+        let g = p.evaluate(&request(scopes, "1h"), now());
+        assert_clamped(&g, scopes, 60, 20, TtlCap::Rule, Some("narrow"));
+    }
+    let scopes = ["a:read", "a:list", "a:write"];
+    let g = p.evaluate(&request(&scopes, "1h"), now());
+    assert_clamped(&g, &scopes, 60, 45, TtlCap::Rule, Some("wide"));
+}
