@@ -155,7 +155,11 @@ impl Grant {
 /// and the token agree (docs/semantics.md §6).
 pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::Timelike;
-    now.with_nanosecond(0).unwrap_or(now)
+    // On the UTC fields directly: `DateTime::with_nanosecond` converts to
+    // the offset's local time and back, on every decision.
+    now.naive_utc()
+        .with_nanosecond(0)
+        .map_or(now, |t| t.and_utc())
 }
 
 /// Completes a grant the engine decided with the policy's `caller_detail`
