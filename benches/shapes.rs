@@ -11,7 +11,10 @@
 //! cache line, outside the timed part; only the decision is timed. Group
 //! `cold-policy`: the same, then the request is cloned and dropped (still
 //! outside the timed part), as a service has just parsed it: the request
-//! and the allocator are warm, the policy and the code are not. See
+//! and the allocator are warm, the policy and the code are not. Group
+//! `cold-parts`: what a cold decision's time is made of, by warming one
+//! more part before it each time — the allocator, then the code and the
+//! evaluation's scratch, then the policy's tables every request reads. See
 //! docs/performance.md for the figures and how they were taken.
 #![allow(
     clippy::expect_used,
@@ -187,20 +190,30 @@ enum Warm {
     Request,
 }
 
+/// Each sample one evicted decision, 200 of them: the median is then the
+/// median decision. Criterion plans iterations from the timed part only
+/// (µs) while each eviction takes milliseconds, so a measurement time far
+/// below one eviction gives one iteration per sample (criterion's warning
+/// that it cannot finish in time is expected). Samples of many decisions
+/// each (10 of ~100, before 2026-12-01) averaged in the slow ones, and
+/// their medians moved by a third between runs.
+fn one_decision_samples(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(200)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_micros(100));
+}
+
 fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
     let mut evictor = Evictor::new();
     let mut group = c.benchmark_group(match warm {
         Warm::Nothing => "cold",
         Warm::Request => "cold-policy",
     });
-    // Criterion plans iterations from the timed part only (µs), while each
-    // eviction takes milliseconds: short times keep the run to seconds per
-    // case (at 10 µs a decision, about 1,000 evicted decisions).
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(20))
-        .measurement_time(Duration::from_millis(100));
+    one_decision_samples(&mut group);
     for case in cases
         .iter()
         .filter(|c| c.name != "shared-key" || c.rules == 10_000)
@@ -229,11 +242,93 @@ fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
     group.finish();
 }
 
+/// A case of `cold-parts`: the policy and request of a [`Case`], plus a
+/// second compiled copy of the policy with its own copy of the request (to
+/// warm the code and the scratch, not this policy's memory), and another
+/// request of the same shape (to warm the tables every request reads, not
+/// this request's part of the policy).
+struct Parts {
+    case: Case,
+    twin: IssuancePolicy,
+    twin_req: MintRequest,
+    other: MintRequest,
+}
+
+fn parts() -> Vec<Parts> {
+    let n = 10_000;
+    let twin = |doc| IssuancePolicy::compile(&doc).expect("compiles");
+    vec![
+        Parts {
+            case: typical(n),
+            twin: twin(policy_gen::policy(n)),
+            twin_req: policy_gen::allow_request(n),
+            other: policy_gen::allow_request(n / 2),
+        },
+        Parts {
+            case: shared_key(n),
+            twin: twin(policy_gen::shared_key_policy(n)),
+            twin_req: policy_gen::shared_key_request(n),
+            other: policy_gen::shared_key_request(n / 2),
+        },
+    ]
+}
+
+/// What is warm before a `cold-parts` decision; each part includes the
+/// ones before it.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The allocator: the last grant of this decision cloned and dropped,
+    /// so its allocations find their free lists and chunks cached.
+    Allocator,
+    /// The code and the evaluation's scratch: the same decision on the
+    /// second copy of the policy (this policy's memory stays cold).
+    Code,
+    /// The policy's shared tables: another request's decision on this
+    /// policy (this request, and what only it reads, stay cold).
+    Shared,
+}
+
+fn cold_parts(c: &mut Criterion) {
+    let mut evictor = Evictor::new();
+    let mut group = c.benchmark_group("cold-parts");
+    one_decision_samples(&mut group);
+    let t = now();
+    for p in parts() {
+        let last = p.case.policy.evaluate(&p.case.req, t);
+        for (label, part) in [
+            ("allocator", Part::Allocator),
+            ("code", Part::Code),
+            ("shared", Part::Shared),
+        ] {
+            let id = BenchmarkId::new(format!("{label}/{}", p.case.name), p.case.rules);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        evictor.evict();
+                        match part {
+                            Part::Allocator => drop(black_box(last.clone())),
+                            Part::Code => drop(black_box(p.twin.evaluate(&p.twin_req, t))),
+                            Part::Shared => drop(black_box(p.case.policy.evaluate(&p.other, t))),
+                        }
+                        let start = Instant::now();
+                        black_box(p.case.policy.evaluate(black_box(&p.case.req), black_box(t)));
+                        timed += start.elapsed();
+                    }
+                    timed
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn decisions(c: &mut Criterion) {
     let cases = cases();
     hot(c, &cases);
     cold(c, &cases, Warm::Nothing);
     cold(c, &cases, Warm::Request);
+    cold_parts(c);
 }
 
 fn compile(c: &mut Criterion) {
