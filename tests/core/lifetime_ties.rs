@@ -20,6 +20,14 @@ fn policy(toml: &str) -> IssuancePolicy {
     IssuancePolicy::from_toml_str(toml).unwrap_or_else(|e| panic!("policy does not compile: {e}"))
 }
 
+/// The policy `ties` with `settings` (TOML lines of `[policy]`) and the
+/// TOML `rules`.
+fn ties(settings: &str, rules: &str) -> IssuancePolicy {
+    policy(&format!(
+        "[policy]\nid = \"ties\"\nrevision = \"1\"\n{settings}\n{rules}"
+    ))
+}
+
 /// An agent asking for `scopes` at `DOCS` for `ttl`.
 fn request(scopes: &[&str], ttl: &str) -> MintRequest {
     serde_json::from_value(json!({
@@ -62,13 +70,9 @@ fn assert_clamped(
 /// policy's is listed first, so a two-hour request is clamped by it.
 #[test]
 fn a_rule_cap_equal_to_the_policy_max_leaves_the_clamp_to_the_policy_max() {
-    let p = policy(
+    let p = ties(
+        "max_ttl = \"1h\"",
         r#"
-        [policy]
-        id = "ties"
-        revision = "1"
-        max_ttl = "1h"
-
         [[rule]]
         id = "agents"
         when = { "identity.kind" = "agent" }
@@ -83,13 +87,9 @@ fn a_rule_cap_equal_to_the_policy_max_leaves_the_clamp_to_the_policy_max() {
 /// of the first granted (scope, audience) pair, in grant order.
 #[test]
 fn equal_rule_caps_of_two_pairs_name_the_rule_of_the_first_pair() {
-    let p = policy(
+    let p = ties(
+        "max_ttl = \"2h\"",
         r#"
-        [policy]
-        id = "ties"
-        revision = "1"
-        max_ttl = "2h"
-
         [[rule]]
         id = "a-readers"
         when = { "identity.kind" = "agent" }
@@ -114,14 +114,9 @@ fn equal_rule_caps_of_two_pairs_name_the_rule_of_the_first_pair() {
 /// it, and is granted as asked.
 #[test]
 fn a_lifetime_equal_to_min_ttl_is_granted() {
-    let p = policy(
+    let p = ties(
+        "max_ttl = \"1h\"\nmin_ttl = \"5m\"",
         r#"
-        [policy]
-        id = "ties"
-        revision = "1"
-        max_ttl = "1h"
-        min_ttl = "5m"
-
         [[rule]]
         id = "agents"
         when = { "identity.kind" = "agent" }
@@ -146,13 +141,9 @@ fn a_lifetime_equal_to_min_ttl_is_granted() {
 /// brings its own, smaller cap, which clamps and is named.
 #[test]
 fn a_smaller_rule_cap_after_a_run_of_scopes_of_one_permit_clamps() {
-    let p = policy(
+    let p = ties(
+        "max_ttl = \"2h\"",
         r#"
-        [policy]
-        id = "ties"
-        revision = "1"
-        max_ttl = "2h"
-
         [[rule]]
         id = "wide"
         when = { "identity.kind" = "agent" }
