@@ -354,6 +354,58 @@ fn no_matching_permit_at_all_is_not_permitted() {
     assert_eq!(g.denial, Some(Denial::NotPermitted));
 }
 
+/// With nothing left, the denial is `forbidden` only when every removal
+/// was a forbid's doing (docs/semantics.md §2 step 7): a wildcard that
+/// covers nothing the request may have is removed too, and it is not a
+/// forbid's doing.
+#[test]
+fn a_wildcard_covering_nothing_beside_a_forbidden_scope_is_denied_as_not_permitted() {
+    let mut req = base_request(&["search:write"], &["https://search.example.org"]);
+    req["posture"]["network"] = json!("offsite");
+    let g = eval(BASE, req.clone());
+    assert_grant(
+        &g,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &["scope_removed", "no_scope_grantable"],
+    );
+    assert_eq!(g.denial, Some(Denial::Forbidden), "{g}");
+
+    req["scopes"] = json!(["search:write", "billing:*"]);
+    let g = eval(BASE, req);
+    assert_grant(
+        &g,
+        Decision::Deny,
+        &[],
+        &[],
+        None,
+        &["scope_removed", "scope_removed", "no_scope_grantable"],
+    );
+    assert!(
+        matches!(
+            &g.reasons[0],
+            Reason::ScopeRemoved {
+                cause: ScopeCause::Forbidden,
+                ..
+            }
+        ),
+        "{g}"
+    );
+    assert!(
+        matches!(
+            &g.reasons[1],
+            Reason::ScopeRemoved {
+                cause: ScopeCause::Wildcard,
+                ..
+            }
+        ),
+        "{g}"
+    );
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+}
+
 #[test]
 fn forbid_without_scopes_denies_the_request_as_forbidden() {
     let mut req = base_request(&["docs:read"], &["https://docs.example.org"]);
