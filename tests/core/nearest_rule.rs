@@ -217,3 +217,52 @@ fn a_candidate_beyond_max_explained_rules_is_still_looked_at() {
         assert_write_removed_naming(&g, "reader-ops", team_failure("ops"));
     }
 }
+
+/// Two permits for `x:read`, each with one of its two conditions true for
+/// the request: a tie, which goes to the first in policy order
+/// (docs/semantics.md §4) — here `glob`, which grants `x:*` and so is
+/// looked at *after* `exact`, filed under the scope's name. Its first
+/// condition fails, so when it is looked at it can at best tie: the search
+/// must not give up on it early, nor keep the rule found first.
+#[test]
+fn a_tie_found_second_still_goes_to_the_first_rule_in_policy_order() {
+    let p = IssuancePolicy::from_toml_str(
+        r#"
+        [policy]
+        id = "nearest"
+        revision = "1"
+        max_ttl = "10m"
+
+        [[rule]]
+        id = "glob"
+        when = { "identity.subject" = "agent:a", "identity.kind" = "agent" }
+        grant = { scopes = ["x:*"], audience = ["https://x.example.org"] }
+
+        [[rule]]
+        id = "exact"
+        when = { "identity.kind" = "agent", "identity.subject" = "agent:b" }
+        grant = { scopes = ["x:read"], audience = ["https://x.example.org"] }
+        "#,
+    )
+    .unwrap();
+    let req: MintRequest = serde_json::from_value(json!({
+        "identity": { "subject": "agent:z", "kind": "agent" },
+        "scopes": ["x:read"],
+        "audience": ["https://x.example.org"],
+    }))
+    .unwrap();
+    let g = p.evaluate(&req, now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(
+        g.reasons,
+        [Reason::NotPermitted {
+            nearest_rule: Some("glob".into()),
+            condition: Some(ConditionFailure {
+                path: "identity.subject".into(),
+                expected: "\"agent:a\"".into(),
+                actual: "\"agent:z\"".into(),
+            }),
+        }],
+        "{g}"
+    );
+}
