@@ -383,26 +383,13 @@ fn a_wildcard_covering_nothing_beside_a_forbidden_scope_is_denied_as_not_permitt
         None,
         &["scope_removed", "scope_removed", "no_scope_grantable"],
     );
-    assert!(
-        matches!(
-            &g.reasons[0],
-            Reason::ScopeRemoved {
-                cause: ScopeCause::Forbidden,
-                ..
-            }
-        ),
-        "{g}"
-    );
-    assert!(
-        matches!(
-            &g.reasons[1],
-            Reason::ScopeRemoved {
-                cause: ScopeCause::Wildcard,
-                ..
-            }
-        ),
-        "{g}"
-    );
+    let causes: Vec<ScopeCause> = (g.reasons.iter())
+        .filter_map(|r| match r {
+            Reason::ScopeRemoved { cause, .. } => Some(*cause),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(causes, [ScopeCause::Forbidden, ScopeCause::Wildcard], "{g}");
     assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
 }
 
