@@ -1,7 +1,8 @@
 //! Byte tests eight at a time ("SIMD within a register"), for scans that
 //! run over every name and string of a policy at compile time: the digest's
-//! escape test and the identifier checks; and for the request strings an
-//! explanation quotes.
+//! escape test and the identifier checks; and on the mint path, for the
+//! wildcard test of requested scopes and audiences and the request strings
+//! an explanation quotes.
 
 const ONES: u64 = u64::from_le_bytes([1; 8]);
 const HIGH: u64 = ONES * 0x80;
