@@ -49,7 +49,8 @@ use digest::digest;
 /// ```
 #[derive(Debug)]
 pub struct IssuancePolicy {
-    pub(crate) meta: PolicyRef,
+    /// Shared with every grant: one reference count per decision.
+    pub(crate) meta: Arc<PolicyRef>,
     pub(crate) default_ttl: Option<Duration>,
     pub(crate) min_ttl: Option<Duration>,
     pub(crate) max_ttl: Option<Duration>,
@@ -625,11 +626,11 @@ impl IssuancePolicy {
         drop((scope_names, audience_names));
 
         Ok(IssuancePolicy {
-            meta: PolicyRef {
+            meta: Arc::new(PolicyRef {
                 id: settings.id.as_str().into(),
                 revision: settings.revision.as_str().into(),
                 digest: digest(doc).into(),
-            },
+            }),
             default_ttl,
             min_ttl,
             max_ttl,

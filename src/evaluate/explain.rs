@@ -12,6 +12,15 @@ use crate::scopes::Name;
 
 use super::Evaluation;
 
+/// The nearest rule so far: how many of its top-level conditions hold, and
+/// how many lead them all true (where its explanation starts).
+#[derive(Clone, Copy)]
+struct Score {
+    score: usize,
+    rule: RuleId,
+    true_before: usize,
+}
+
 impl<'a> Evaluation<'a> {
     /// A request string as a reason repeats it: cut to the echo limit.
     pub(super) fn echo(&self, text: &str) -> String {
@@ -23,10 +32,18 @@ impl<'a> Evaluation<'a> {
     #[cold]
     #[inline(never)]
     pub(super) fn failure(&self, conds: CondList) -> Option<ConditionFailure> {
+        self.failure_from(conds, 0)
+    }
+
+    /// [`Self::failure`] when the first `true_before` conditions are known
+    /// to hold (the nearest rule's scoring saw them true): they are not
+    /// evaluated again.
+    fn failure_from(&self, conds: CondList, true_before: usize) -> Option<ConditionFailure> {
         let max = self.policy.limits.max_echo_len;
         self.policy
             .conds(conds)
             .iter()
+            .skip(true_before)
             .find_map(|c| c.explain(&self.ctx, false))
             .map(|f| ConditionFailure {
                 path: f.path,
@@ -61,14 +78,14 @@ impl<'a> Evaluation<'a> {
         &self,
         only: Option<Name<'_, ScopeId>>,
     ) -> Option<(Arc<str>, Option<ConditionFailure>)> {
-        let mut best: Option<(usize, RuleId)> = None;
+        let mut best: Option<Score> = None;
         let mut consider = |i: RuleId| {
             let rule = self.rule(i);
             if rule.effect != Effect::Permit || only.is_some_and(|s| !rule.covers(s)) {
                 return;
             }
             if let Some(score) = self.score_above(rule.when, i, best) {
-                best = Some((score, i));
+                best = Some(score);
             }
         };
         let requested = (self.req.scopes.iter())
@@ -93,36 +110,41 @@ impl<'a> Evaluation<'a> {
             // the deeper keys: a rule skipped there can still come nearest.
             self.policy.index.explained(&self.s.reached, &mut consider);
         }
-        let (_, i) = best?;
-        let rule = self.rule(i);
-        Some((Arc::clone(&rule.id), self.failure(rule.when)))
+        let best = best?;
+        let rule = self.rule(best.rule);
+        let failure = self.failure_from(rule.when, best.true_before);
+        Some((Arc::clone(&rule.id), failure))
     }
 
     /// How many of `conds` (rule `i`'s) hold, when that beats `best`: more
     /// of them, or as many and `i` first in policy order. Stops as soon as
     /// the conditions left could not make up the difference, so a rule far
     /// from the best is not evaluated whole.
-    fn score_above(
-        &self,
-        conds: CondList,
-        i: RuleId,
-        best: Option<(usize, RuleId)>,
-    ) -> Option<usize> {
+    fn score_above(&self, conds: CondList, i: RuleId, best: Option<Score>) -> Option<Score> {
         let conds = self.policy.conds(conds);
         let mut score = 0;
         let mut left = conds.len();
-        for c in conds.iter() {
-            if let Some((b, bi)) = best {
-                if score + left < b || (score + left == b && i >= bi) {
+        let mut true_before = None;
+        for (k, c) in conds.iter().enumerate() {
+            if let Some(b) = best {
+                if score + left < b.score || (score + left == b.score && i >= b.rule) {
                     return None;
                 }
             }
             left -= 1;
-            score += usize::from(c.eval(&self.ctx) == Tri::True);
+            if c.eval(&self.ctx) == Tri::True {
+                score += 1;
+            } else if true_before.is_none() {
+                true_before = Some(k);
+            }
         }
         match best {
-            Some((b, bi)) if score < b || (score == b && i >= bi) => None,
-            _ => Some(score),
+            Some(b) if score < b.score || (score == b.score && i >= b.rule) => None,
+            _ => Some(Score {
+                score,
+                rule: i,
+                true_before: true_before.unwrap_or(conds.len()),
+            }),
         }
     }
 
