@@ -1036,8 +1036,8 @@ fn grant_records_policy_id_revision_and_digest() {
 
 #[test]
 fn grants_share_the_policys_reference_rather_than_copy_it() {
-    let p = IssuancePolicy::from_toml_str(BASE).unwrap();
-    let req = base_request(&["docs:read"], &["https://docs.example.org"]);
+    let p = policy(BASE);
+    let req = request(base_request(&["docs:read"], &["https://docs.example.org"]));
     let (a, b) = (p.evaluate(&req, now()), p.evaluate(&req, now()));
     assert!(std::sync::Arc::ptr_eq(&a.policy, &b.policy));
     assert_eq!(*a.policy, *p.policy_ref());
