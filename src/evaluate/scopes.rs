@@ -76,8 +76,10 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Grant a scope that passed [`Self::check`], with its permits; beyond
-    /// `Limits::max_granted_scopes` it is removed instead.
-    fn push_scope(&mut self, name: Name<'_, ScopeId>, permits: PermitSet) {
+    /// `Limits::max_granted_scopes` it is removed instead. Returns whether
+    /// it was granted: a removal here is the limit's, which step 7 counts
+    /// against a `forbidden` denial.
+    fn push_scope(&mut self, name: Name<'_, ScopeId>, permits: PermitSet) -> bool {
         let limits = &self.policy.limits;
         if self.s.scopes.len() >= limits.max_granted_scopes {
             let scope = self.echo(name.text);
@@ -88,13 +90,14 @@ impl<'a> Evaluation<'a> {
                 condition: None,
                 purpose: None,
             });
-            return;
+            return false;
         }
         self.grant.scopes.push(name.text.to_owned());
         self.s.scopes.push(Granted {
             id: name.id,
             permits,
         });
+        true
     }
 
     /// Step 7: narrow the requested scopes. Returns whether every removal
@@ -123,7 +126,9 @@ impl<'a> Evaluation<'a> {
             }
             let failed = match self.check(name, purpose, parent) {
                 Ok(permits) => {
-                    self.push_scope(name, permits);
+                    if !self.push_scope(name, permits) {
+                        removed += 1;
+                    }
                     continue;
                 }
                 Err(failed) => failed,
@@ -169,8 +174,13 @@ impl<'a> Evaluation<'a> {
                 condition,
                 purpose: Self::purpose_named(cause, purpose),
             });
-            self.push_scope(to, permits);
-            return Outcome::Downgraded;
+            // The downgrade can still fall to the grant's size limit: then
+            // the scope is gone, and not by a forbid.
+            return if self.push_scope(to, permits) {
+                Outcome::Downgraded
+            } else {
+                Outcome::Removed
+            };
         }
         let (rule, condition) = match (cause, by) {
             (ScopeCause::NotPermitted, _) => match self.nearest(Some(name)) {
@@ -281,6 +291,7 @@ impl<'a> Evaluation<'a> {
             return;
         }
         if let Ok(permits) = self.check(name, purpose, parent) {
+            // Not full: checked above, so this grants it.
             self.push_scope(name, permits);
         }
     }

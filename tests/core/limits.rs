@@ -334,6 +334,94 @@ fn a_grant_limit_of_zero_scopes_denies_as_not_permitted() {
     );
 }
 
+/// With `max_granted_scopes = 0` and a forbid removing another requested
+/// scope, not every removal was a forbid's doing (the first was the
+/// limit's): the deny is `not_permitted`, not `forbidden`
+/// (docs/semantics.md §2 step 7). Regression: the limit's removal was not
+/// counted, and the deny was `forbidden`.
+#[test]
+fn a_grant_limit_of_zero_beside_a_forbidden_scope_denies_as_not_permitted() {
+    let zero = limits(|l| l.max_granted_scopes = 0);
+    let forbid = json!({ "id": "no-t", "effect": "forbid", "when": {}, "scopes": ["t"] });
+    let mut any = permit("any", json!({}));
+    any["grant"]["scopes"] = json!(["s", "t"]);
+    let p = IssuancePolicy::compile_with_limits(&doc(base(vec![any, forbid])), &zero).unwrap();
+    let mut r = ok_request();
+    r["scopes"] = json!(["s", "t"]);
+    let g = p.evaluate(&request(r), now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+    assert_eq!(
+        g.reasons,
+        [
+            Reason::ScopeRemoved {
+                scope: "s".into(),
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+                purpose: None,
+            },
+            Reason::ScopeRemoved {
+                scope: "t".into(),
+                cause: ScopeCause::Forbidden,
+                rule: Some("no-t".into()),
+                condition: None,
+                purpose: None,
+            },
+            Reason::NoScopeGrantable,
+        ],
+        "{g}"
+    );
+}
+
+/// A downgrade that falls to `max_granted_scopes = 0` leaves its scope
+/// removed by the limit, not by the forbid that removed the scope asked
+/// for: beside a scope only a forbid removed, the deny is `not_permitted`.
+#[test]
+fn a_downgrade_over_a_grant_limit_of_zero_is_not_a_forbids_doing() {
+    let zero = limits(|l| l.max_granted_scopes = 0);
+    let forbid = json!({ "id": "no-tu", "effect": "forbid", "when": {}, "scopes": ["t", "u"] });
+    let mut any = permit("any", json!({}));
+    any["grant"]["scopes"] = json!(["s", "t", "u"]);
+    let mut policy = base(vec![any, forbid]);
+    policy["downgrade"] = json!({ "t": "s" });
+    let p = IssuancePolicy::compile_with_limits(&doc(policy), &zero).unwrap();
+    let mut r = ok_request();
+    r["scopes"] = json!(["t", "u"]);
+    let g = p.evaluate(&request(r), now());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+    assert_eq!(
+        g.reasons,
+        [
+            Reason::ScopeDowngraded {
+                from: "t".into(),
+                to: "s".into(),
+                cause: ScopeCause::Forbidden,
+                rule: Some("no-tu".into()),
+                condition: None,
+                purpose: None,
+            },
+            Reason::ScopeRemoved {
+                scope: "s".into(),
+                cause: ScopeCause::TooMany,
+                rule: None,
+                condition: None,
+                purpose: None,
+            },
+            Reason::ScopeRemoved {
+                scope: "u".into(),
+                cause: ScopeCause::Forbidden,
+                rule: Some("no-tu".into()),
+                condition: None,
+                purpose: None,
+            },
+            Reason::NoScopeGrantable,
+        ],
+        "{g}"
+    );
+}
+
 #[test]
 fn request_attribute_counts() {
     let many: serde_json::Map<String, Value> =

@@ -436,14 +436,17 @@ impl Model<'_> {
             .collect()
     }
 
-    /// Grant `scope` unless the grant is full (cause `too_many`).
-    fn push(&mut self, granted: &mut Vec<String>, scope: String) {
+    /// Grant `scope` unless the grant is full (cause `too_many`); whether
+    /// it was granted.
+    fn push(&mut self, granted: &mut Vec<String>, scope: String) -> bool {
         if granted.len() >= MAX_GRANTED {
             self.excess = true;
             self.reasons
                 .push(json!({"kind": "scope_removed", "scope": scope, "cause": "too_many"}));
+            false
         } else {
             granted.push(scope);
+            true
         }
     }
 
@@ -478,7 +481,9 @@ impl Model<'_> {
                 continue;
             }
             let Err((cause, by)) = self.check(scope) else {
-                self.push(&mut granted, scope.clone());
+                if !self.push(&mut granted, scope.clone()) {
+                    removed += 1;
+                }
                 continue;
             };
             self.excess = true;
@@ -510,7 +515,9 @@ impl Model<'_> {
             }
             self.reasons.push(reason);
             if let Some(d) = substitute {
-                self.push(&mut granted, d);
+                if !self.push(&mut granted, d) {
+                    removed += 1;
+                }
             }
         }
         if granted.is_empty() {
