@@ -14,7 +14,14 @@
 //! and the allocator are warm, the policy and the code are not. Group
 //! `cold-parts`: what a cold decision's time is made of, by warming one
 //! more part before it each time — the allocator, then the code and the
-//! evaluation's scratch, then the policy's tables every request reads. See
+//! evaluation's scratch, then the policy's tables every request reads.
+//! Group `cold-floor`: no decision, only memory — after the same eviction,
+//! `chase/k` follows k dependent loads through a region the size of a
+//! large compiled policy (each at a random line, nearly each on a page of
+//! its own), `chase-dense/k` the same through a region of only 2k lines (a
+//! few pages), `independent/k` makes the first one's k loads with all
+//! addresses known: what k cache lines cost from memory when each waits on
+//! the one before, when they share pages, and when none waits. See
 //! docs/performance.md for the figures and how they were taken.
 #![allow(
     clippy::expect_used,
@@ -323,12 +330,95 @@ fn cold_parts(c: &mut Criterion) {
     group.finish();
 }
 
+/// Lines in the `cold-floor` region: 16 MiB, about what 10,000 compiled
+/// rules occupy (`benches/memory.rs`), so the loads land on as many pages
+/// as a decision's do.
+const FLOOR_LINES: usize = (16 << 20) / 64;
+/// `u32`s per 64-byte line.
+const LINE_WORDS: usize = 16;
+
+/// A region of [`FLOOR_LINES`] lines and `order`: distinct random lines
+/// among the first `spread` of them, each line's first word holding the
+/// index of the next line's first word in that order (a chain), the last
+/// pointing back to the first.
+struct Floor {
+    region: Vec<u32>,
+    order: Vec<usize>,
+}
+
+impl Floor {
+    fn new(k: usize, spread: usize) -> Floor {
+        // xorshift64: a fixed, dependency-free shuffle of line numbers.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut seen = std::collections::HashSet::new();
+        let mut order = Vec::with_capacity(k);
+        while order.len() < k {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let line = (x % spread as u64) as usize;
+            if seen.insert(line) {
+                order.push(line * LINE_WORDS);
+            }
+        }
+        let mut region = vec![0u32; FLOOR_LINES * LINE_WORDS];
+        for (i, &at) in order.iter().enumerate() {
+            region[at] = order[(i + 1) % k] as u32;
+        }
+        Floor { region, order }
+    }
+
+    /// Follow the chain: each load's address is the one before's value.
+    fn chase(&self) -> u32 {
+        let mut at = self.order[0];
+        for _ in 0..self.order.len() {
+            at = self.region[at] as usize;
+        }
+        at as u32
+    }
+
+    /// Load every line of the chain, addresses known up front.
+    fn independent(&self) -> u32 {
+        self.order.iter().fold(0, |acc, &at| acc ^ self.region[at])
+    }
+}
+
+fn cold_floor(c: &mut Criterion) {
+    let mut evictor = Evictor::new();
+    let mut group = c.benchmark_group("cold-floor");
+    one_decision_samples(&mut group);
+    for k in [1, 16, 64, 192] {
+        let sparse = Floor::new(k, FLOOR_LINES);
+        let dense = Floor::new(k, 2 * k);
+        for (name, floor, load) in [
+            ("chase", &sparse, Floor::chase as fn(&Floor) -> u32),
+            ("chase-dense", &dense, Floor::chase),
+            ("independent", &sparse, Floor::independent),
+        ] {
+            group.bench_with_input(BenchmarkId::new(name, k), floor, |b, floor| {
+                b.iter_custom(|iters| {
+                    let mut timed = Duration::ZERO;
+                    for _ in 0..iters {
+                        evictor.evict();
+                        let start = Instant::now();
+                        black_box(load(black_box(floor)));
+                        timed += start.elapsed();
+                    }
+                    timed
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn decisions(c: &mut Criterion) {
     let cases = cases();
     hot(c, &cases);
     cold(c, &cases, Warm::Nothing);
     cold(c, &cases, Warm::Request);
     cold_parts(c);
+    cold_floor(c);
 }
 
 fn compile(c: &mut Criterion) {
