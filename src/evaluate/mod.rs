@@ -275,12 +275,33 @@ impl<'a> Evaluation<'a> {
     /// Step 13: allow when nothing was cut or filled in, else narrow. The
     /// granted scopes and audiences are already in the grant.
     fn finish_grant(mut self) {
+        debug_assert!(self.lists_in_step(), "granted lists out of step");
         self.grant.decision = if self.excess || self.filled {
             Decision::Narrow
         } else {
             Decision::Allow
         };
         self.set_controls();
+    }
+
+    /// The invariant the six methods that change the granted lists keep
+    /// (see [`Granted`]): the scratch's lists and the grant's name the same
+    /// scopes and audiences, in the same order, each with its interned id.
+    /// Checked in debug builds, so every test of a grant checks it.
+    fn lists_in_step(&self) -> bool {
+        fn same<I: Id + PartialEq>(
+            held: &[Granted<I>],
+            names: &[String],
+            ids: &crate::scopes::Interner<I>,
+        ) -> bool {
+            held.len() == names.len() && held.iter().zip(names).all(|(g, t)| g.id == ids.get(t))
+        }
+        same(&self.s.scopes, &self.grant.scopes, &self.policy.scope_ids)
+            && same(
+                &self.s.audiences,
+                &self.grant.audience,
+                &self.policy.audience_ids,
+            )
     }
 
     /// Controls of the rules that decided, deduplicated, in policy order.
