@@ -518,8 +518,9 @@ pub struct Grant {
     pub matched_rules: Vec<Name>,
     /// The controls of the rules that decided, deduplicated, in policy order.
     pub controls: Vec<Name>,
-    /// The policy that decided, shared with the policy: one reference count
-    /// per grant rather than one per field.
+    /// The policy that decided.
+    // Shared with the policy: one reference count per grant, not one per
+    // field of `PolicyRef`.
     pub policy: Arc<PolicyRef>,
     /// How much of the reasons the caller may see: the policy's
     /// `caller_detail` ([`Grant::caller_explanation`]). Recorded only when
