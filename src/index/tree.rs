@@ -14,6 +14,7 @@
 //! integers; a node's rules are a span of one shared list.
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 use crate::fastmap::HashMap;
 use crate::ids::{Id, RuleId};
@@ -49,31 +50,104 @@ pub(super) struct Node {
 }
 
 /// The children of a node by the request's value of one attribute.
+///
+/// Keyed by the value's 64-bit hash (seeded per edge), not by the value: a
+/// lookup compares no key string, and the policy holds no copy of the
+/// values (2–3 % of its memory). Two values sharing a hash could only send a
+/// request to a child it does not belong to: more candidates, each still
+/// evaluated whole, never a rule skipped (the index's soundness, see the
+/// module docs of `index`). With a random seed a request cannot aim for a
+/// collision, and one in 2^64 per value does not happen by chance.
 #[derive(Debug)]
 pub(super) struct Edge {
     attr: KeyAttr,
     /// For a prefix key: its distinct lengths, ascending.
     lens: Vec<usize>,
-    children: HashMap<Box<str>, usize>,
+    /// Hashes the values `children` is keyed by.
+    seed: foldhash::fast::RandomState,
+    children: std::collections::HashMap<u64, usize, PassThrough>,
 }
 
 impl Edge {
+    fn child(&self, value: &str) -> Option<usize> {
+        self.children.get(&self.seed.hash_one(value)).copied()
+    }
+
     /// Call `f` with every child the request reaches through this edge.
     fn reached(&self, req: &MintRequest, mut f: impl FnMut(usize)) {
         self.attr.request_values(req, |v| {
             if self.lens.is_empty() {
-                if let Some(&c) = self.children.get(v) {
+                if let Some(c) = self.child(v) {
                     f(c);
                 }
                 return;
             }
             for len in self.lens.iter().take_while(|len| **len <= v.len()) {
-                if let Some(&c) = v.get(..*len).and_then(|p| self.children.get(p)) {
+                if let Some(c) = v.get(..*len).and_then(|p| self.child(p)) {
                     f(c);
                 }
             }
         });
     }
+}
+
+/// The keys of [`Edge::children`] are hashes already: used as they are.
+#[derive(Clone, Copy, Debug, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    /// Only `u64` keys are hashed; anything else is folded in, so the
+    /// hasher stays correct (if slower) should another key type appear.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The values' groups keyed by `hash`, in the order first seen. Values that
+/// share a hash share one group, the union of theirs (each rule once): a
+/// request with either value then reaches the rules of both — extra
+/// candidates, never a rule lost.
+fn group_by_hash<'v>(
+    groups: impl ExactSizeIterator<Item = (&'v str, Vec<Item>)>,
+    hash: impl Fn(&str) -> u64,
+) -> Vec<(u64, Vec<Item>)> {
+    let mut out: Vec<(u64, Vec<Item>)> = Vec::with_capacity(groups.len());
+    let mut at = std::collections::HashMap::with_capacity_and_hasher(groups.len(), PassThrough);
+    for (value, items) in groups {
+        let h = hash(value);
+        match at.entry(h) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push((h, items));
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                if let Some((_, merged)) = out.get_mut(*e.get()) {
+                    merged.extend(items);
+                    merged.sort_by_key(|it| it.rule);
+                    merged.dedup_by_key(|it| it.rule);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -284,20 +358,25 @@ impl<'k> Builder<'k> {
         groups: impl ExactSizeIterator<Item = (&'v str, Vec<Item>)>,
         depth: usize,
     ) -> Edge {
-        let mut children = HashMap::with_capacity_and_hasher(groups.len(), Default::default());
+        let seed = foldhash::fast::RandomState::default();
         let mut lens = Vec::new();
-        for (value, items) in groups {
-            let child = self.node(&items, depth);
-            children.insert(Box::from(value), child);
+        let groups = groups.inspect(|(value, _)| {
             if attr.is_prefix() {
                 lens.push(value.len());
             }
+        });
+        let by_hash = group_by_hash(groups, |v| seed.hash_one(v));
+        let mut children =
+            std::collections::HashMap::with_capacity_and_hasher(by_hash.len(), PassThrough);
+        for (hash, items) in by_hash {
+            children.insert(hash, self.node(&items, depth));
         }
         lens.sort_unstable();
         lens.dedup();
         Edge {
             attr: attr.to_owned_attr(),
             lens,
+            seed,
             children,
         }
     }
@@ -554,5 +633,31 @@ mod tests {
         // Subject `spiffe://a/x`: the glob's prefix is reached, the exact
         // subject `spiffe://a` and the team `t` are not.
         assert_eq!(candidates(&policy, &req), ids(2..3));
+    }
+
+    /// Values whose hashes collide share one group holding both values'
+    /// rules, each once, so neither value's rules are lost (the index's
+    /// soundness does not rest on the hash being collision-free).
+    #[test]
+    fn values_sharing_a_hash_share_one_group_with_both_values_rules() {
+        use super::{Item, group_by_hash};
+        use crate::ids::RuleId;
+        let item = |i: usize| Item {
+            rule: RuleId::from_index(i).unwrap(),
+            used: 0,
+        };
+        let groups = vec![
+            ("a", vec![item(0), item(2)]),
+            ("b", vec![item(1), item(2)]),
+            ("c", vec![item(3)]),
+        ];
+        // `a` and `b` collide; `c` does not.
+        let hash = |v: &str| u64::from(v == "c");
+        let out = group_by_hash(groups.into_iter(), hash);
+        let rules: Vec<(u64, Vec<usize>)> = out
+            .iter()
+            .map(|(h, items)| (*h, items.iter().map(|it| it.rule.index()).collect()))
+            .collect();
+        assert_eq!(rules, [(0, vec![0, 1, 2]), (1, vec![3])]);
     }
 }
