@@ -9,8 +9,8 @@
 )]
 
 use mintgate::{
-    CompileError, Decision, Denial, ErrorKind, IssuancePolicy, Limits, MintRequest, PolicyDocument,
-    Reason, ScopeCause, Section,
+    CompileError, Decision, Denial, ErrorKind, Grant, IssuancePolicy, Limits, MintRequest,
+    PolicyDocument, Reason, ScopeCause, Section,
 };
 use serde_json::{Value, json};
 
@@ -307,31 +307,40 @@ fn request_audience_count() {
     assert_invalid(r, "requested audiences: 17 exceeds the limit of 16");
 }
 
+/// The grant of `policy` compiled with `max_granted_scopes = 0` for the
+/// base request asking for `scopes`.
+fn grant_under_a_limit_of_zero(policy: Value, scopes: Value) -> Grant {
+    let zero = limits(|l| l.max_granted_scopes = 0);
+    let p = IssuancePolicy::compile_with_limits(&doc(policy), &zero).unwrap();
+    let mut r = ok_request();
+    r["scopes"] = scopes;
+    p.evaluate(&request(r), now())
+}
+
+/// A `scope_removed` reason without purpose.
+fn removed(scope: &str, cause: ScopeCause, rule: Option<&str>) -> Reason {
+    Reason::ScopeRemoved {
+        scope: scope.into(),
+        cause,
+        rule: rule.map(Into::into),
+        condition: None,
+        purpose: None,
+    }
+}
+
 /// With `max_granted_scopes = 0` no scope can be granted: the scope is
 /// removed as `too_many` — the limit's doing, not a forbid's — so the
 /// deny is `not_permitted`.
 #[test]
 fn a_grant_limit_of_zero_scopes_denies_as_not_permitted() {
-    let zero = limits(|l| l.max_granted_scopes = 0);
-    let p = IssuancePolicy::compile_with_limits(&doc(base(vec![permit("any", json!({}))])), &zero)
-        .unwrap();
-    let g = p.evaluate(&request(ok_request()), now());
+    let g = grant_under_a_limit_of_zero(base(vec![permit("any", json!({}))]), json!(["s"]));
     assert_eq!(g.decision, Decision::Deny, "{g}");
     assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
-    assert_eq!(
-        g.reasons,
-        [
-            Reason::ScopeRemoved {
-                scope: "s".into(),
-                cause: ScopeCause::TooMany,
-                rule: None,
-                condition: None,
-                purpose: None,
-            },
-            Reason::NoScopeGrantable,
-        ],
-        "{g}"
-    );
+    let want = [
+        removed("s", ScopeCause::TooMany, None),
+        Reason::NoScopeGrantable,
+    ];
+    assert_eq!(g.reasons, want, "{g}");
 }
 
 /// With `max_granted_scopes = 0` and a forbid removing another requested
@@ -341,37 +350,18 @@ fn a_grant_limit_of_zero_scopes_denies_as_not_permitted() {
 /// counted, and the deny was `forbidden`.
 #[test]
 fn a_grant_limit_of_zero_beside_a_forbidden_scope_denies_as_not_permitted() {
-    let zero = limits(|l| l.max_granted_scopes = 0);
     let forbid = json!({ "id": "no-t", "effect": "forbid", "when": {}, "scopes": ["t"] });
     let mut any = permit("any", json!({}));
     any["grant"]["scopes"] = json!(["s", "t"]);
-    let p = IssuancePolicy::compile_with_limits(&doc(base(vec![any, forbid])), &zero).unwrap();
-    let mut r = ok_request();
-    r["scopes"] = json!(["s", "t"]);
-    let g = p.evaluate(&request(r), now());
+    let g = grant_under_a_limit_of_zero(base(vec![any, forbid]), json!(["s", "t"]));
     assert_eq!(g.decision, Decision::Deny, "{g}");
     assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
-    assert_eq!(
-        g.reasons,
-        [
-            Reason::ScopeRemoved {
-                scope: "s".into(),
-                cause: ScopeCause::TooMany,
-                rule: None,
-                condition: None,
-                purpose: None,
-            },
-            Reason::ScopeRemoved {
-                scope: "t".into(),
-                cause: ScopeCause::Forbidden,
-                rule: Some("no-t".into()),
-                condition: None,
-                purpose: None,
-            },
-            Reason::NoScopeGrantable,
-        ],
-        "{g}"
-    );
+    let want = [
+        removed("s", ScopeCause::TooMany, None),
+        removed("t", ScopeCause::Forbidden, Some("no-t")),
+        Reason::NoScopeGrantable,
+    ];
+    assert_eq!(g.reasons, want, "{g}");
 }
 
 /// A downgrade that falls to `max_granted_scopes = 0` leaves its scope
@@ -379,47 +369,28 @@ fn a_grant_limit_of_zero_beside_a_forbidden_scope_denies_as_not_permitted() {
 /// for: beside a scope only a forbid removed, the deny is `not_permitted`.
 #[test]
 fn a_downgrade_over_a_grant_limit_of_zero_is_not_a_forbids_doing() {
-    let zero = limits(|l| l.max_granted_scopes = 0);
     let forbid = json!({ "id": "no-tu", "effect": "forbid", "when": {}, "scopes": ["t", "u"] });
     let mut any = permit("any", json!({}));
     any["grant"]["scopes"] = json!(["s", "t", "u"]);
     let mut policy = base(vec![any, forbid]);
     policy["downgrade"] = json!({ "t": "s" });
-    let p = IssuancePolicy::compile_with_limits(&doc(policy), &zero).unwrap();
-    let mut r = ok_request();
-    r["scopes"] = json!(["t", "u"]);
-    let g = p.evaluate(&request(r), now());
+    let g = grant_under_a_limit_of_zero(policy, json!(["t", "u"]));
     assert_eq!(g.decision, Decision::Deny, "{g}");
     assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
-    assert_eq!(
-        g.reasons,
-        [
-            Reason::ScopeDowngraded {
-                from: "t".into(),
-                to: "s".into(),
-                cause: ScopeCause::Forbidden,
-                rule: Some("no-tu".into()),
-                condition: None,
-                purpose: None,
-            },
-            Reason::ScopeRemoved {
-                scope: "s".into(),
-                cause: ScopeCause::TooMany,
-                rule: None,
-                condition: None,
-                purpose: None,
-            },
-            Reason::ScopeRemoved {
-                scope: "u".into(),
-                cause: ScopeCause::Forbidden,
-                rule: Some("no-tu".into()),
-                condition: None,
-                purpose: None,
-            },
-            Reason::NoScopeGrantable,
-        ],
-        "{g}"
-    );
+    let want = [
+        Reason::ScopeDowngraded {
+            from: "t".into(),
+            to: "s".into(),
+            cause: ScopeCause::Forbidden,
+            rule: Some("no-tu".into()),
+            condition: None,
+            purpose: None,
+        },
+        removed("s", ScopeCause::TooMany, None),
+        removed("u", ScopeCause::Forbidden, Some("no-tu")),
+        Reason::NoScopeGrantable,
+    ];
+    assert_eq!(g.reasons, want, "{g}");
 }
 
 #[test]
