@@ -142,6 +142,9 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
+        // Every scope that leaves the grant empty is counted, so when this
+        // decides (nothing granted) `removed` is at least one; the test
+        // keeps "no removal" from ever reading as "all by forbids".
         removed > 0 && removed == forbidden
     }
 
