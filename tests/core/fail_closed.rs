@@ -240,3 +240,64 @@ fn hot_swap_keeps_the_old_policy_when_the_new_one_does_not_compile() {
     let g = decide(&req);
     assert_eq!((&*g.policy.id, g.decision), ("empty", Decision::Deny));
 }
+
+/// An empty list is present, not missing: a condition on it is false (no
+/// element matches, docs/policy-reference.md §5.5), not unknown — so a
+/// forbid on it does not apply, while a missing value makes the same
+/// forbid apply (fail closed). docs/security.md says how to write a policy
+/// that refuses the empty list too: require an element in the permit.
+#[test]
+fn an_empty_list_makes_a_numeric_forbid_false_where_a_missing_value_makes_it_apply() {
+    let policy = IssuancePolicy::from_toml_str(
+        r#"
+[policy]
+id = "empty-lists"
+revision = "1"
+max_ttl = "1h"
+
+[[rule]]
+id = "workloads"
+when = { "identity.kind" = "workload" }
+grant = { scopes = ["pay:read", "pay:write"], audience = ["https://pay.example.org"] }
+
+[[rule]]
+id = "no-writes-when-risky"
+effect = "forbid"
+when = { "posture.risk" = { min = 70 } }
+scopes = ["*:write"]
+
+[[rule]]
+id = "scored-workloads"
+when = { "identity.kind" = "workload", "posture.score" = { min = 0 } }
+grant = { scopes = ["ledger:read"], audience = ["https://pay.example.org"] }
+"#,
+    )
+    .unwrap();
+    let decide = |posture: Value, scopes: Value| {
+        let req = json!({
+            "identity": { "subject": "svc-pay", "kind": "workload" },
+            "scopes": scopes,
+            "audience": ["https://pay.example.org"],
+            "posture": posture,
+        });
+        policy.evaluate(&serde_json::from_value::<MintRequest>(req).unwrap(), now())
+    };
+    let write = json!(["pay:write"]);
+    // An empty list: the forbid's condition is false; the write is granted.
+    let g = decide(json!({ "risk": [] }), write.clone());
+    assert_eq!(g.decision, Decision::Allow, "{g}");
+    assert_eq!(g.scopes, ["pay:write"], "{g}");
+    // Missing: unknown, so the forbid applies and the write is removed.
+    let g = decide(json!({}), write.clone());
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::Forbidden), "{g}");
+    // A high score in the list: the forbid applies.
+    let g = decide(json!({ "risk": [10, 80] }), write);
+    assert_eq!(g.denial, Some(Denial::Forbidden), "{g}");
+    // A permit that requires an element refuses the empty list.
+    let g = decide(json!({ "score": [] }), json!(["ledger:read"]));
+    assert_eq!(g.decision, Decision::Deny, "{g}");
+    assert_eq!(g.denial, Some(Denial::NotPermitted), "{g}");
+    let g = decide(json!({ "score": [5] }), json!(["ledger:read"]));
+    assert_eq!(g.decision, Decision::Allow, "{g}");
+}
