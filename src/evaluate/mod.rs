@@ -275,7 +275,14 @@ impl<'a> Evaluation<'a> {
     /// Step 13: allow when nothing was cut or filled in, else narrow. The
     /// granted scopes and audiences are already in the grant.
     fn finish_grant(mut self) {
-        debug_assert!(self.lists_in_step(), "granted lists out of step");
+        // An engine bug, were it to happen: fail closed instead of granting
+        // from lists out of step — and never panic. Checked in debug builds
+        // only (a lookup per granted name), where every test of a grant
+        // then checks the invariant.
+        if cfg!(debug_assertions) && !self.lists_in_step() {
+            let problem = "internal error: granted lists out of step".to_owned();
+            return self.deny(Denial::InvalidRequest, Reason::InvalidRequest { problem });
+        }
         self.grant.decision = if self.excess || self.filled {
             Decision::Narrow
         } else {
@@ -287,7 +294,6 @@ impl<'a> Evaluation<'a> {
     /// The invariant the six methods that change the granted lists keep
     /// (see [`Granted`]): the scratch's lists and the grant's name the same
     /// scopes and audiences, in the same order, each with its interned id.
-    /// Checked in debug builds, so every test of a grant checks it.
     fn lists_in_step(&self) -> bool {
         fn same<I: Id + PartialEq>(
             held: &[Granted<I>],
