@@ -13,7 +13,8 @@ use crate::scopes::Name;
 use super::Evaluation;
 
 /// The nearest rule so far: how many of its top-level conditions hold, and
-/// how many lead them all true (where its explanation starts).
+/// how many of the first ones hold without a break (its explanation starts
+/// after them).
 #[derive(Clone, Copy)]
 struct Score {
     score: usize,
