@@ -33,10 +33,15 @@ impl<'a> Evaluation<'a> {
 
     /// Add an asked-for scope's permits, up to `Limits::max_asked_scopes`.
     fn push_asked(&mut self, text: &str) {
+        self.push_asked_name(self.scope_name(text));
+    }
+
+    /// [`Self::push_asked`] for a name already looked up.
+    fn push_asked_name(&mut self, name: Name<'_, ScopeId>) {
         if self.s.asked.len() >= self.policy.limits.max_asked_scopes {
             return;
         }
-        let permits = self.granting(self.scope_name(text));
+        let permits = self.granting(name);
         self.s.asked.push(permits);
     }
 
@@ -46,7 +51,7 @@ impl<'a> Evaluation<'a> {
         let policy = self.policy;
         let names = &policy.scope_ids;
         let req = self.req;
-        for scope in &req.scopes {
+        for (i, scope) in req.scopes.iter().enumerate() {
             if is_wildcard_request(scope) {
                 for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
                     if wildcard_match(scope, c) {
@@ -63,7 +68,11 @@ impl<'a> Evaluation<'a> {
                 }
                 continue;
             }
-            self.push_asked(scope);
+            // Step 7 looked every requested scope up, in request order.
+            match self.s.requested.get(i) {
+                Some(&id) => self.push_asked_name(Name { text: scope, id }),
+                None => self.push_asked(scope),
+            }
             let mut cur = policy.downgrade.get(scope.as_str());
             for _ in 0..policy.downgrade.len() {
                 let Some(next) = cur else { break };
