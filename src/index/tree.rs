@@ -16,8 +16,6 @@
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-use hashbrown::HashTable;
-
 use crate::fastmap::HashMap;
 use crate::ids::{Id, RuleId};
 use crate::request::MintRequest;
@@ -59,7 +57,7 @@ pub(super) struct Node {
 /// request to a child it does not belong to: more candidates, each still
 /// evaluated whole, never a rule skipped (the index's soundness, see the
 /// module docs of `index`). With a random seed a request cannot aim for a
-/// collision, and by chance one comes about once in 2^64 pairs of values.
+/// collision, and one in 2^64 per value does not happen by chance.
 #[derive(Debug)]
 pub(super) struct Edge {
     attr: KeyAttr,
@@ -67,16 +65,12 @@ pub(super) struct Edge {
     lens: Vec<usize>,
     /// Hashes the values `children` is keyed by.
     seed: foldhash::fast::RandomState,
-    /// (the value's hash, the child node), found by that hash.
-    children: HashTable<(u64, usize)>,
+    children: std::collections::HashMap<u64, usize, PassThrough>,
 }
 
 impl Edge {
     fn child(&self, value: &str) -> Option<usize> {
-        let hash = self.seed.hash_one(value);
-        self.children
-            .find(hash, |&(h, _)| h == hash)
-            .map(|&(_, c)| c)
+        self.children.get(&self.seed.hash_one(value)).copied()
     }
 
     /// Call `f` with every child the request reaches through this edge.
@@ -97,6 +91,36 @@ impl Edge {
     }
 }
 
+/// The keys of [`Edge::children`] are hashes already: used as they are.
+#[derive(Clone, Copy, Debug, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    /// Only `u64` keys are hashed; anything else is folded in, so the
+    /// hasher stays correct (if slower) should another key type appear.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// The values' groups keyed by `hash`, in the order first seen. Values that
 /// share a hash share one group, the union of theirs (each rule once): a
 /// request with either value then reaches the rules of both — extra
@@ -106,20 +130,20 @@ fn group_by_hash<'v>(
     hash: impl Fn(&str) -> u64,
 ) -> Vec<(u64, Vec<Item>)> {
     let mut out: Vec<(u64, Vec<Item>)> = Vec::with_capacity(groups.len());
-    // (hash, position in `out`), found by the hash.
-    let mut at: HashTable<(u64, usize)> = HashTable::with_capacity(groups.len());
+    let mut at = std::collections::HashMap::with_capacity_and_hasher(groups.len(), PassThrough);
     for (value, items) in groups {
         let h = hash(value);
-        let seen = at.find(h, |&(k, _)| k == h).map(|&(_, i)| i);
-        match seen.and_then(|i| out.get_mut(i)) {
-            Some((_, merged)) => {
-                merged.extend(items);
-                merged.sort_by_key(|it| it.rule);
-                merged.dedup_by_key(|it| it.rule);
-            }
-            None => {
-                at.insert_unique(h, (h, out.len()), |&(k, _)| k);
+        match at.entry(h) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
                 out.push((h, items));
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                if let Some((_, merged)) = out.get_mut(*e.get()) {
+                    merged.extend(items);
+                    merged.sort_by_key(|it| it.rule);
+                    merged.dedup_by_key(|it| it.rule);
+                }
             }
         }
     }
@@ -342,10 +366,10 @@ impl<'k> Builder<'k> {
             }
         });
         let by_hash = group_by_hash(groups, |v| seed.hash_one(v));
-        let mut children = HashTable::with_capacity(by_hash.len());
+        let mut children =
+            std::collections::HashMap::with_capacity_and_hasher(by_hash.len(), PassThrough);
         for (hash, items) in by_hash {
-            let child = self.node(&items, depth);
-            children.insert_unique(hash, (hash, child), |&(h, _)| h);
+            children.insert(hash, self.node(&items, depth));
         }
         lens.sort_unstable();
         lens.dedup();
