@@ -279,7 +279,8 @@ impl<'a> Evaluation<'a> {
         // from lists out of step — and never panic. Checked in debug builds
         // only (a lookup per granted name), where every test of a grant
         // then checks the invariant.
-        if cfg!(debug_assertions) && !self.lists_in_step() {
+        #[cfg(debug_assertions)]
+        if !self.lists_in_step() {
             let problem = "internal error: granted lists out of step".to_owned();
             return self.deny(Denial::InvalidRequest, Reason::InvalidRequest { problem });
         }
@@ -294,6 +295,7 @@ impl<'a> Evaluation<'a> {
     /// The invariant the six methods that change the granted lists keep
     /// (see [`Granted`]): the scratch's lists and the grant's name the same
     /// scopes and audiences, in the same order, each with its interned id.
+    #[cfg(debug_assertions)]
     fn lists_in_step(&self) -> bool {
         fn same<I: Id + PartialEq>(
             held: &[Granted<I>],
