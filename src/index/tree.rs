@@ -57,7 +57,7 @@ pub(super) struct Node {
 /// request to a child it does not belong to: more candidates, each still
 /// evaluated whole, never a rule skipped (the index's soundness, see the
 /// module docs of `index`). With a random seed a request cannot aim for a
-/// collision, and one in 2^64 per value does not happen by chance.
+/// collision, and by chance one comes about once in 2^64 pairs of values.
 #[derive(Debug)]
 pub(super) struct Edge {
     attr: KeyAttr,
