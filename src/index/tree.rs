@@ -65,7 +65,7 @@ pub(super) struct Edge {
     lens: Vec<usize>,
     /// Hashes the values `children` is keyed by.
     seed: foldhash::fast::RandomState,
-    children: std::collections::HashMap<u64, usize, PassThrough>,
+    children: ByHash<usize>,
 }
 
 impl Edge {
@@ -91,7 +91,10 @@ impl Edge {
     }
 }
 
-/// The keys of [`Edge::children`] are hashes already: used as they are.
+/// A map keyed by hashes computed beforehand.
+type ByHash<V> = std::collections::HashMap<u64, V, PassThrough>;
+
+/// The keys of a [`ByHash`] map are hashes already: used as they are.
 #[derive(Clone, Copy, Debug, Default)]
 struct PassThrough;
 
@@ -130,7 +133,7 @@ fn group_by_hash<'v>(
     hash: impl Fn(&str) -> u64,
 ) -> Vec<(u64, Vec<Item>)> {
     let mut out: Vec<(u64, Vec<Item>)> = Vec::with_capacity(groups.len());
-    let mut at = std::collections::HashMap::with_capacity_and_hasher(groups.len(), PassThrough);
+    let mut at = ByHash::with_capacity_and_hasher(groups.len(), PassThrough);
     for (value, items) in groups {
         let h = hash(value);
         match at.entry(h) {
@@ -366,8 +369,7 @@ impl<'k> Builder<'k> {
             }
         });
         let by_hash = group_by_hash(groups, |v| seed.hash_one(v));
-        let mut children =
-            std::collections::HashMap::with_capacity_and_hasher(by_hash.len(), PassThrough);
+        let mut children = ByHash::with_capacity_and_hasher(by_hash.len(), PassThrough);
         for (hash, items) in by_hash {
             children.insert(hash, self.node(&items, depth));
         }
