@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::condition::Memo;
 use crate::request::{Actor, IdentityKind, LifecycleState, MintRequest};
 use crate::value::AttrValue;
 
@@ -236,11 +237,12 @@ impl fmt::Display for Val<'_> {
     }
 }
 
-/// What a condition evaluates against: the request and the time.
-#[derive(Clone, Copy)]
+/// What a condition evaluates against: the request and the time, and the
+/// results of the leaves several rules share, once evaluated against them.
 pub(crate) struct Ctx<'a> {
     pub(crate) req: &'a MintRequest,
     pub(crate) now: DateTime<Utc>,
+    pub(crate) memo: Memo,
 }
 
 fn secs_between(later: DateTime<Utc>, earlier: DateTime<Utc>) -> i64 {
@@ -248,6 +250,15 @@ fn secs_between(later: DateTime<Utc>, earlier: DateTime<Utc>) -> i64 {
 }
 
 impl<'a> Ctx<'a> {
+    /// A context with nothing remembered yet.
+    pub(crate) fn new(req: &'a MintRequest, now: DateTime<Utc>) -> Self {
+        Ctx {
+            req,
+            now,
+            memo: Memo::default(),
+        }
+    }
+
     /// The attribute's value, or `None` when the request does not supply it.
     pub(crate) fn get(&self, attr: &Attr) -> Option<Val<'a>> {
         let req = self.req;

@@ -15,10 +15,13 @@ use crate::path::{Attr, Val, with_ip_str};
 use crate::pattern::{Cidr, Glob};
 
 mod literal;
+mod memo;
 mod parse;
 mod tree;
 
 pub(crate) use literal::Literal;
+pub(crate) use memo::Memo;
+use memo::MemoUse;
 
 pub(crate) use parse::{CondParser, Field};
 #[cfg(feature = "authoring")]
@@ -55,6 +58,9 @@ pub(crate) struct Leaf {
     pub(crate) path: std::sync::Arc<str>,
     /// The condition as written, for explanations.
     pub(crate) expected: Box<str>,
+    /// Whether a decision remembers its result for the other rules that
+    /// share it.
+    pub(crate) memo: MemoUse,
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::memo::MemoUse;
 use super::{
     CondList, ConditionsBuilder, Leaf, Literal, Node, NumTest, StrTest, Test, kind_bit, state_bit,
 };
@@ -120,9 +121,7 @@ impl<'a> CondParser<'a> {
     /// A value as written (JSON), cut to the excerpt length: for error
     /// messages and explanations.
     fn show(&self, v: &Value) -> String {
-        let mut out = String::with_capacity(json_len_hint(v));
-        write_json(&mut out, v);
-        bound(out, self.limits.max_error_excerpt_len)
+        bound(json(v), self.limits.max_error_excerpt_len)
     }
 
     fn mismatch(
@@ -228,11 +227,20 @@ impl<'a> CondParser<'a> {
                 self.leaves,
             ));
         }
+        // A text cut to the excerpt length may be another condition's too:
+        // only an uncut one says which test this is (`memo::assign_slots`).
+        let max = self.limits.max_error_excerpt_len;
+        let memo = if expected.len() <= max || expected.chars().nth(max).is_none() {
+            MemoUse::Alone
+        } else {
+            MemoUse::Never
+        };
         Ok(Node::Leaf(Leaf {
             attr,
             test,
             path: Arc::clone(path),
-            expected: expected.into(),
+            expected: bound(expected, max).into(),
+            memo,
         }))
     }
 
@@ -247,8 +255,7 @@ impl<'a> CondParser<'a> {
     ) -> Result<Node, CompileError> {
         let Value::Object(ops) = value else {
             let test = self.equality(&attr, path, value, field)?;
-            let shown = self.show(value);
-            return self.leaf(attr, path, test, shown, field);
+            return self.leaf(attr, path, test, json(value), field);
         };
         if ops.is_empty() {
             return Err(self.invalid(field, value, "an empty operator table tests nothing"));
@@ -256,8 +263,7 @@ impl<'a> CondParser<'a> {
         let mut conds = Vec::with_capacity(ops.len());
         if ops.keys().any(|k| TIME_OPS.contains(&k.as_str())) {
             let test = self.time_window(&attr, path, ops, field)?;
-            let shown = self.show(value);
-            conds.push(self.leaf(attr.clone(), path, test, shown, field)?);
+            conds.push(self.leaf(attr.clone(), path, test, json(value), field)?);
         }
         for (op, arg) in ops {
             if TIME_OPS.contains(&op.as_str()) {
@@ -290,7 +296,6 @@ impl<'a> CondParser<'a> {
                     shown.push(':');
                     write_json(&mut shown, arg);
                     shown.push('}');
-                    let shown = bound(shown, self.limits.max_error_excerpt_len);
                     self.leaf(attr.clone(), path, test, shown, here)?
                 }
             };
@@ -643,6 +648,13 @@ impl<'a> CondParser<'a> {
             _ => self.strings("", arg, field),
         }
     }
+}
+
+/// `v` as compact JSON, whole.
+fn json(v: &Value) -> String {
+    let mut out = String::with_capacity(json_len_hint(v));
+    write_json(&mut out, v);
+    out
 }
 
 /// Append `v` as compact JSON, exactly as `Value`'s `Display` writes it:

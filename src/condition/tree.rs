@@ -92,7 +92,7 @@ impl Conditions {
             Node::All(list) => self.all_true(*list, ctx),
             Node::Any(list) => any_tri(self.slice(*list).iter().map(|n| self.eval(n, ctx))),
             Node::Not { inner, .. } => self.all_true(*inner, ctx).not(),
-            Node::Leaf(leaf) => leaf.eval(ctx),
+            Node::Leaf(leaf) => ctx.memo.get_or(leaf, || leaf.eval(ctx)),
         }
     }
 }
@@ -113,9 +113,11 @@ impl ConditionsBuilder {
         self.conditions.nodes.reserve(more);
     }
 
-    /// The store, without the room `reserve` over-estimated.
+    /// The store, without the room `reserve` over-estimated, its shared
+    /// leaves given their memo slots.
     pub(crate) fn finish(mut self) -> Conditions {
         self.conditions.nodes.shrink_to_fit();
+        super::memo::assign_slots(&mut self.conditions.nodes);
         self.conditions
     }
 

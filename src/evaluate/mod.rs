@@ -212,7 +212,7 @@ impl<'a> Evaluation<'a> {
         Evaluation {
             policy,
             req,
-            ctx: Ctx { req, now },
+            ctx: Ctx::new(req, now),
             s,
             grant,
             excess: false,

@@ -167,10 +167,7 @@ fn candidates_cover_every_rule_that_can_match() {
         let first_level = policy.index.size().0;
         for _ in 0..50 {
             let req = request(&mut rng);
-            let ctx = Ctx {
-                req: &req,
-                now: now(),
-            };
+            let ctx = Ctx::new(&req, now());
             let (mut candidates, mut reached) = (Vec::new(), Vec::new());
             policy.index.candidates(&req, &mut candidates, &mut reached);
             let mut explained = Vec::new();

@@ -42,4 +42,5 @@ mod properties;
 mod reason_accessors;
 mod regressions;
 mod request_errors;
+mod shared_conditions;
 mod time_windows;

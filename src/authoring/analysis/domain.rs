@@ -467,7 +467,7 @@ pub(crate) fn times(leaves: &[Cond<'_>], base: &MintRequest) -> Vec<DateTime<Utc
         let mut found = [false, false];
         for step in 0..(8 * 24 * 12) {
             let at = start + TimeDelta::minutes(5 * step);
-            let v = cond.eval(&Ctx { req: base, now: at });
+            let v = cond.eval(&Ctx::new(base, at));
             let slot = usize::from(v != crate::condition::Tri::True);
             if let Some(seen) = found.get_mut(slot) {
                 if !*seen {

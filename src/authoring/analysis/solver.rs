@@ -228,10 +228,7 @@ impl Problem<'_> {
         if s.nodes > self.budget {
             return false;
         }
-        let ctx = Ctx {
-            req: &s.draft.req,
-            now: s.draft.now,
-        };
+        let ctx = Ctx::new(&s.draft.req, s.draft.now);
         if !self
             .goals
             .iter()
