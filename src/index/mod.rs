@@ -17,6 +17,7 @@
 //! than false; unknown does not stop a forbid (fail closed), so forbids only
 //! have keys on attributes every request has: subject and kind.
 
+mod hash;
 mod keys;
 mod tree;
 

@@ -20,6 +20,7 @@ use crate::fastmap::HashMap;
 use crate::ids::{Id, RuleId};
 use crate::request::MintRequest;
 
+use super::hash::ValueHasher;
 use super::keys::{Key, KeyAttr};
 
 /// Buckets up to this size are not split: visiting a few rules costs less
@@ -64,29 +65,30 @@ pub(super) struct Edge {
     /// For a prefix key: its distinct lengths, ascending.
     lens: Vec<usize>,
     /// Hashes the values `children` is keyed by.
-    seed: foldhash::fast::RandomState,
+    hasher: ValueHasher,
     children: ByHash<usize>,
 }
 
 impl Edge {
-    fn child(&self, value: &str) -> Option<usize> {
-        self.children.get(&self.seed.hash_one(value)).copied()
+    fn child(&self, hash: u64) -> Option<usize> {
+        self.children.get(&hash).copied()
     }
 
     /// Call `f` with every child the request reaches through this edge.
     fn reached(&self, req: &MintRequest, mut f: impl FnMut(usize)) {
         self.attr.request_values(req, |v| {
             if self.lens.is_empty() {
-                if let Some(c) = self.child(v) {
+                if let Some(c) = self.child(self.hasher.hash(v)) {
                     f(c);
                 }
                 return;
             }
-            for len in self.lens.iter().take_while(|len| **len <= v.len()) {
-                if let Some(c) = v.get(..*len).and_then(|p| self.child(p)) {
+            // Every prefix length the edge's values have, in one pass.
+            self.hasher.prefixes(v, &self.lens, |h| {
+                if let Some(c) = self.child(h) {
                     f(c);
                 }
-            }
+            });
         });
     }
 }
@@ -361,14 +363,14 @@ impl<'k> Builder<'k> {
         groups: impl ExactSizeIterator<Item = (&'v str, Vec<Item>)>,
         depth: usize,
     ) -> Edge {
-        let seed = foldhash::fast::RandomState::default();
+        let hasher = ValueHasher::random();
         let mut lens = Vec::new();
         let groups = groups.inspect(|(value, _)| {
             if attr.is_prefix() {
                 lens.push(value.len());
             }
         });
-        let by_hash = group_by_hash(groups, |v| seed.hash_one(v));
+        let by_hash = group_by_hash(groups, |v| hasher.hash(v));
         let mut children = ByHash::with_capacity_and_hasher(by_hash.len(), PassThrough);
         for (hash, items) in by_hash {
             children.insert(hash, self.node(&items, depth));
@@ -378,7 +380,7 @@ impl<'k> Builder<'k> {
         Edge {
             attr: attr.to_owned_attr(),
             lens,
-            seed,
+            hasher,
             children,
         }
     }
