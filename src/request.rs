@@ -359,7 +359,8 @@ impl MintRequest {
     /// limits check). The message names the field.
     pub(crate) fn check_parties(&self, max_len: usize) -> Result<(), String> {
         let named = |what: &str, s: &str| {
-            if s.trim().is_empty() {
+            // `trim().is_empty()`, stopping at the first other character.
+            if s.chars().all(char::is_whitespace) {
                 Err(format!("`{what}` is empty"))
             } else if s.len() > max_len {
                 Err(format!(
