@@ -8,6 +8,7 @@ use std::fmt;
 /// characters, an ellipsis and its length in bytes: `aaaa…(1048576 bytes)`.
 ///
 /// Allocates one string, like the `to_owned` it replaces.
+#[inline]
 pub(crate) fn echo(text: &str, max: usize) -> String {
     match cut_point(text, max) {
         None => text.to_owned(),

@@ -115,6 +115,7 @@ impl Default for Limits {
 
 impl Limits {
     /// Check a request against the request limits; the error says which.
+    #[inline]
     pub(crate) fn check_request(&self, req: &MintRequest) -> Result<(), String> {
         let count = |what: &str, n: usize, limit: usize| {
             if n > limit {

@@ -357,6 +357,7 @@ impl MintRequest {
     /// subject is a malformed request, as is a delegation subject or actor
     /// longer than `max_len` bytes (the identity's subject is bounded by the
     /// limits check). The message names the field.
+    #[inline]
     pub(crate) fn check_parties(&self, max_len: usize) -> Result<(), String> {
         let named = |what: &str, s: &str| {
             // `trim().is_empty()`, stopping at the first other character.

@@ -108,6 +108,7 @@ pub(crate) struct TimeTest {
 // ---------------------------------------------------------------- evaluation
 
 impl StrTest {
+    #[inline]
     pub(crate) fn matches(&self, s: &str) -> bool {
         match self {
             StrTest::Eq(lit, _) => lit.is(s),
@@ -133,6 +134,7 @@ impl StrTest {
 
     /// Against an open attribute: strings and addresses; lists match when any
     /// element does; other types are unknown.
+    #[inline]
     fn matches_open(&self, v: &crate::AttrValue) -> Tri {
         use crate::AttrValue as A;
         match v {
@@ -143,6 +145,7 @@ impl StrTest {
         }
     }
 
+    #[inline]
     fn matches_val(&self, v: Val<'_>) -> Tri {
         match v {
             Val::Str(s) => Tri::from_bool(self.matches(s)),
@@ -249,6 +252,7 @@ impl TimeTest {
 }
 
 impl Test {
+    #[inline]
     pub(crate) fn eval(&self, v: Val<'_>) -> Tri {
         use crate::AttrValue as A;
         match (self, v) {

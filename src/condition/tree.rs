@@ -83,10 +83,12 @@ impl Conditions {
     }
 
     /// Kleene AND over `list`: false as soon as one is false.
+    #[inline]
     pub(crate) fn all_true(&self, list: CondList, ctx: &Ctx<'_>) -> Tri {
         all_tri(self.slice(list).iter().map(|n| self.eval(n, ctx)))
     }
 
+    #[inline]
     fn eval(&self, node: &Node, ctx: &Ctx<'_>) -> Tri {
         match node {
             Node::All(list) => self.all_true(*list, ctx),
@@ -185,6 +187,7 @@ impl<'p> Conds<'p> {
     }
 
     /// Kleene AND of the members.
+    #[inline]
     pub(crate) fn eval(self, ctx: &Ctx<'_>) -> Tri {
         self.store.all_true(self.list, ctx)
     }
@@ -246,6 +249,7 @@ impl<'p> Cond<'p> {
         }
     }
 
+    #[inline]
     pub(crate) fn eval(self, ctx: &Ctx<'_>) -> Tri {
         self.store.eval(self.node, ctx)
     }
@@ -306,6 +310,7 @@ fn leaf_failure(leaf: &Leaf, value: Tri, ctx: &Ctx<'_>, want_false: bool) -> Fai
 
 impl Leaf {
     /// A missing attribute is unknown, except to `exists`.
+    #[inline]
     pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> Tri {
         match ctx.get(&self.attr) {
             Some(v) => self.test.eval(v),

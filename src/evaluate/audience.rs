@@ -104,6 +104,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Add a concrete audience to the grant (deduplicated), with its permits.
+    #[inline]
     fn push_audience(&mut self, audience: &str) {
         let name = Name {
             text: audience,

@@ -181,6 +181,7 @@ struct Evaluation<'a> {
 
 impl<'a> Evaluation<'a> {
     /// The grant before any step: a denial with nothing granted.
+    #[inline]
     fn blank(policy: &IssuancePolicy, req: &MintRequest, now: DateTime<Utc>) -> Grant {
         Grant {
             decision: Decision::Deny,
@@ -313,6 +314,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Controls of the rules that decided, deduplicated, in policy order.
+    #[inline]
     fn set_controls(&mut self) {
         self.s.acted.sort_unstable();
         self.s.acted.dedup();

@@ -26,6 +26,7 @@ struct Tail(Vec<u64>);
 
 impl PermitSet {
     /// Add position `k`.
+    #[inline]
     pub(super) fn insert(&mut self, k: usize) {
         let (word, bit) = (k / 64, 1u64 << (k % 64));
         if word == 0 {

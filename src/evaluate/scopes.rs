@@ -38,6 +38,7 @@ impl<'a> Evaluation<'a> {
 
     /// Whether a concrete scope survives every filter of step 7, in the
     /// documented order; on success, the permits granting it.
+    #[inline]
     pub(super) fn check(
         &self,
         scope: Name<'_, ScopeId>,
@@ -79,6 +80,7 @@ impl<'a> Evaluation<'a> {
     /// `Limits::max_granted_scopes` it is removed instead. Returns whether
     /// it was granted: a removal here is the limit's, which step 7 counts
     /// against a `forbidden` denial.
+    #[inline]
     fn push_scope(&mut self, name: Name<'_, ScopeId>, permits: PermitSet) -> bool {
         let limits = &self.policy.limits;
         if self.s.scopes.len() >= limits.max_granted_scopes {

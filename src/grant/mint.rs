@@ -166,6 +166,7 @@ pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
 /// and what minting needs from the request: the exact subject, and for a delegated request the delegating
 /// subject and the actor chain. An invalid request's grant gets neither (its
 /// text is not bounded), and keeps the engine's bounded echo of the subject.
+#[inline]
 pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintRequest) {
     grant.caller_detail = detail;
     if grant.denial == Some(Denial::InvalidRequest) {

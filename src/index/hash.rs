@@ -37,6 +37,7 @@ impl ValueHasher {
     }
 
     /// The hash of `value`: [`Self::prefixes`] at its whole length.
+    #[inline]
     pub(super) fn hash(self, value: &str) -> u64 {
         let bytes = value.as_bytes();
         let mut state = self.seed;

@@ -82,6 +82,7 @@ impl RuleIndex {
     /// The candidate rules for a request, ascending (policy order), into
     /// `out`; the first-level buckets it reached into `reached`, for
     /// [`RuleIndex::explained`].
+    #[inline]
     pub(crate) fn candidates(
         &self,
         req: &MintRequest,

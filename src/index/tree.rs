@@ -254,6 +254,7 @@ impl Tree {
     /// The rules a request can match: every node it reaches, down to the
     /// leaves, appended to `out` (unsorted, possibly repeated). The
     /// first-level nodes reached go to `reached`, for [`Tree::first_level`].
+    #[inline]
     pub(super) fn candidates(
         &self,
         req: &MintRequest,
@@ -271,6 +272,7 @@ impl Tree {
         }
     }
 
+    #[inline]
     fn visit(&self, n: usize, req: &MintRequest, out: &mut Vec<RuleId>) {
         let Some(node) = self.node(n) else { return };
         out.extend_from_slice(self.list(node.rules));

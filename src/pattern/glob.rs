@@ -110,6 +110,7 @@ impl Glob {
     }
 
     /// Does `text` match the whole glob?
+    #[inline]
     pub(crate) fn is_match(&self, text: &str) -> bool {
         // A single `*` run must not contain `/`.
         let run_ok = |any: bool, run: Option<&str>| any || run.is_some_and(|r| !r.contains('/'));
