@@ -180,6 +180,34 @@ mod tests {
         }
     }
 
+    /// Values of every length up to 40 bytes, up to fifty of each: all
+    /// hash apart, and every bit of the hash is set in about half of them
+    /// (the tables probe with the hash's bits as they are).
+    #[test]
+    fn hashes_of_every_length_are_distinct_and_their_bits_balanced() {
+        let hasher = ValueHasher::random();
+        let mut texts = std::collections::BTreeSet::new();
+        for len in 0..=40_u32 {
+            for k in 0..50_u32 {
+                let text: String = (0..len)
+                    .map(|i| char::from(b'a' + ((k * 7 + i * 13 + i * k) % 26) as u8))
+                    .collect();
+                texts.insert(text);
+            }
+        }
+        let hashes: Vec<u64> = texts.iter().map(|t| hasher.hash(t)).collect();
+        let distinct: std::collections::HashSet<u64> = hashes.iter().copied().collect();
+        assert_eq!(distinct.len(), texts.len(), "distinct values hash apart");
+        for bit in 0..64 {
+            let ones = hashes.iter().filter(|h| *h >> bit & 1 == 1).count();
+            let share = ones as f64 / hashes.len() as f64;
+            assert!(
+                (0.4..0.6).contains(&share),
+                "bit {bit} set in {share:.2} of the hashes"
+            );
+        }
+    }
+
     #[test]
     fn seeds_differ_between_hashers() {
         let (a, b) = (ValueHasher::random(), ValueHasher::random());
