@@ -230,7 +230,7 @@ impl<'a> CondParser<'a> {
         // A text cut to the excerpt length may be another condition's too:
         // only an uncut one says which test this is (`memo::assign_slots`).
         let max = self.limits.max_error_excerpt_len;
-        let memo = if expected.len() <= max || expected.chars().nth(max).is_none() {
+        let memo = if fits(&expected, max) {
             MemoUse::Alone
         } else {
             MemoUse::Never
@@ -695,9 +695,14 @@ fn write_json_str(out: &mut String, s: &str) {
 
 /// [`excerpt`] of an owned text, without copying one that fits.
 fn bound(text: String, max: usize) -> String {
-    if text.len() <= max {
-        // At most `max` bytes: at most `max` characters.
+    if fits(&text, max) {
         return text;
     }
     excerpt(&text, max)
+}
+
+/// Whether [`bound`] keeps `text` whole: at most `max` characters.
+fn fits(text: &str, max: usize) -> bool {
+    // At most `max` bytes: at most `max` characters.
+    text.len() <= max || text.chars().nth(max).is_none()
 }
