@@ -25,11 +25,19 @@ pub(crate) fn echo_owned(text: String, max: usize) -> String {
 }
 
 /// The byte offset after the first `max` characters, when there are more.
+#[inline]
 fn cut_point(text: &str, max: usize) -> Option<usize> {
-    // A string of at most `max` bytes has at most `max` characters.
+    // A string of at most `max` bytes has at most `max` characters: the
+    // usual case, answered inline; counting characters is out of line.
     if text.len() <= max {
         return None;
     }
+    nth_char_end(text, max)
+}
+
+#[cold]
+#[inline(never)]
+fn nth_char_end(text: &str, max: usize) -> Option<usize> {
     text.char_indices().nth(max).map(|(end, _)| end)
 }
 

@@ -359,15 +359,12 @@ impl MintRequest {
     /// limits check). The message names the field.
     #[inline]
     pub(crate) fn check_parties(&self, max_len: usize) -> Result<(), String> {
+        // The test inline, the message out of line: the test runs on every
+        // decision, the message almost never, and its code would otherwise
+        // sit on a page of its own that a cold decision has to load.
         let named = |what: &str, s: &str| {
-            // `trim().is_empty()`, stopping at the first other character.
-            if s.chars().all(char::is_whitespace) {
-                Err(format!("`{what}` is empty"))
-            } else if s.len() > max_len {
-                Err(format!(
-                    "`{what}`: {} bytes exceeds the limit of {max_len}",
-                    s.len()
-                ))
+            if blank(s) || s.len() > max_len {
+                Err(party_problem(what, s, max_len))
             } else {
                 Ok(())
             }
@@ -388,6 +385,35 @@ impl MintRequest {
         }
         Ok(())
     }
+}
+
+/// Why [`MintRequest::check_parties`] refused the party `s` named `what`.
+#[cold]
+#[inline(never)]
+fn party_problem(what: &str, s: &str, max_len: usize) -> String {
+    if blank(s) {
+        format!("`{what}` is empty")
+    } else {
+        format!("`{what}`: {} bytes exceeds the limit of {max_len}", s.len())
+    }
+}
+
+/// Empty or only whitespace (`trim().is_empty()`, stopping at the first
+/// other character). A first byte that is printable ASCII other than the
+/// space answers at once; anything else (a space, a control character,
+/// the start of a multi-byte character) goes to the full test.
+#[inline]
+pub(crate) fn blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b) if (0x21..0x7f).contains(b) => false,
+        _ => blank_slow(s),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn blank_slow(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
 }
 
 // ------------------------------------------------------------ reading JSON
@@ -495,3 +521,54 @@ impl fmt::Display for RequestError {
 }
 
 impl std::error::Error for RequestError {}
+
+#[cfg(test)]
+mod tests {
+    use super::{blank, party_problem};
+
+    #[test]
+    fn blank_is_trim_is_empty_on_every_kind_of_first_character() {
+        let cases = [
+            "",
+            " ",
+            "\t\n\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{85}",
+            "\u{a0}",
+            "\u{3000}",
+            " \u{2028} ",
+            "a",
+            "~",
+            "!",
+            " a",
+            "\ta",
+            "\u{a0}x",
+            "\u{200b}",
+            "\u{7f}",
+            "\0",
+            "é",
+            "日本",
+        ];
+        for s in cases {
+            assert_eq!(blank(s), s.trim().is_empty(), "{s:?}");
+        }
+        // Every single byte, as a one-character string.
+        for c in (0u8..0x80).map(char::from) {
+            let s = c.to_string();
+            assert_eq!(blank(&s), s.trim().is_empty(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_party_problem_names_the_field_and_why() {
+        assert_eq!(
+            party_problem("identity.issuer", " \t", 10),
+            "`identity.issuer` is empty"
+        );
+        assert_eq!(
+            party_problem("delegation.actors[].subject", "abcdefghijk", 10),
+            "`delegation.actors[].subject`: 11 bytes exceeds the limit of 10"
+        );
+    }
+}

@@ -49,23 +49,10 @@ impl<'a> Evaluation<'a> {
     /// forbids, the purpose and the parent grant.
     fn build_asked(&mut self, purpose: Option<&'a Purpose>) {
         let policy = self.policy;
-        let names = &policy.scope_ids;
         let req = self.req;
         for (i, scope) in req.scopes.iter().enumerate() {
             if is_wildcard_request(scope) {
-                for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
-                    if wildcard_match(scope, c) {
-                        self.push_asked(c);
-                    }
-                }
-                for k in 0..self.s.permits.len() {
-                    let rule = policy.rule(self.permit(k));
-                    for c in rule.scopes.iter().flat_map(|s| s.concrete(names)) {
-                        if wildcard_match(scope, c) {
-                            self.push_asked(c);
-                        }
-                    }
-                }
+                self.push_asked_wildcard(scope, purpose);
                 continue;
             }
             // Step 7 looked every requested scope up, in request order.
@@ -78,6 +65,30 @@ impl<'a> Evaluation<'a> {
                 let Some(next) = cur else { break };
                 self.push_asked(next);
                 cur = policy.downgrade.get(next);
+            }
+        }
+    }
+
+    /// [`Self::build_asked`] for a wildcard scope: the concrete scopes it
+    /// covers, of the purpose and of the matching permits. Out of line, as
+    /// the other rare paths of steps 7 and 8: their code stays off the pages
+    /// a common decision runs on (a cold decision loads every page it runs).
+    #[cold]
+    #[inline(never)]
+    fn push_asked_wildcard(&mut self, scope: &str, purpose: Option<&'a Purpose>) {
+        let policy = self.policy;
+        let names = &policy.scope_ids;
+        for c in purpose.into_iter().flat_map(|p| p.scopes.concrete(names)) {
+            if wildcard_match(scope, c) {
+                self.push_asked(c);
+            }
+        }
+        for k in 0..self.s.permits.len() {
+            let rule = policy.rule(self.permit(k));
+            for c in rule.scopes.iter().flat_map(|s| s.concrete(names)) {
+                if wildcard_match(scope, c) {
+                    self.push_asked(c);
+                }
             }
         }
     }
@@ -123,6 +134,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Take granted audience `i` out of the grant; its text.
+    #[cold]
+    #[inline(never)]
     fn remove_audience(&mut self, i: usize) -> String {
         if i >= self.s.audiences.len().min(self.grant.audience.len()) {
             return String::new();
@@ -133,6 +146,8 @@ impl<'a> Evaluation<'a> {
 
     /// Add `rule`'s concrete audiences (those `pattern` covers, if any), up
     /// to `Limits::max_request_audiences` in all; the ones added.
+    #[cold]
+    #[inline(never)]
     fn narrow_to(&mut self, rule: &'a Rule, pattern: Option<&str>) -> Vec<String> {
         let first = self.s.audiences.len();
         let max = self.policy.limits.max_request_audiences.max(1);
@@ -152,6 +167,8 @@ impl<'a> Evaluation<'a> {
     /// request (`*`, `**`) becomes the concrete audiences of the permit that
     /// carries the most asked-for scopes. Filled in, not excess. Returns
     /// whether there was such a permit.
+    #[cold]
+    #[inline(never)]
     fn fill_audience(&mut self, requested: Option<&str>) -> bool {
         let Some(rule) = self.best_audience_rule(None) else {
             return false;
@@ -169,6 +186,8 @@ impl<'a> Evaluation<'a> {
     /// A wildcard audience (`https://*.example.org`) becomes the concrete
     /// audiences it covers of the permit that carries the most asked-for
     /// scopes among those that have such an audience, or is removed.
+    #[cold]
+    #[inline(never)]
     fn expand_audience(&mut self, pattern: &str) {
         let requested = self.echo(pattern);
         let Some(rule) = self.best_audience_rule(Some(pattern)) else {
@@ -308,6 +327,8 @@ impl<'a> Evaluation<'a> {
 
     /// Replace granted scope `i` by `with` and its permits; the text of the
     /// scope replaced (empty, and nothing replaced, past the last).
+    #[cold]
+    #[inline(never)]
     fn replace_scope(&mut self, i: usize, with: Name<'_, ScopeId>, permits: PermitSet) -> String {
         let (Some(held), Some(text)) = (self.s.scopes.get_mut(i), self.grant.scopes.get_mut(i))
         else {
@@ -321,6 +342,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Take granted scope `i` out of the grant; its text.
+    #[cold]
+    #[inline(never)]
     fn remove_scope(&mut self, i: usize) -> String {
         if i >= self.s.scopes.len().min(self.grant.scopes.len()) {
             return String::new();
@@ -332,6 +355,8 @@ impl<'a> Evaluation<'a> {
     /// The first downgrade in the chain from `from` that is not granted,
     /// passes every check of step 7 and that the primary (`primary`'s
     /// permits) can carry, with the permits granting it.
+    #[cold]
+    #[inline(never)]
     fn downgrade_for_primary(
         &self,
         from: &str,

@@ -98,8 +98,9 @@ thread_local! {
 
 /// Empty or only whitespace (`trim().is_empty()`, but stops at the first
 /// other character instead of trimming both ends).
+#[inline]
 fn blank(s: &str) -> bool {
-    s.chars().all(char::is_whitespace)
+    crate::request::blank(s)
 }
 
 impl IssuancePolicy {
@@ -318,6 +319,10 @@ impl<'a> Evaluation<'a> {
     fn set_controls(&mut self) {
         self.s.acted.sort_unstable();
         self.s.acted.dedup();
+        // Sized up front, so pushing never takes the growth path (its code
+        // is on pages a cold decision would otherwise have to load).
+        let most = (self.s.acted.iter()).fold(0, |n, &i| n + self.policy.rule(i).controls.len());
+        self.grant.controls = Vec::with_capacity(most);
         for &i in &self.s.acted {
             for c in &self.policy.rule(i).controls {
                 if !self.grant.controls.iter().any(|n| n == c) {
@@ -451,7 +456,9 @@ impl<'a> Evaluation<'a> {
         self.policy
             .index
             .candidates(self.req, &mut s.candidates, &mut s.reached);
-        self.grant.matched_rules.reserve_exact(s.candidates.len());
+        // A new vector of the right size rather than `reserve_exact` on the
+        // empty one: the same allocation without the growth path's code.
+        self.grant.matched_rules = Vec::with_capacity(s.candidates.len());
         for &i in &s.candidates {
             let rule = self.policy.rule(i);
             let t = self.policy.conditions.all_true(rule.when, &self.ctx);
@@ -502,7 +509,12 @@ impl<'a> Evaluation<'a> {
         if self.policy.purposes.is_empty() {
             return Ok(None);
         }
-        let stated = self.req.purpose.as_ref().ok_or(Reason::PurposeRequired)?;
+        // Not `ok_or(Reason::PurposeRequired)`: that builds the reason on
+        // every decision and drops it again, a call into `Reason`'s drop
+        // glue, on a code page of its own that a cold decision has to load.
+        let Some(stated) = self.req.purpose.as_ref() else {
+            return Err(Reason::PurposeRequired);
+        };
         let purpose = self
             .policy
             .purposes

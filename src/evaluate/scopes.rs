@@ -84,14 +84,7 @@ impl<'a> Evaluation<'a> {
     fn push_scope(&mut self, name: Name<'_, ScopeId>, permits: PermitSet) -> bool {
         let limits = &self.policy.limits;
         if self.s.scopes.len() >= limits.max_granted_scopes {
-            let scope = self.echo(name.text);
-            self.cut(Reason::ScopeRemoved {
-                scope,
-                cause: ScopeCause::TooMany,
-                rule: None,
-                condition: None,
-                purpose: None,
-            });
+            self.too_many(name.text);
             return false;
         }
         self.grant.scopes.push(name.text.to_owned());
@@ -100,6 +93,20 @@ impl<'a> Evaluation<'a> {
             permits,
         });
         true
+    }
+
+    /// A scope removed for `Limits::max_granted_scopes`.
+    #[cold]
+    #[inline(never)]
+    fn too_many(&mut self, text: &str) {
+        let scope = self.echo(text);
+        self.cut(Reason::ScopeRemoved {
+            scope,
+            cause: ScopeCause::TooMany,
+            rule: None,
+            condition: None,
+            purpose: None,
+        });
     }
 
     /// Step 7: narrow the requested scopes. Returns whether every removal

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::duration::Duration;
 use crate::grant::{Denial, Reason, TtlCap};
 use crate::ids::{AudienceId, RuleId, ScopeId};
@@ -126,12 +128,63 @@ impl Evaluation<'_> {
                 });
             }
         }
-        let Some(expires_at) = now.checked_add_signed(ttl.to_delta()) else {
+        let Some(expires_at) = expiry(now, ttl) else {
             let problem = "expiry time overflows".into();
             return Some((Denial::InvalidRequest, Reason::InvalidRequest { problem }));
         };
         self.grant.ttl = Some(ttl);
         self.grant.expires_at = Some(expires_at);
         None
+    }
+}
+
+/// `now + ttl`, or `None` past chrono's range. On Unix timestamps rather
+/// than `checked_add_signed`: the same result, but `DateTime::from_timestamp`
+/// is inlined where the latter calls two out-of-line functions of chrono,
+/// each on a code page of its own that a cold decision would have to load.
+#[inline]
+fn expiry(now: DateTime<Utc>, ttl: Duration) -> Option<DateTime<Utc>> {
+    let secs = i64::try_from(ttl.as_secs()).ok()?;
+    DateTime::from_timestamp(
+        now.timestamp().checked_add(secs)?,
+        now.timestamp_subsec_nanos(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::expiry;
+    use crate::duration::Duration;
+
+    #[test]
+    fn expiry_is_checked_add_signed() {
+        let times = [
+            "2026-11-28T12:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2024-02-28T23:59:30Z",
+            "0001-01-01T00:00:00Z",
+        ];
+        let ttls = [0, 1, 59, 600, 86_400, 31_536_000, 3_153_600_000];
+        for t in times {
+            let now: DateTime<Utc> = t.parse().unwrap();
+            for secs in ttls {
+                let by_chrono = now.checked_add_signed(TimeDelta::seconds(secs));
+                let ttl = Duration::from_secs(secs.unsigned_abs());
+                assert_eq!(expiry(now, ttl), by_chrono, "{t} + {secs}s");
+            }
+        }
+    }
+
+    #[test]
+    fn expiry_past_the_calendar_is_none() {
+        let near_max = DateTime::<Utc>::MAX_UTC - TimeDelta::seconds(30);
+        assert_eq!(expiry(near_max, Duration::from_secs(60)), None);
+        assert_eq!(expiry(near_max, Duration::from_secs(u64::MAX)), None);
+        let at_max = DateTime::<Utc>::MAX_UTC.with_timezone(&Utc);
+        let whole = DateTime::from_timestamp(at_max.timestamp(), 0).unwrap();
+        assert_eq!(expiry(whole, Duration::from_secs(0)), Some(whole));
     }
 }
