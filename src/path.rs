@@ -260,7 +260,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The attribute's value, or `None` when the request does not supply it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, attr: &Attr) -> Option<Val<'a>> {
         let req = self.req;
         let id = &req.identity;

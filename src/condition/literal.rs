@@ -21,6 +21,7 @@ pub(crate) enum Literal {
 
 impl Literal {
     /// The literal's bytes (no UTF-8 check: for comparisons).
+    #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
             Literal::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
@@ -29,6 +30,7 @@ impl Literal {
     }
 
     /// Whether the literal is exactly `s`.
+    #[inline]
     pub(crate) fn is(&self, s: &str) -> bool {
         self.as_bytes() == s.as_bytes()
     }

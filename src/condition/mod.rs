@@ -108,7 +108,7 @@ pub(crate) struct TimeTest {
 // ---------------------------------------------------------------- evaluation
 
 impl StrTest {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn matches(&self, s: &str) -> bool {
         match self {
             StrTest::Eq(lit, _) => lit.is(s),
@@ -145,7 +145,7 @@ impl StrTest {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn matches_val(&self, v: Val<'_>) -> Tri {
         match v {
             Val::Str(s) => Tri::from_bool(self.matches(s)),
@@ -252,7 +252,7 @@ impl TimeTest {
 }
 
 impl Test {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eval(&self, v: Val<'_>) -> Tri {
         use crate::AttrValue as A;
         match (self, v) {

@@ -310,7 +310,7 @@ fn leaf_failure(leaf: &Leaf, value: Tri, ctx: &Ctx<'_>, want_false: bool) -> Fai
 
 impl Leaf {
     /// A missing attribute is unknown, except to `exists`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> Tri {
         match ctx.get(&self.attr) {
             Some(v) => self.test.eval(v),
