@@ -561,3 +561,24 @@ fn condition_values_may_reach_the_list_and_length_limits_exactly() {
         );
     }
 }
+
+#[test]
+fn blank_requested_scopes_and_audiences_are_malformed() {
+    // Every kind of first character the blank test tells apart: none, an
+    // ASCII space or control, a multi-byte space.
+    for scope in ["", " ", "\t\n", "\u{b}", "\u{a0}", " \u{3000} "] {
+        let mut r = ok_request();
+        r["scopes"] = json!(["s", scope]);
+        assert_invalid(r, &format!("scope `{scope}` is empty"));
+    }
+    for audience in ["", "  ", "\u{2028}"] {
+        let mut r = ok_request();
+        r["audience"] = json!([audience]);
+        assert_invalid(r, &format!("audience `{audience}` is empty"));
+    }
+    // Text after leading space is not blank: decided, not malformed.
+    let mut r = ok_request();
+    r["scopes"] = json!([" s"]);
+    let g = policy().evaluate(&request(r), now());
+    assert_ne!(g.denial, Some(Denial::InvalidRequest), "{g}");
+}
