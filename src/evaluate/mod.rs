@@ -321,7 +321,9 @@ impl<'a> Evaluation<'a> {
         self.s.acted.dedup();
         // Sized up front, so pushing never takes the growth path (its code
         // is on pages a cold decision would otherwise have to load).
-        let most = (self.s.acted.iter()).fold(0, |n, &i| n + self.policy.rule(i).controls.len());
+        let most = (self.s.acted.iter()).fold(0, |n: usize, &i| {
+            n.saturating_add(self.policy.rule(i).controls.len())
+        });
         self.grant.controls = Vec::with_capacity(most);
         for &i in &self.s.acted {
             for c in &self.policy.rule(i).controls {

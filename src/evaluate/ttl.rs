@@ -140,7 +140,7 @@ impl Evaluation<'_> {
 
 /// `now + ttl`, or `None` past chrono's range. On Unix timestamps rather
 /// than `checked_add_signed`: the same result, but `DateTime::from_timestamp`
-/// is inlined where the latter calls two out-of-line functions of chrono,
+/// calls one out-of-line function of chrono where the latter calls two,
 /// each on a code page of its own that a cold decision would have to load.
 #[inline]
 fn expiry(now: DateTime<Utc>, ttl: Duration) -> Option<DateTime<Utc>> {
