@@ -73,8 +73,9 @@ struct Scratch {
     /// granting it. Audiences are chosen from these, so filters that remove
     /// scopes can never move the token to another audience.
     asked: Vec<PermitSet>,
-    /// The interned ids of the requested scopes seen so far, in request
-    /// order, to skip repeats without comparing texts.
+    /// The interned ids of the requested scopes, in request order, looked
+    /// up all at once at the start of step 7: to skip repeats without
+    /// comparing texts, and for step 8.
     requested: Vec<Option<ScopeId>>,
 }
 

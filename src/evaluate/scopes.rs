@@ -119,11 +119,22 @@ impl<'a> Evaluation<'a> {
         let mut removed = 0usize;
         let mut forbidden = 0usize;
         let req = self.req;
+        // Every requested scope looked up first, in a loop of its own: the
+        // lookups do not depend on one another, so when the policy is cold
+        // their misses (a table probe and a name each) are waited for
+        // together rather than one per pass of the loop below.
         for scope in &req.scopes {
-            let name = self.scope_name(scope);
-            let repeated = (self.s.requested.iter().zip(&req.scopes))
-                .any(|(&id, earlier)| name.is(id, earlier));
-            self.s.requested.push(name.id);
+            let id = self.policy.scope_ids.get(scope);
+            self.s.requested.push(id);
+        }
+        for (i, scope) in req.scopes.iter().enumerate() {
+            let before = self.s.requested.get(..i).unwrap_or_default();
+            let name = Name {
+                text: scope,
+                id: self.s.requested.get(i).copied().flatten(),
+            };
+            let repeated =
+                (before.iter().zip(&req.scopes)).any(|(&id, earlier)| name.is(id, earlier));
             if repeated || self.is_granted(name) {
                 continue;
             }
