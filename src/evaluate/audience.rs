@@ -116,17 +116,13 @@ impl<'a> Evaluation<'a> {
 
     /// Add a concrete audience to the grant (deduplicated), with its permits.
     #[inline]
-    fn push_audience(&mut self, audience: &str) {
-        let name = Name {
-            text: audience,
-            id: self.policy.audience_ids.get(audience),
-        };
+    fn push_audience(&mut self, name: Name<'_, AudienceId>) {
         let held = self.s.audiences.iter().zip(&self.grant.audience);
         if held.into_iter().any(|(a, text)| name.is(a.id, text)) {
             return;
         }
         let permits = self.matching(name);
-        self.grant.audience.push(audience.to_owned());
+        self.grant.audience.push(name.text.to_owned());
         self.s.audiences.push(Granted {
             id: name.id,
             permits,
@@ -154,7 +150,8 @@ impl<'a> Evaluation<'a> {
         let concrete = rule.audience.concrete(&self.policy.audience_ids);
         for c in concrete.filter(|c| pattern.is_none_or(|p| wildcard_match(p, c))) {
             if self.s.audiences.len() < max {
-                self.push_audience(c);
+                let id = self.policy.audience_ids.get(c);
+                self.push_audience(Name { text: c, id });
             }
         }
         self.grant
@@ -223,7 +220,7 @@ impl<'a> Evaluation<'a> {
             return false;
         }
         let req = self.req;
-        for a in &req.audience {
+        for (i, a) in req.audience.iter().enumerate() {
             if is_any_audience(a) {
                 if !self.fill_audience(Some(a)) {
                     self.cut(Reason::AudienceRemoved {
@@ -234,7 +231,9 @@ impl<'a> Evaluation<'a> {
             } else if is_wildcard_request(a) {
                 self.expand_audience(a);
             } else {
-                self.push_audience(a);
+                // Looked up before step 7 (`look_up_requested`).
+                let id = self.s.requested_audiences.get(i).copied().flatten();
+                self.push_audience(Name { text: a, id });
             }
         }
         if self.s.audiences.is_empty() {

@@ -119,14 +119,8 @@ impl<'a> Evaluation<'a> {
         let mut removed = 0usize;
         let mut forbidden = 0usize;
         let req = self.req;
-        // Every requested scope looked up first, in a loop of its own: the
-        // lookups do not depend on one another, so when the policy is cold
-        // their misses (a table probe and a name each) are waited for
-        // together rather than one per pass of the loop below.
-        for scope in &req.scopes {
-            let id = self.policy.scope_ids.get(scope);
-            self.s.requested.push(id);
-        }
+        // Every requested scope was looked up before this step
+        // (`look_up_requested`).
         for (i, scope) in req.scopes.iter().enumerate() {
             let before = self.s.requested.get(..i).unwrap_or_default();
             let name = Name {
