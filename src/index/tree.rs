@@ -254,6 +254,13 @@ impl Tree {
     /// The rules a request can match: every node it reaches, down to the
     /// leaves, appended to `out` (unsorted, possibly repeated). The
     /// first-level nodes reached go to `reached`, for [`Tree::first_level`].
+    ///
+    /// Level by level rather than depth first (`reached` is the queue, cut
+    /// back to the first level at the end): all of a node's edges are
+    /// probed before any child is visited, and the next node is known
+    /// before this one's probes are done. The probes do not depend on one
+    /// another, so when the index is cold their misses are waited for
+    /// together rather than one descent at a time.
     #[inline]
     pub(super) fn candidates(
         &self,
@@ -265,20 +272,19 @@ impl Tree {
         let Some(root) = self.node(0) else { return };
         out.extend_from_slice(self.list(root.rules));
         for edge in self.edges_of(root) {
-            edge.reached(req, |c| {
-                reached.push(c);
-                self.visit(c, req, out);
-            });
+            edge.reached(req, |c| reached.push(c));
         }
-    }
-
-    #[inline]
-    fn visit(&self, n: usize, req: &MintRequest, out: &mut Vec<RuleId>) {
-        let Some(node) = self.node(n) else { return };
-        out.extend_from_slice(self.list(node.rules));
-        for edge in self.edges_of(node) {
-            edge.reached(req, |c| self.visit(c, req, out));
+        let first_level = reached.len();
+        let mut next = 0;
+        while let Some(&n) = reached.get(next) {
+            next += 1;
+            let Some(node) = self.node(n) else { continue };
+            out.extend_from_slice(self.list(node.rules));
+            for edge in self.edges_of(node) {
+                edge.reached(req, |c| reached.push(c));
+            }
         }
+        reached.truncate(first_level);
     }
 
     /// The rules of the first-level buckets `reached` (as
