@@ -30,7 +30,7 @@ use crate::grant::{ConditionFailure, Decision, Denial, Grant, Reason};
 use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::path::Ctx;
 use crate::policy::{IssuancePolicy, Purpose, Rule};
-use crate::request::{LifecycleState, MintRequest};
+use crate::request::{LifecycleState, MintRequest, blank};
 
 use permits::PermitSet;
 
@@ -99,13 +99,6 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// Empty or only whitespace (`trim().is_empty()`, but stops at the first
-/// other character instead of trimming both ends).
-#[inline]
-fn blank(s: &str) -> bool {
-    crate::request::blank(s)
 }
 
 impl IssuancePolicy {
