@@ -230,16 +230,16 @@ impl<'a> CondParser<'a> {
         // A text cut to the excerpt length may be another condition's too:
         // only an uncut one says which test this is (`memo::assign_slots`).
         let max = self.limits.max_error_excerpt_len;
-        let memo = if fits(&expected, max) {
-            MemoUse::Alone
+        let (expected, memo) = if fits(&expected, max) {
+            (expected, MemoUse::Alone)
         } else {
-            MemoUse::Never
+            (excerpt(&expected, max), MemoUse::Never)
         };
         Ok(Node::Leaf(Leaf {
             attr,
             test,
             path: Arc::clone(path),
-            expected: bound(expected, max).into(),
+            expected: expected.into(),
             memo,
         }))
     }

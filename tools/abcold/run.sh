@@ -38,7 +38,6 @@ publish = false
 [dependencies]
 mintgate = { path = "$repo" }
 mintgate_base = { package = "mintgate", path = "$dir/base" }
-serde = "1"
 serde_json = "1"
 chrono = { version = "0.4", default-features = false, features = ["std"] }
 TOML
