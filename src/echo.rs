@@ -16,6 +16,22 @@ pub(crate) fn echo(text: &str, max: usize) -> String {
     }
 }
 
+/// [`echo`] written into `out` (replacing what it held), reusing its
+/// allocation when the echo fits.
+#[inline]
+pub(crate) fn echo_into(out: &mut String, text: &str, max: usize) {
+    match cut_point(text, max) {
+        None if out.capacity() >= text.len() => {
+            out.clear();
+            out.push_str(text);
+        }
+        // A new string of the exact size, as `to_owned` makes it: no
+        // growth path on the decision's code.
+        None => *out = text.to_owned(),
+        Some(end) => *out = cut(text, end),
+    }
+}
+
 /// Like [`echo`], reusing `text` when it is short enough (no allocation).
 pub(crate) fn echo_owned(text: String, max: usize) -> String {
     match cut_point(&text, max) {

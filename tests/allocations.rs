@@ -1,5 +1,6 @@
 //! Heap allocations per `evaluate`: only what the returned grant owns, and
-//! never more as the policy grows.
+//! never more as the policy grows; per `evaluate_into` a grant of the same
+//! request: only what its reasons own.
 //!
 //! A counting global allocator counts every `alloc` and `realloc` made by
 //! this thread while `evaluate` runs (after one warm-up call, which sizes the
@@ -89,5 +90,58 @@ fn allocations_do_not_grow_with_rule_count() {
             "{name}: same reasons at both sizes"
         );
         assert_eq!(a, b, "{name}: {a} allocations at 10 rules, {b} at 10,000");
+    }
+}
+
+/// Allocations made by one `evaluate_into` into the grant the same request
+/// was last decided into (after a warm-up pair, which sizes the scratch
+/// buffers and the spare-string list).
+fn reuse_allocations(policy: &IssuancePolicy, req: &MintRequest) -> (usize, Grant) {
+    let t = now();
+    let mut grant = policy.evaluate(req, t);
+    policy.evaluate_into(req, t, &mut grant);
+    let count = counting::allocations(|| policy.evaluate_into(req, t, &mut grant));
+    (count, grant)
+}
+
+/// The heap blocks a grant's reasons own: the only thing a reused grant
+/// cannot keep (its reasons are new each decision).
+fn reason_blocks(g: &Grant) -> usize {
+    g.reasons
+        .iter()
+        .map(|r| match serde_json::to_value(r).unwrap() {
+            // A removed scope's name.
+            serde_json::Value::Object(o) if o.get("kind").is_some_and(|k| k == "scope_removed") => {
+                1
+            }
+            // The nearest rule's failed condition: path, expected, actual.
+            serde_json::Value::Object(o) if o.contains_key("condition") => 3,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn evaluate_into_the_last_grant_allocates_only_its_reasons() {
+    type MakeRequest = fn(usize) -> MintRequest;
+    let cases: [(&str, MakeRequest, usize); 4] = [
+        ("allow", policy_gen::allow_request, 0),
+        ("narrow", policy_gen::narrow_request, 2),
+        ("deny", policy_gen::deny_request, 3),
+        ("delegated", policy_gen::delegated_request, 1),
+    ];
+    for n in [10, 10_000] {
+        let policy = IssuancePolicy::compile(&policy_gen::policy(n)).unwrap();
+        for (name, make, expected) in cases {
+            let req = make(n);
+            let (count, grant) = reuse_allocations(&policy, &req);
+            assert_eq!(grant, policy.evaluate(&req, now()), "{name}: {grant}");
+            assert_eq!(reason_blocks(&grant), expected, "{name}: {grant}");
+            assert_eq!(count, expected, "{name} at {n} rules: {grant}");
+        }
+        let shared = IssuancePolicy::compile(&policy_gen::shared_key_policy(n)).unwrap();
+        let (count, grant) = reuse_allocations(&shared, &policy_gen::shared_key_request(n));
+        assert_eq!(grant.decision, Decision::Allow, "{grant}");
+        assert_eq!(count, 0, "shared-key at {n} rules: {grant}");
     }
 }

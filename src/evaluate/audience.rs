@@ -122,7 +122,8 @@ impl<'a> Evaluation<'a> {
             return;
         }
         let permits = self.matching(name);
-        self.grant.audience.push(name.text.to_owned());
+        let text = super::reuse::owned(&mut self.s.spare, name.text);
+        self.grant.audience.push(text);
         self.s.audiences.push(Granted {
             id: name.id,
             permits,

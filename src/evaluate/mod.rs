@@ -14,18 +14,17 @@
 mod audience;
 mod explain;
 mod permits;
+mod reuse;
 mod scopes;
 mod ttl;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::condition::Tri;
 use crate::document::{Effect, OnExcess};
-use crate::echo::echo;
 use crate::grant::{ConditionFailure, Decision, Denial, Grant, Reason};
 use crate::ids::{AudienceId, Id, RuleId, ScopeId};
 use crate::path::Ctx;
@@ -80,6 +79,11 @@ struct Scratch {
     /// The interned ids of the requested audiences, in request order,
     /// looked up with the scopes.
     requested_audiences: Vec<Option<AudienceId>>,
+    /// The strings of the grant a decision reuses
+    /// ([`IssuancePolicy::evaluate_into`]), handed out again as names are
+    /// granted; what is left is dropped when the decision ends. Not cleared
+    /// with the rest: it is filled before the steps start.
+    spare: Vec<String>,
 }
 
 impl Scratch {
@@ -134,13 +138,75 @@ impl IssuancePolicy {
     /// ```
     pub fn evaluate(&self, request: &MintRequest, now: DateTime<Utc>) -> Grant {
         let now = crate::grant::issuance_time(now);
+        let mut grant = reuse::empty(self, now);
+        self.decide(request, now, &mut grant);
+        grant
+    }
+
+    /// Decide a request into `grant`, replacing everything it held and
+    /// reusing its allocations: afterwards `grant` equals what
+    /// [`evaluate`](Self::evaluate) returns for the same request and time.
+    ///
+    /// For a mint path that keeps one grant per thread or task: a decision
+    /// like the one before allocates nothing (its scopes', audiences' and
+    /// subject's strings and its lists are written over), and a decision
+    /// after the caches were evicted skips the allocator's free lists. The
+    /// grant can be any grant — from this policy, another, a deserialized
+    /// record or `Grant::clone` — and is left as a whole decision even when
+    /// it was edited in between.
+    ///
+    /// ```
+    /// use mintgate::{Decision, Identity, IdentityKind, IssuancePolicy, MintRequest};
+    ///
+    /// let policy = IssuancePolicy::from_toml_str(r#"
+    ///     [policy]
+    ///     id = "demo"
+    ///     revision = "1"
+    ///     max_ttl = "1h"
+    ///     [[rule]]
+    ///     id = "metrics-writers"
+    ///     when = { "identity.kind" = "workload" }
+    ///     grant = { scopes = ["metrics:write"], audience = ["https://metrics.example.org"] }
+    /// "#)?;
+    /// let now = "2026-11-28T12:00:00Z".parse().unwrap();
+    /// let request = MintRequest {
+    ///     identity: Identity::new("svc-a", IdentityKind::Workload),
+    ///     scopes: vec!["metrics:write".into()],
+    ///     audience: vec!["https://metrics.example.org".into()],
+    ///     ..MintRequest::default()
+    /// };
+    /// // One grant, reused decision after decision.
+    /// let mut grant = policy.evaluate(&request, now);
+    /// for subject in ["svc-b", "svc-c"] {
+    ///     let request = MintRequest {
+    ///         identity: Identity::new(subject, IdentityKind::Workload),
+    ///         ..request.clone()
+    ///     };
+    ///     policy.evaluate_into(&request, now, &mut grant);
+    ///     assert_eq!(grant, policy.evaluate(&request, now));
+    ///     assert_eq!(grant.decision, Decision::Allow);
+    ///     assert_eq!(grant.subject, subject);
+    /// }
+    /// # Ok::<(), mintgate::CompileError>(())
+    /// ```
+    pub fn evaluate_into(&self, request: &MintRequest, now: DateTime<Utc>, grant: &mut Grant) {
+        let now = crate::grant::issuance_time(now);
+        self.decide(request, now, grant);
+    }
+
+    /// The decision, into `grant` (whatever it held), at the whole second
+    /// `now`.
+    #[inline]
+    fn decide(&self, request: &MintRequest, now: DateTime<Utc>, grant: &mut Grant) {
         #[cfg(feature = "tracing")]
         let started = crate::trace::start();
-        // Built once, in place: the evaluation fills it through a borrow, so
-        // the grant (a few hundred bytes) is never copied on the way out.
-        let mut grant = Evaluation::blank(self, request, now);
-        let mut run =
-            |scratch: &mut Scratch| Evaluation::new(self, request, now, scratch, &mut grant).run();
+        // Filled in place through a borrow, so the grant (a few hundred
+        // bytes) is never copied on the way out.
+        let mut run = |s: &mut Scratch| {
+            reuse::reset(grant, self, request, now, &mut s.spare);
+            Evaluation::new(self, request, now, s, grant).run();
+            s.spare.clear();
+        };
         let ran = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => run(&mut scratch),
             Err(_) => run(&mut Scratch::default()),
@@ -148,10 +214,9 @@ impl IssuancePolicy {
         if ran.is_err() {
             run(&mut Scratch::default());
         }
-        crate::grant::complete(&mut grant, self.document.policy.caller_detail, request);
+        crate::grant::complete(grant, self.document.policy.caller_detail, request);
         #[cfg(feature = "tracing")]
-        crate::trace::decision(&grant, started);
-        grant
+        crate::trace::decision(grant, started);
     }
 
     /// The rule `id` names.
@@ -179,29 +244,6 @@ struct Evaluation<'a> {
 }
 
 impl<'a> Evaluation<'a> {
-    /// The grant before any step: a denial with nothing granted.
-    #[inline]
-    fn blank(policy: &IssuancePolicy, req: &MintRequest, now: DateTime<Utc>) -> Grant {
-        Grant {
-            decision: Decision::Deny,
-            denial: None,
-            subject: echo(&req.identity.subject, policy.limits.max_echo_len),
-            on_behalf_of: None,
-            actors: Vec::new(),
-            scopes: Vec::with_capacity(req.scopes.len()),
-            audience: Vec::with_capacity(req.audience.len().max(1)),
-            ttl: None,
-            issued_at: now,
-            expires_at: None,
-            claims: BTreeMap::new(),
-            reasons: Vec::new(),
-            matched_rules: Vec::new(),
-            controls: Vec::new(),
-            policy: policy.meta.clone(),
-            caller_detail: crate::grant::CallerDetail::Summary,
-        }
-    }
-
     fn new(
         policy: &'a IssuancePolicy,
         req: &'a MintRequest,
@@ -322,7 +364,7 @@ impl<'a> Evaluation<'a> {
         let most = (self.s.acted.iter()).fold(0, |n: usize, &i| {
             n.saturating_add(self.policy.rule(i).controls.len())
         });
-        self.grant.controls = Vec::with_capacity(most);
+        reuse::room(&mut self.grant.controls, most);
         for &i in &self.s.acted {
             for c in &self.policy.rule(i).controls {
                 if !self.grant.controls.iter().any(|n| n == c) {
@@ -457,9 +499,7 @@ impl<'a> Evaluation<'a> {
         self.policy
             .index
             .candidates(self.req, &mut s.candidates, &mut s.reached);
-        // A new vector of the right size rather than `reserve_exact` on the
-        // empty one: the same allocation without the growth path's code.
-        self.grant.matched_rules = Vec::with_capacity(s.candidates.len());
+        reuse::room(&mut self.grant.matched_rules, s.candidates.len());
         // The candidates' rules read first, in a loop of their own, to size
         // the permit list: in a large policy each rule is on a page of its
         // own, and these reads do not depend on one another, so a cold

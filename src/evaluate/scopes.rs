@@ -87,7 +87,8 @@ impl<'a> Evaluation<'a> {
             self.too_many(name.text);
             return false;
         }
-        self.grant.scopes.push(name.text.to_owned());
+        let text = super::reuse::owned(&mut self.s.spare, name.text);
+        self.grant.scopes.push(text);
         self.s.scopes.push(Granted {
             id: name.id,
             permits,

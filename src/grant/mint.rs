@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::duration::Duration;
-use crate::request::{Actor, MintRequest};
+use crate::request::{Actor, IdentityKind, MintRequest};
 use crate::value::AttrValue;
 
 use super::{CallerDetail, Decision, Denial, Grant};
@@ -169,25 +169,64 @@ pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
 #[inline]
 pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintRequest) {
     grant.caller_detail = detail;
-    if grant.denial == Some(Denial::InvalidRequest) {
-        return;
+    let valid = grant.denial != Some(Denial::InvalidRequest);
+    if valid {
+        complete_subject(grant, req);
     }
-    // The engine echoes the subject cut to `max_echo_len`; a valid request's
-    // subject is bounded by `max_request_string_len`, and a token needs it
-    // whole. Only a subject that was cut is replaced (no allocation else).
+    let Some(d) = req.delegation.as_ref().filter(|_| valid) else {
+        // A grant reused by `evaluate_into` may hold another request's
+        // parties.
+        grant.on_behalf_of = None;
+        grant.actors.clear();
+        return;
+    };
+    // Written over what a reused grant holds (no allocation when it fits).
+    match &mut grant.on_behalf_of {
+        Some(s) => s.clone_from(&d.subject),
+        none => *none = Some(d.subject.clone()),
+    }
+    let id = &req.identity;
+    let parties = d.actors.len().saturating_add(1);
+    grant.actors.truncate(parties);
+    grant
+        .actors
+        .reserve_exact(parties.saturating_sub(grant.actors.len()));
+    set_actor(&mut grant.actors, 0, &id.subject, Some(id.kind), &id.issuer);
+    for (i, a) in (1..).zip(&d.actors) {
+        set_actor(&mut grant.actors, i, &a.subject, a.kind, &a.issuer);
+    }
+}
+
+/// A valid request's subject whole (the engine echoed it cut to
+/// `max_echo_len`; a token needs it whole). Only a subject that was cut is
+/// replaced: no allocation else.
+#[inline]
+fn complete_subject(grant: &mut Grant, req: &MintRequest) {
     if grant.subject.len() != req.identity.subject.len() {
         grant.subject.clone_from(&req.identity.subject);
     }
-    let Some(d) = &req.delegation else {
-        return;
-    };
-    grant.on_behalf_of = Some(d.subject.clone());
-    let id = &req.identity;
-    grant.actors.reserve_exact(d.actors.len().saturating_add(1));
-    grant.actors.push(Actor {
-        subject: id.subject.clone(),
-        kind: Some(id.kind),
-        issuer: id.issuer.clone(),
-    });
-    grant.actors.extend(d.actors.iter().cloned());
+}
+
+/// The actor at position `i` of `actors` (which holds at least `i`),
+/// reusing the strings of the one already there.
+fn set_actor(
+    actors: &mut Vec<Actor>,
+    i: usize,
+    subject: &str,
+    kind: Option<IdentityKind>,
+    issuer: &Option<String>,
+) {
+    match actors.get_mut(i) {
+        Some(a) => {
+            a.subject.clear();
+            a.subject.push_str(subject);
+            a.kind = kind;
+            a.issuer.clone_from(issuer);
+        }
+        None => actors.push(Actor {
+            subject: subject.to_owned(),
+            kind,
+            issuer: issuer.clone(),
+        }),
+    }
 }

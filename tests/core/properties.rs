@@ -1,7 +1,7 @@
 //! Properties of docs/semantics.md not covered by `tests/core/invariants.rs`:
 //! the lifecycle gates (step 2, invariant 3) and their opt-outs, the request
 //! side of totality and determinism (invariant 10), and TOML/JSON agreement
-//! of generated documents.
+//! of generated documents, and `evaluate_into` against `evaluate`.
 #![allow(
     clippy::unwrap_used,
     reason = "test code: a panic here is a failed test"
@@ -105,5 +105,36 @@ proptest! {
         prop_assert_eq!(a.ttl, c.ttl);
         let kinds = |g: &mintgate::Grant| g.reasons.iter().map(|r| r.kind()).collect::<Vec<_>>();
         prop_assert_eq!(kinds(&a), kinds(&c));
+    }
+
+    /// `evaluate_into` (a reused grant) decides as `evaluate` does, whatever
+    /// the grant held before: another request's decision on this policy or
+    /// on another one, then edited as a caller might.
+    #[test]
+    fn evaluate_into_equals_evaluate_whatever_the_grant_held(
+        doc in policy(),
+        other in policy(),
+        req in request(),
+        before in request(),
+        same_policy in any::<bool>(),
+    ) {
+        let policy = compile(&doc);
+        let req: MintRequest = serde_json::from_value(req).unwrap();
+        let before: MintRequest = serde_json::from_value(before).unwrap();
+        let mut grant = if same_policy {
+            policy.evaluate(&before, now())
+        } else {
+            compile(&other).evaluate(&before, now())
+        };
+        grant.scopes.push("left:over".into());
+        grant.claims.insert("left".into(), mintgate::AttrValue::Bool(true));
+        grant.on_behalf_of = Some("someone".into());
+        let expected = policy.evaluate(&req, now());
+        policy.evaluate_into(&req, now(), &mut grant);
+        prop_assert_eq!(&grant, &expected);
+        prop_assert_eq!(grant.to_json(), expected.to_json());
+        // And once more into the grant it just made.
+        policy.evaluate_into(&req, now(), &mut grant);
+        prop_assert_eq!(&grant, &expected);
     }
 }

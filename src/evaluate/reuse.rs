@@ -1,0 +1,136 @@
+//! A grant made ready for the next decision, keeping what it allocated:
+//! [`IssuancePolicy::evaluate_into`](crate::IssuancePolicy::evaluate_into).
+//!
+//! [`reset`] is also how [`IssuancePolicy::evaluate`](crate::IssuancePolicy::evaluate)
+//! starts, from a grant that holds nothing: one path sets every field, so
+//! a reused grant cannot keep anything of the decision before.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::echo::echo_into;
+use crate::grant::{CallerDetail, Decision, Grant};
+use crate::policy::IssuancePolicy;
+use crate::request::MintRequest;
+
+/// A grant that holds nothing yet, for [`reset`] to fill.
+#[inline]
+pub(super) fn empty(policy: &IssuancePolicy, now: DateTime<Utc>) -> Grant {
+    Grant {
+        decision: Decision::Deny,
+        denial: None,
+        subject: String::new(),
+        on_behalf_of: None,
+        actors: Vec::new(),
+        scopes: Vec::new(),
+        audience: Vec::new(),
+        ttl: None,
+        issued_at: now,
+        expires_at: None,
+        claims: BTreeMap::new(),
+        reasons: Vec::new(),
+        matched_rules: Vec::new(),
+        controls: Vec::new(),
+        policy: Arc::clone(&policy.meta),
+        caller_detail: CallerDetail::Summary,
+    }
+}
+
+/// Every field of `grant` as before any step of the decision — a denial
+/// with nothing granted, the requester's subject echoed — keeping the
+/// vectors' and strings' allocations. The granted names' strings move to
+/// `spare`, for [`owned`] to fill again.
+#[inline]
+pub(super) fn reset(
+    grant: &mut Grant,
+    policy: &IssuancePolicy,
+    req: &MintRequest,
+    now: DateTime<Utc>,
+    spare: &mut Vec<String>,
+) {
+    grant.decision = Decision::Deny;
+    grant.denial = None;
+    echo_into(
+        &mut grant.subject,
+        &req.identity.subject,
+        policy.limits.max_echo_len,
+    );
+    // `on_behalf_of` and `actors` are the request's parties, written over
+    // (or cleared) when the decision is complete: `grant::complete`.
+    // Reversed, so that `pop` hands out the scopes first and in order: a
+    // scope's string is most likely to fit the scope at the same position.
+    spare.extend(grant.audience.drain(..).rev());
+    spare.extend(grant.scopes.drain(..).rev());
+    room(&mut grant.scopes, req.scopes.len());
+    room(&mut grant.audience, req.audience.len().max(1));
+    grant.ttl = None;
+    grant.issued_at = now;
+    grant.expires_at = None;
+    grant.claims.clear();
+    grant.reasons.clear();
+    grant.matched_rules.clear();
+    grant.controls.clear();
+    if !Arc::ptr_eq(&grant.policy, &policy.meta) {
+        grant.policy = Arc::clone(&policy.meta);
+    }
+    grant.caller_detail = CallerDetail::Summary;
+}
+
+/// Room for `n` items in the empty `list`. A new vector when it has too
+/// little rather than `reserve_exact`: the same allocation without the
+/// growth path's code (pages a cold decision would otherwise load).
+#[inline]
+pub(super) fn room<T>(list: &mut Vec<T>, n: usize) {
+    debug_assert!(list.is_empty());
+    if list.capacity() < n {
+        *list = Vec::with_capacity(n);
+    }
+}
+
+/// `text` as a grant's string: a spare one when it fits, else a new one.
+#[inline]
+pub(super) fn owned(spare: &mut Vec<String>, text: &str) -> String {
+    match spare.pop() {
+        Some(mut s) if s.capacity() >= text.len() => {
+            s.clear();
+            s.push_str(text);
+            s
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_reuses_a_spare_string_that_fits() {
+        let mut spare = vec![String::with_capacity(64)];
+        let ptr = spare.first().map(|s| s.as_ptr());
+        let s = owned(&mut spare, "svc:read");
+        assert_eq!(s, "svc:read");
+        assert_eq!(Some(s.as_ptr()), ptr, "the spare's buffer");
+        assert!(spare.is_empty());
+    }
+
+    #[test]
+    fn owned_allocates_when_the_spare_is_too_small_or_missing() {
+        let mut spare = vec![String::from("ab")];
+        assert_eq!(owned(&mut spare, "svc:write"), "svc:write");
+        assert!(spare.is_empty(), "the small spare is dropped");
+        assert_eq!(owned(&mut spare, "x"), "x");
+    }
+
+    #[test]
+    fn room_keeps_a_large_enough_vector() {
+        let mut v: Vec<u32> = Vec::with_capacity(8);
+        let ptr = v.as_ptr();
+        room(&mut v, 5);
+        assert_eq!(v.as_ptr(), ptr);
+        room(&mut v, 9);
+        assert!(v.capacity() >= 9);
+    }
+}
