@@ -14,7 +14,9 @@
 //! or `shared-key`; ITERS = 0 runs one decision only (subtract its count to
 //! get the loop's share). Prints the decision of one.
 //!
-//! A fourth argument `cold:MB` writes a buffer of MB MiB (one word per
+//! A fourth argument `reuse` decides with `evaluate_into`, into the grant
+//! of the decision before (`reuse-cold:MB`, `reuse-coldpolicy:MB`: the
+//! same, with the modes below). A fourth argument `cold:MB` writes a buffer of MB MiB (one word per
 //! 64-byte line) before each decision; `evict:MB` does only that, for the
 //! baseline; `coldpolicy:MB` then clones and drops the request, so the
 //! request and the allocator are warm again (as after parsing the request). With `--cache-sim=yes --LL=…` smaller than MB, the misses a
@@ -71,6 +73,12 @@ fn main() {
         return;
     }
     let mode = args.get(4).map_or("", String::as_str);
+    // `reuse` or `reuse-MODE`: decide with `evaluate_into`, into one grant.
+    let (reuse, mode) = match mode.strip_prefix("reuse") {
+        Some(rest) => (true, rest.trim_start_matches('-')),
+        None => (false, mode),
+    };
+    let mut kept = g;
     let (cold, decide) = match mode.split_once(':') {
         Some(("cold" | "coldpolicy", mb)) => (mb.parse::<usize>().unwrap_or(64), true),
         Some(("evict", mb)) => (mb.parse::<usize>().unwrap_or(64), false),
@@ -86,7 +94,9 @@ fn main() {
         if rewarm {
             drop(black_box(req.clone()));
         }
-        if decide {
+        if decide && reuse {
+            policy.evaluate_into(black_box(&req), black_box(t), black_box(&mut kept));
+        } else if decide {
             black_box(policy.evaluate(black_box(&req), black_box(t)));
         }
     }

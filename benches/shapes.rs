@@ -6,7 +6,9 @@
 //! cargo bench --bench shapes
 //! ```
 //!
-//! Group `hot`: criterion's loop (caches warm). Group `cold`: before each
+//! Group `hot`: criterion's loop (caches warm); `hot-reuse` the same with
+//! `evaluate_into`, into the grant of the decision before (and `cold-reuse`
+//! likewise for `cold`). Group `cold`: before each
 //! decision a buffer of twice the last-level cache is written, one word per
 //! cache line, outside the timed part; only the decision is timed. Group
 //! `cold-policy`: the same, then the request is cloned and dropped (still
@@ -119,8 +121,20 @@ fn cases() -> Vec<Case> {
     out
 }
 
-fn hot(c: &mut Criterion, cases: &[Case]) {
-    let mut group = c.benchmark_group("hot");
+/// How a bench decides: `evaluate`, a new grant each time; or
+/// `evaluate_into`, into the grant of the decision before (groups
+/// `hot-reuse`, `cold-reuse`).
+#[derive(Clone, Copy, PartialEq)]
+enum Decide {
+    New,
+    Reused,
+}
+
+fn hot(c: &mut Criterion, cases: &[Case], decide: Decide) {
+    let mut group = c.benchmark_group(match decide {
+        Decide::New => "hot",
+        Decide::Reused => "hot-reuse",
+    });
     group
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
@@ -130,7 +144,16 @@ fn hot(c: &mut Criterion, cases: &[Case]) {
             &case.req,
             |b, req| {
                 let t = now();
-                b.iter(|| case.policy.evaluate(black_box(req), black_box(t)))
+                match decide {
+                    Decide::New => b.iter(|| case.policy.evaluate(black_box(req), black_box(t))),
+                    Decide::Reused => {
+                        let mut grant = case.policy.evaluate(req, t);
+                        b.iter(|| {
+                            case.policy
+                                .evaluate_into(black_box(req), black_box(t), &mut grant);
+                        });
+                    }
+                }
             },
         );
     }
@@ -214,11 +237,13 @@ fn one_decision_samples(
         .measurement_time(Duration::from_micros(100));
 }
 
-fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
+fn cold(c: &mut Criterion, cases: &[Case], warm: Warm, decide: Decide) {
     let mut evictor = Evictor::new();
-    let mut group = c.benchmark_group(match warm {
-        Warm::Nothing => "cold",
-        Warm::Request => "cold-policy",
+    let mut group = c.benchmark_group(match (warm, decide) {
+        (Warm::Nothing, Decide::New) => "cold",
+        (Warm::Request, Decide::New) => "cold-policy",
+        (Warm::Nothing, Decide::Reused) => "cold-reuse",
+        (Warm::Request, Decide::Reused) => "cold-policy-reuse",
     });
     one_decision_samples(&mut group);
     for case in cases
@@ -230,6 +255,7 @@ fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
             &case.req,
             |b, req| {
                 let t = now();
+                let mut grant = case.policy.evaluate(req, t);
                 b.iter_custom(|iters| {
                     let mut timed = Duration::ZERO;
                     for _ in 0..iters {
@@ -238,7 +264,12 @@ fn cold(c: &mut Criterion, cases: &[Case], warm: Warm) {
                             drop(black_box(req.clone()));
                         }
                         let start = Instant::now();
-                        black_box(case.policy.evaluate(black_box(req), black_box(t)));
+                        if decide == Decide::Reused {
+                            let g = black_box(&mut grant);
+                            case.policy.evaluate_into(black_box(req), black_box(t), g);
+                        } else {
+                            black_box(case.policy.evaluate(black_box(req), black_box(t)));
+                        }
                         timed += start.elapsed();
                     }
                     timed
@@ -418,9 +449,11 @@ fn cold_floor(c: &mut Criterion) {
 
 fn decisions(c: &mut Criterion) {
     let cases = cases();
-    hot(c, &cases);
-    cold(c, &cases, Warm::Nothing);
-    cold(c, &cases, Warm::Request);
+    hot(c, &cases, Decide::New);
+    hot(c, &cases, Decide::Reused);
+    cold(c, &cases, Warm::Nothing, Decide::New);
+    cold(c, &cases, Warm::Nothing, Decide::Reused);
+    cold(c, &cases, Warm::Request, Decide::New);
     cold_parts(c);
     cold_floor(c);
 }

@@ -138,8 +138,8 @@ impl IssuancePolicy {
     /// ```
     pub fn evaluate(&self, request: &MintRequest, now: DateTime<Utc>) -> Grant {
         let now = crate::grant::issuance_time(now);
-        let mut grant = reuse::empty(self, now);
-        self.decide(request, now, &mut grant);
+        let mut grant = reuse::blank(self, request, now);
+        self.decide::<false>(request, now, &mut grant);
         grant
     }
 
@@ -191,19 +191,28 @@ impl IssuancePolicy {
     /// ```
     pub fn evaluate_into(&self, request: &MintRequest, now: DateTime<Utc>, grant: &mut Grant) {
         let now = crate::grant::issuance_time(now);
-        self.decide(request, now, grant);
+        self.decide::<true>(request, now, grant);
     }
 
-    /// The decision, into `grant` (whatever it held), at the whole second
-    /// `now`.
-    #[inline]
-    fn decide(&self, request: &MintRequest, now: DateTime<Utc>, grant: &mut Grant) {
+    /// The decision into `grant` at the whole second `now`: a grant made by
+    /// [`reuse::blank`] for this request, or when `REUSED` any grant.
+    /// Inlined into both callers: a call here is instructions on every
+    /// decision, and a program uses one of the two.
+    #[inline(always)]
+    fn decide<const REUSED: bool>(
+        &self,
+        request: &MintRequest,
+        now: DateTime<Utc>,
+        grant: &mut Grant,
+    ) {
         #[cfg(feature = "tracing")]
         let started = crate::trace::start();
         // Filled in place through a borrow, so the grant (a few hundred
         // bytes) is never copied on the way out.
         let mut run = |s: &mut Scratch| {
-            reuse::reset(grant, self, request, now, &mut s.spare);
+            if REUSED {
+                reuse::reset(grant, self, request, now, &mut s.spare);
+            }
             Evaluation::new(self, request, now, s, grant).run();
             s.spare.clear();
         };

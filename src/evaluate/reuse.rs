@@ -1,31 +1,34 @@
 //! A grant made ready for the next decision, keeping what it allocated:
 //! [`IssuancePolicy::evaluate_into`](crate::IssuancePolicy::evaluate_into).
 //!
-//! [`reset`] is also how [`IssuancePolicy::evaluate`](crate::IssuancePolicy::evaluate)
-//! starts, from a grant that holds nothing: one path sets every field, so
-//! a reused grant cannot keep anything of the decision before.
+//! [`reset`] makes any grant what [`blank`] builds for
+//! [`IssuancePolicy::evaluate`](crate::IssuancePolicy::evaluate); the
+//! property `evaluate_into_equals_evaluate_whatever_the_grant_held`
+//! (`tests/core/properties.rs`) keeps the two in step.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::echo::echo_into;
+use crate::echo::{echo, echo_into};
 use crate::grant::{CallerDetail, Decision, Grant};
 use crate::policy::IssuancePolicy;
 use crate::request::MintRequest;
 
-/// A grant that holds nothing yet, for [`reset`] to fill.
+/// The grant before any step of a decision: a denial with nothing granted,
+/// the requester's subject echoed. What [`reset`] makes of any grant, built
+/// new: the lists sized for the request without the growth path's code.
 #[inline]
-pub(super) fn empty(policy: &IssuancePolicy, now: DateTime<Utc>) -> Grant {
+pub(super) fn blank(policy: &IssuancePolicy, req: &MintRequest, now: DateTime<Utc>) -> Grant {
     Grant {
         decision: Decision::Deny,
         denial: None,
-        subject: String::new(),
+        subject: echo(&req.identity.subject, policy.limits.max_echo_len),
         on_behalf_of: None,
         actors: Vec::new(),
-        scopes: Vec::new(),
-        audience: Vec::new(),
+        scopes: Vec::with_capacity(req.scopes.len()),
+        audience: Vec::with_capacity(req.audience.len().max(1)),
         ttl: None,
         issued_at: now,
         expires_at: None,
@@ -38,8 +41,7 @@ pub(super) fn empty(policy: &IssuancePolicy, now: DateTime<Utc>) -> Grant {
     }
 }
 
-/// Every field of `grant` as before any step of the decision — a denial
-/// with nothing granted, the requester's subject echoed — keeping the
+/// Every field of `grant` as [`blank`] makes it, keeping the
 /// vectors' and strings' allocations. The granted names' strings move to
 /// `spare`, for [`owned`] to fill again.
 #[inline]
@@ -90,8 +92,17 @@ pub(super) fn room<T>(list: &mut Vec<T>, n: usize) {
 }
 
 /// `text` as a grant's string: a spare one when it fits, else a new one.
-#[inline]
+#[inline(always)]
 pub(super) fn owned(spare: &mut Vec<String>, text: &str) -> String {
+    // `evaluate` has no spare strings: one test, then as before.
+    if spare.is_empty() {
+        return text.to_owned();
+    }
+    from_spare(spare, text)
+}
+
+#[inline(never)]
+fn from_spare(spare: &mut Vec<String>, text: &str) -> String {
     match spare.pop() {
         Some(mut s) if s.capacity() >= text.len() => {
             s.clear();

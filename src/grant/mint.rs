@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::duration::Duration;
-use crate::request::{Actor, IdentityKind, MintRequest};
+use crate::request::{Actor, Delegation, IdentityKind, MintRequest};
 use crate::value::AttrValue;
 
 use super::{CallerDetail, Decision, Denial, Grant};
@@ -166,7 +166,7 @@ pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
 /// and what minting needs from the request: the exact subject, and for a delegated request the delegating
 /// subject and the actor chain. An invalid request's grant gets neither (its
 /// text is not bounded), and keeps the engine's bounded echo of the subject.
-#[inline]
+#[inline(always)]
 pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintRequest) {
     grant.caller_detail = detail;
     let valid = grant.denial != Some(Denial::InvalidRequest);
@@ -180,6 +180,12 @@ pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintReques
         grant.actors.clear();
         return;
     };
+    complete_parties(grant, req, d);
+}
+
+/// A delegated request's parties: on whose behalf, and the actor chain.
+#[inline(never)]
+fn complete_parties(grant: &mut Grant, req: &MintRequest, d: &Delegation) {
     // Written over what a reused grant holds (no allocation when it fits).
     match &mut grant.on_behalf_of {
         Some(s) => s.clone_from(&d.subject),
