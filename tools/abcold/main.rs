@@ -7,6 +7,8 @@
 //! decision is timed (the grant is dropped after). Machine noise that lasts
 //! longer than a decision hits both builds alike, so the ratio of the
 //! medians holds where separate runs of each build differ by a third.
+//! A fifth argument `reuse` has the new build decide with `evaluate_into`
+//! (into one grant) and times the base's `evaluate` with its grant's drop.
 #![allow(clippy::expect_used, reason = "a measuring tool: a broken fixture should stop it")]
 
 use std::hint::black_box;
@@ -23,6 +25,10 @@ fn main() {
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let pairs: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1_000);
     let cold = args.get(4).map_or("cold", String::as_str) != "hot";
+    // `reuse`: the new build decides with `evaluate_into`, into the grant
+    // of its decision before; the base's `evaluate` is then timed with its
+    // grant's drop (what each way costs a caller per decision).
+    let reuse = args.get(5).is_some_and(|m| m == "reuse");
     let (doc, req) = fixture(shape, n);
 
     let mut limits_a = mintgate_base::Limits::default();
@@ -39,7 +45,8 @@ fn main() {
     let (ga, gb) = (pa.evaluate(&ra, t), pb.evaluate(&rb, t));
     let same = serde_json::to_value(&ga).ok() == serde_json::to_value(&gb).ok();
     assert!(same, "the two builds decide differently: not a performance comparison");
-    drop((ga, gb));
+    drop(ga);
+    let mut kept = gb;
 
     let mb: usize = std::env::var("MINTGATE_EVICT_MB")
         .ok()
@@ -58,11 +65,19 @@ fn main() {
                 }
                 black_box(&buf);
             }
-            if base {
+            if base && reuse {
+                let start = Instant::now();
+                drop(black_box(pa.evaluate(black_box(&ra), black_box(t))));
+                ta.push(start.elapsed().as_nanos());
+            } else if base {
                 let start = Instant::now();
                 let g = pa.evaluate(black_box(&ra), black_box(t));
                 ta.push(start.elapsed().as_nanos());
                 drop(black_box(g));
+            } else if reuse {
+                let start = Instant::now();
+                pb.evaluate_into(black_box(&rb), black_box(t), black_box(&mut kept));
+                tb.push(start.elapsed().as_nanos());
             } else {
                 let start = Instant::now();
                 let g = pb.evaluate(black_box(&rb), black_box(t));
@@ -76,9 +91,14 @@ fn main() {
     let q = |v: &[u128], p: usize| v.get(v.len() * p / 100).copied().unwrap_or(0);
     let (ma, mb) = (q(&ta, 50), q(&tb, 50));
     println!(
-        "{shape}/{n} {} ({} decisions each): base median {ma} ns (p25 {}, p75 {}), \
+        "{shape}/{n} {}{} ({} decisions each): base median {ma} ns (p25 {}, p75 {}), \
          new median {mb} ns (p25 {}, p75 {}), new/base {:.3}",
         if cold { "cold" } else { "hot" },
+        if reuse {
+            ", base evaluate + drop, new evaluate_into"
+        } else {
+            ""
+        },
         ta.len(),
         q(&ta, 25),
         q(&ta, 75),

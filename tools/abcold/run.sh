@@ -2,17 +2,18 @@
 # Interleaved A/B of the working tree against an earlier commit, in one
 # process (main.rs says how). Usage, from anywhere in the repository:
 #
-#   tools/abcold/run.sh BASE_REV [SHAPE [RULES [PAIRS [cold|hot]]]]
+#   tools/abcold/run.sh BASE_REV [SHAPE [RULES [PAIRS [cold|hot [reuse]]]]]
 #   tools/abcold/run.sh HEAD~1 typical 10000 1000 cold
 #
 # SHAPE is a shape of benches/shapes.rs (typical, narrow, narrow-explained,
-# deny, delegated, shared-key). Builds in $AB_DIR (default /tmp/mintgate-ab):
+# deny, delegated, shared-key); `reuse` times the working tree's
+# `evaluate_into` against the base's `evaluate` and drop. Builds in $AB_DIR (default /tmp/mintgate-ab):
 # a worktree of BASE_REV whose package version is changed (Cargo takes two
 # copies of one package only at different versions), and the harness with
 # both as dependencies. The measurement runs on core $AB_CPU (default 1)
 # when `taskset` is there.
 set -euo pipefail
-base_rev=${1:?usage: run.sh BASE_REV [SHAPE [RULES [PAIRS [cold|hot]]]]}
+base_rev=${1:?usage: run.sh BASE_REV [SHAPE [RULES [PAIRS [cold|hot [reuse]]]]]}
 shift
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 dir=${AB_DIR:-/tmp/mintgate-ab}
