@@ -479,3 +479,60 @@ fn a_compiled_policy_hands_back_its_document_and_limits() {
     assert_eq!(*policy.limits(), limits);
     assert_ne!(*policy.limits(), mintgate::Limits::default());
 }
+
+// ------------------------------------------------------- a reused grant
+
+/// A service that keeps one grant per worker and decides into it
+/// (`evaluate_into`) mints and logs exactly what a new grant would give:
+/// nothing of the decision before stays — not the parties of a delegated
+/// request, not the reasons of a deny, not another policy's reference.
+#[test]
+fn a_reused_grant_is_the_grant_evaluate_returns_whatever_came_before() {
+    let policy = policy();
+    let other = IssuancePolicy::from_toml_str(
+        r#"
+        [policy]
+        id = "other"
+        revision = "7"
+        max_ttl = "5m"
+        [[rule]]
+        id = "everyone"
+        when = { "identity.kind" = "ci_job" }
+        grant = { scopes = ["deploy:write"], audience = ["https://deploy.example.org"] }
+        "#,
+    )
+    .unwrap();
+    let mut grant = other.evaluate(
+        &ci_job("892341", "deploy:write", "https://deploy.example.org"),
+        now(),
+    );
+    let mut invalid = ci_job("892341", "deploy:write", "https://deploy.example.org");
+    invalid.scopes = vec![" ".into()];
+    let mut tor = ci_job("892341", "deploy:write", "https://deploy.example.org");
+    tor.posture.insert("network".into(), "tor".into());
+    let sequence = [
+        assistant_for_alice("2026-11-28T12:10:00Z"),
+        ci_job("892341", "deploy:write", "https://deploy.example.org"),
+        assistant_for_alice("2026-11-28T12:10:00Z"),
+        invalid,
+        tor,
+        assistant_for_alice("2026-11-28T12:10:00Z"),
+        ci_job("1", "deploy:write", "https://deploy.example.org"),
+    ];
+    for (i, request) in sequence.iter().enumerate() {
+        policy.evaluate_into(request, now(), &mut grant);
+        let fresh = policy.evaluate(request, now());
+        assert_eq!(grant, fresh, "decision {i}");
+        assert_eq!(grant.to_json(), fresh.to_json(), "decision {i}");
+        assert_eq!(&*grant.policy.id, "embedding", "decision {i}");
+        if request.delegation.is_none() {
+            assert_eq!(grant.on_behalf_of, None, "decision {i}");
+            assert!(grant.actors.is_empty(), "decision {i}");
+        }
+    }
+    assert_eq!(
+        grant.decision,
+        Decision::Deny,
+        "the last request is not permitted"
+    );
+}
