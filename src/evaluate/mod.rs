@@ -214,7 +214,7 @@ impl IssuancePolicy {
                 reuse::reset(grant, self, request, now, &mut s.spare);
             }
             Evaluation::new(self, request, now, s, grant).run();
-            s.spare.clear();
+            reuse::drop_spare(&mut s.spare);
         };
         let ran = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => run(&mut scratch),

@@ -59,8 +59,9 @@ pub(super) fn reset(
         &req.identity.subject,
         policy.limits.max_echo_len,
     );
-    // `on_behalf_of` and `actors` are the request's parties, written over
+    // `on_behalf_of` and `actors`, the request's parties, are written over
     // (or cleared) when the decision is complete: `grant::complete`.
+
     // Reversed, so that `pop` hands out the scopes first and in order: a
     // scope's string is most likely to fit the scope at the same position.
     spare.extend(grant.audience.drain(..).rev());
@@ -78,6 +79,20 @@ pub(super) fn reset(
         grant.policy = Arc::clone(&policy.meta);
     }
     grant.caller_detail = CallerDetail::Summary;
+}
+
+/// The most spare strings a thread keeps room for between decisions: a
+/// grant handed to `evaluate_into` with more (the caller's, or a record
+/// read back) does not leave a list that large behind in the thread.
+const SPARE_KEPT: usize = 256;
+
+/// After a decision: the strings no granted name took are dropped.
+#[inline]
+pub(super) fn drop_spare(spare: &mut Vec<String>) {
+    spare.clear();
+    if spare.capacity() > SPARE_KEPT {
+        *spare = Vec::new();
+    }
 }
 
 /// Room for `n` items in the empty `list`. A new vector when it has too
@@ -133,6 +148,16 @@ mod tests {
         assert_eq!(owned(&mut spare, "svc:write"), "svc:write");
         assert!(spare.is_empty(), "the small spare is dropped");
         assert_eq!(owned(&mut spare, "x"), "x");
+    }
+
+    #[test]
+    fn drop_spare_keeps_no_large_list() {
+        let mut spare = vec![String::from("a"); 3];
+        drop_spare(&mut spare);
+        assert!(spare.is_empty() && spare.capacity() >= 3, "room kept");
+        let mut spare = vec![String::new(); SPARE_KEPT + 1];
+        drop_spare(&mut spare);
+        assert_eq!(spare.capacity(), 0, "a large list is not kept");
     }
 
     #[test]
