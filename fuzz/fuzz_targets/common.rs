@@ -104,3 +104,26 @@ pub fn check_grant(g: &mintgate::Grant) {
     let back: mintgate::Grant = serde_json::from_str(&json).expect("grant JSON parses back");
     assert_eq!(&back, g, "round trip changed the grant: {json}");
 }
+
+thread_local! {
+    /// The grant of the decision before, across inputs: `check_reuse`
+    /// decides into it, so each input's decision overwrites another's.
+    static KEPT: std::cell::RefCell<Option<mintgate::Grant>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `evaluate_into` the grant kept from the decision before (another input's,
+/// another policy's) gives `fresh`, what `evaluate` returned. Compared as
+/// JSON too: a claim that is a NaN number is not equal to itself.
+pub fn check_reuse(
+    policy: &IssuancePolicy,
+    req: &mintgate::MintRequest,
+    now: DateTime<Utc>,
+    fresh: &mintgate::Grant,
+) {
+    KEPT.with_borrow_mut(|kept| {
+        let grant = kept.get_or_insert_with(|| fresh.clone());
+        policy.evaluate_into(req, now, grant);
+        assert_eq!(grant.to_json(), fresh.to_json(), "evaluate_into differs from evaluate");
+        assert_eq!(grant.decision, fresh.decision);
+    });
+}

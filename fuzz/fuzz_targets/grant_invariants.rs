@@ -5,7 +5,8 @@
 //!
 //! Always: a deny has no scopes, audience, ttl or expiry; anything else has
 //! ttl ≥ 1s, `expires_at == issued_at + ttl` and no pattern in its scopes;
-//! `to_json()` parses back into an equal `Grant`.
+//! `to_json()` parses back into an equal `Grant`; `evaluate_into` the grant
+//! of the decision before (another input's) gives the same grant.
 #![no_main]
 
 mod common;
@@ -44,7 +45,9 @@ fuzz_target!(|data: &[u8]| {
     });
     for policy in POLICIES.get_or_init(policies) {
         for now in [common::now(), at] {
-            common::check_grant(&policy.evaluate(&req, now));
+            let grant = policy.evaluate(&req, now);
+            common::check_grant(&grant);
+            common::check_reuse(policy, &req, now, &grant);
         }
     }
 });

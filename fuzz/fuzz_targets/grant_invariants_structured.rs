@@ -205,5 +205,7 @@ fuzz_target!(|input: Input| {
         IssuancePolicy::from_toml_str(include_str!("../../examples/policies/quickstart.toml"))
             .expect("quickstart compiles")
     });
-    common::check_grant(&policy.evaluate(&req, time(input.now)));
+    let grant = policy.evaluate(&req, time(input.now));
+    common::check_grant(&grant);
+    common::check_reuse(policy, &req, time(input.now), &grant);
 });
