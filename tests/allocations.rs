@@ -145,3 +145,22 @@ fn evaluate_into_the_last_grant_allocates_only_its_reasons() {
         assert_eq!(count, 0, "shared-key at {n} rules: {grant}");
     }
 }
+
+/// A grant reused across requests of different sizes: after a request for
+/// five scopes, one for fewer is decided in the room the grant already has.
+#[test]
+fn evaluate_into_a_larger_grant_allocates_nothing() {
+    let n = 10_000;
+    let policy = IssuancePolicy::compile(&policy_gen::policy(n)).unwrap();
+    let t = now();
+    let large = policy_gen::allow_request(n);
+    let mut small = large.clone();
+    small.scopes.truncate(2);
+    let mut grant = policy.evaluate(&large, t);
+    policy.evaluate_into(&large, t, &mut grant);
+    let count = counting::allocations(|| policy.evaluate_into(&small, t, &mut grant));
+    assert_eq!(grant, policy.evaluate(&small, t));
+    assert_eq!(grant.decision, Decision::Allow, "{grant}");
+    assert_eq!(grant.scopes.len(), 2, "{grant}");
+    assert_eq!(count, 0, "{grant}");
+}
