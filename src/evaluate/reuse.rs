@@ -62,8 +62,9 @@ pub(super) fn reset(
     // `on_behalf_of` and `actors`, the request's parties, are written over
     // (or cleared) when the decision is complete: `grant::complete`.
 
-    // Reversed, so that `pop` hands out the scopes first and in order: a
-    // scope's string is most likely to fit the scope at the same position.
+    // Reversed, so that the search from the end finds the scopes first and
+    // in order: a scope's string most likely fits the scope at the same
+    // position.
     spare.extend(grant.audience.drain(..).rev());
     spare.extend(grant.scopes.drain(..).rev());
     room(&mut grant.scopes, req.scopes.len());
@@ -106,7 +107,7 @@ pub(super) fn room<T>(list: &mut Vec<T>, n: usize) {
     }
 }
 
-/// `text` as a grant's string: a spare one when it fits, else a new one.
+/// `text` as a grant's string: a spare one that fits, else a new one.
 #[inline(always)]
 pub(super) fn owned(spare: &mut Vec<String>, text: &str) -> String {
     // `evaluate` has no spare strings: one test, then as before.
@@ -116,15 +117,18 @@ pub(super) fn owned(spare: &mut Vec<String>, text: &str) -> String {
     from_spare(spare, text)
 }
 
+/// The spare string nearest the end that fits `text` (the scopes', in
+/// order, are at the end), filled with it; a new string when none fits.
 #[inline(never)]
 fn from_spare(spare: &mut Vec<String>, text: &str) -> String {
-    match spare.pop() {
-        Some(mut s) if s.capacity() >= text.len() => {
+    match spare.iter().rposition(|s| s.capacity() >= text.len()) {
+        Some(i) => {
+            let mut s = spare.swap_remove(i);
             s.clear();
             s.push_str(text);
             s
         }
-        _ => text.to_owned(),
+        None => text.to_owned(),
     }
 }
 
@@ -143,11 +147,24 @@ mod tests {
     }
 
     #[test]
-    fn owned_allocates_when_the_spare_is_too_small_or_missing() {
+    fn owned_allocates_when_no_spare_fits() {
         let mut spare = vec![String::from("ab")];
         assert_eq!(owned(&mut spare, "svc:write"), "svc:write");
-        assert!(spare.is_empty(), "the small spare is dropped");
+        assert_eq!(spare, ["ab"], "the small spare stays for a shorter name");
         assert_eq!(owned(&mut spare, "x"), "x");
+        assert!(spare.is_empty());
+        assert_eq!(owned(&mut spare, "y"), "y");
+    }
+
+    #[test]
+    fn owned_takes_the_last_spare_that_fits() {
+        let url = String::with_capacity(32);
+        let url_ptr = url.as_ptr();
+        let mut spare = vec![url, String::with_capacity(8)];
+        let s = owned(&mut spare, "https://svc.example.org");
+        assert_eq!(s, "https://svc.example.org");
+        assert_eq!(s.as_ptr(), url_ptr, "the long spare, past the short one");
+        assert_eq!(spare.len(), 1);
     }
 
     #[test]
