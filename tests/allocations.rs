@@ -163,4 +163,13 @@ fn evaluate_into_a_larger_grant_allocates_nothing() {
     assert_eq!(grant.decision, Decision::Allow, "{grant}");
     assert_eq!(grant.scopes.len(), 2, "{grant}");
     assert_eq!(count, 0, "{grant}");
+    // The three strings the small request left over were dropped, not
+    // kept in the thread for the next decision: a new grant allocates all
+    // it owns.
+    let (count, fresh) = {
+        let mut fresh = None;
+        let count = counting::allocations(|| fresh = Some(policy.evaluate(&large, t)));
+        (count, fresh.unwrap())
+    };
+    assert_eq!(count, owned_blocks(&fresh), "{fresh}");
 }
