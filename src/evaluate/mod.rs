@@ -214,7 +214,11 @@ impl IssuancePolicy {
                 reuse::reset(grant, self, request, now, &mut s.spare);
             }
             Evaluation::new(self, request, now, s, grant).run();
-            reuse::drop_spare(&mut s.spare);
+            // Only `reset` fills the list, and every reuse empties it here:
+            // a new grant's decision starts and ends with it empty.
+            if REUSED {
+                reuse::drop_spare(&mut s.spare);
+            }
         };
         let ran = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => run(&mut scratch),
@@ -223,7 +227,7 @@ impl IssuancePolicy {
         if ran.is_err() {
             run(&mut Scratch::default());
         }
-        crate::grant::complete(grant, self.document.policy.caller_detail, request);
+        crate::grant::complete(grant, self.document.policy.caller_detail, request, REUSED);
         #[cfg(feature = "tracing")]
         crate::trace::decision(grant, started);
     }

@@ -166,8 +166,10 @@ pub(crate) fn issuance_time(now: DateTime<Utc>) -> DateTime<Utc> {
 /// and what minting needs from the request: the exact subject, and for a delegated request the delegating
 /// subject and the actor chain. An invalid request's grant gets neither (its
 /// text is not bounded), and keeps the engine's bounded echo of the subject.
+/// `reused`: the grant may hold another decision's parties
+/// (`evaluate_into`), which a request without them must not keep.
 #[inline(always)]
-pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintRequest) {
+pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintRequest, reused: bool) {
     grant.caller_detail = detail;
     let valid = grant.denial != Some(Denial::InvalidRequest);
     if valid {
@@ -175,9 +177,11 @@ pub(crate) fn complete(grant: &mut Grant, detail: CallerDetail, req: &MintReques
     }
     let Some(d) = req.delegation.as_ref().filter(|_| valid) else {
         // A grant reused by `evaluate_into` may hold another request's
-        // parties.
-        grant.on_behalf_of = None;
-        grant.actors.clear();
+        // parties; a new one holds none.
+        if reused {
+            grant.on_behalf_of = None;
+            grant.actors.clear();
+        }
         return;
     };
     complete_parties(grant, req, d);
