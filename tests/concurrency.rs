@@ -3,7 +3,7 @@
 //! decide never yields a torn decision: every grant equals the
 //! single-threaded grant of the revision it names. (`tests/core/fail_closed.rs`
 //! has the many-threads-one-policy check and the reload-keeps-old-policy
-//! check.)
+//! check.) Grants reused per thread with `evaluate_into` likewise.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -129,5 +129,31 @@ fn hot_swap_behind_arc_swap_never_tears_a_decision() {
     race(
         |k| current.store(Arc::clone(&slots[k])),
         |r| current.load().evaluate(r, now()),
+    );
+}
+
+/// Each thread keeps one grant and decides into it (`evaluate_into`) while
+/// the policy is swapped: a grant made under one revision and reused under
+/// the other is still exactly the other's decision.
+#[test]
+fn a_grant_reused_per_thread_across_hot_swaps_never_tears_a_decision() {
+    thread_local! {
+        static KEPT: std::cell::RefCell<Option<Grant>> = const { std::cell::RefCell::new(None) };
+    }
+    let [a, b] = revisions();
+    let slots = [Arc::new(a), Arc::new(b)];
+    let current = ArcSwap::from(Arc::clone(&slots[0]));
+    race(
+        |k| current.store(Arc::clone(&slots[k])),
+        |r| {
+            KEPT.with_borrow_mut(|kept| {
+                let policy = current.load();
+                match kept {
+                    Some(grant) => policy.evaluate_into(r, now(), grant),
+                    None => *kept = Some(policy.evaluate(r, now())),
+                }
+                kept.clone().unwrap()
+            })
+        },
     );
 }
