@@ -149,7 +149,7 @@ fn evaluate_into_the_last_grant_allocates_only_its_reasons() {
 /// A grant reused across requests of different sizes: after a request for
 /// five scopes, one for fewer is decided in the room the grant already has.
 #[test]
-fn evaluate_into_a_larger_grant_allocates_nothing() {
+fn evaluate_into_a_larger_grant_allocates_nothing_and_keeps_no_leftovers() {
     let n = 10_000;
     let policy = IssuancePolicy::compile(&policy_gen::policy(n)).unwrap();
     let t = now();

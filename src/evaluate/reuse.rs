@@ -64,7 +64,10 @@ pub(super) fn reset(
 
     // Reversed, so that the search from the end finds the scopes first and
     // in order: a scope's string most likely fits the scope at the same
-    // position.
+    // position. At most `SPARE_KEPT` of each: the search for a fitting one
+    // stays short whatever grant the caller hands in.
+    grant.audience.truncate(SPARE_KEPT);
+    grant.scopes.truncate(SPARE_KEPT);
     spare.extend(grant.audience.drain(..).rev());
     spare.extend(grant.scopes.drain(..).rev());
     room(&mut grant.scopes, req.scopes.len());
@@ -82,9 +85,11 @@ pub(super) fn reset(
     grant.caller_detail = CallerDetail::Summary;
 }
 
-/// The most spare strings a thread keeps room for between decisions: a
-/// grant handed to `evaluate_into` with more (the caller's, or a record
-/// read back) does not leave a list that large behind in the thread.
+/// The most scope (and audience) strings a reused grant hands on, and the
+/// most spare strings a thread keeps room for between decisions: a grant
+/// given to `evaluate_into` with many more (the caller's, or a record read
+/// back) neither slows the search for a fitting string nor leaves a list
+/// that large behind in the thread. Far above what a request may ask for.
 const SPARE_KEPT: usize = 256;
 
 /// After a decision: the strings no granted name took are dropped.
@@ -165,6 +170,29 @@ mod tests {
         assert_eq!(s, "https://svc.example.org");
         assert_eq!(s.as_ptr(), url_ptr, "the long spare, past the short one");
         assert_eq!(spare.len(), 1);
+    }
+
+    #[test]
+    fn reset_hands_on_at_most_spare_kept_strings_of_each_list() {
+        let policy = IssuancePolicy::from_toml_str(
+            "[policy]\nid = \"p\"\nrevision = \"1\"\nmax_ttl = \"1h\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let req = MintRequest::default();
+        let mut grant = blank(&policy, &req, DateTime::<Utc>::UNIX_EPOCH);
+        grant.scopes = vec![String::from("s"); 1000];
+        grant.audience = vec![String::from("a"); 1000];
+        let mut spare = Vec::new();
+        reset(
+            &mut grant,
+            &policy,
+            &req,
+            DateTime::<Utc>::UNIX_EPOCH,
+            &mut spare,
+        );
+        assert_eq!(spare.len(), 2 * SPARE_KEPT);
+        assert!(grant.scopes.is_empty() && grant.audience.is_empty());
+        assert_eq!(spare.last().map(String::as_str), Some("s"), "scopes last");
     }
 
     #[test]
