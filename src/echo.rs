@@ -10,10 +10,9 @@ use std::fmt;
 /// Allocates one string, like the `to_owned` it replaces.
 #[inline]
 pub(crate) fn echo(text: &str, max: usize) -> String {
-    match cut_point(text, max) {
-        None => text.to_owned(),
-        Some(end) => cut(text, end),
-    }
+    let mut out = String::new();
+    echo_into(&mut out, text, max);
+    out
 }
 
 /// [`echo`] written into `out` (replacing what it held), reusing its
